@@ -1,1 +1,96 @@
-//! seine-channel.
+//! # seine-channel
+//!
+//! Netty's channel model in Rust: servers are pipelines of typed handlers.
+//!
+//! ## The contracts other crates build on
+//!
+//! * **Handlers** implement [`InboundHandler`] (reads `Read`, fires `Fire`),
+//!   [`OutboundHandler`] (accepts `Write`, emits `Emit`) or both (a codec, one slot),
+//!   plus [`ChannelHandler`] (added/removed callbacks). They enter a pipeline as a
+//!   [`Handler`]. Handlers need not be `Send`: each is created on its channel's
+//!   event loop and stays there.
+//! * **The ends**: the transport fires one [`Bytes`](seine_buffer::Bytes) per read into
+//!   the head; the head accepts [`OutboundBuf`] and also plain `Bytes`,
+//!   [`CompositeBuf`](seine_buffer::CompositeBuf) and
+//!   [`FileRegion`](seine_buffer::FileRegion). A [`Pipeline`] checks neighbouring
+//!   types whenever it changes ([`ChannelError::TypeMismatch`]).
+//! * **Errors** travel as [`Error`]; every crate's typed errors convert into it and
+//!   come back out with [`Error::downcast_ref`].
+//! * **Writes** return a [`Completion`] that costs nothing unless observed; outbound
+//!   handlers pass the write's [`Promise`] on. Writes made during a read batch are
+//!   flushed when the batch ends; writes from [`Channel`] handles or spawned tasks
+//!   once the queued work has run.
+//! * **Transports** implement [`Transport`] and drive a [`ChannelCore`] (see the
+//!   [`transport`] module for the calls and their order). [`EmbeddedChannel`] is the
+//!   test transport.
+//! * **Tasks and time**: handlers spawn tasks on their channel's loop
+//!   ([`Context::spawn`], tokio's `spawn_local`) and use tokio's timers; no tokio I/O
+//!   type is used here. Under [`EmbeddedChannel`] the clock is virtual.
+//!
+//! ## Example
+//!
+//! ```
+//! use seine_channel::prelude::*;
+//! use seine_buffer::Bytes;
+//!
+//! /// Answers every read with the same bytes.
+//! struct Echo;
+//! impl ChannelHandler for Echo {}
+//! impl InboundHandler for Echo {
+//!     type Read = Bytes;
+//!     type Fire = Bytes;
+//!     fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
+//!         let _ = ctx.write(msg); // flushed when the read batch ends
+//!     }
+//! }
+//!
+//! let mut ch = EmbeddedChannel::with_handlers([("echo", Handler::inbound(Echo))]);
+//! ch.write_inbound(Bytes::from_static(b"hello")).unwrap();
+//! assert_eq!(ch.read_outbound::<Bytes>().unwrap(), "hello");
+//! ```
+#![deny(missing_docs)]
+
+mod attr;
+mod channel;
+mod completion;
+mod config;
+mod context;
+mod core;
+mod embedded;
+mod error;
+mod handler;
+mod message;
+mod outbound;
+mod pipeline;
+mod sync;
+pub mod transport;
+
+pub use channel::{Addr, Channel, ChannelId, ChannelMetrics, ClosedFuture, MetricsSnapshot};
+pub use completion::{Completion, Promise};
+pub use config::ChannelConfig;
+pub use context::{Context, InboundContext, OutboundContext};
+pub use core::ChannelCore;
+pub use embedded::EmbeddedChannel;
+pub use error::{ChannelError, Direction, Error};
+pub use handler::{ChannelHandler, Handler, InboundHandler, OutboundHandler, UserEvent};
+pub use message::OutboundBuf;
+pub use outbound::{DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, OutboundBuffer};
+pub use pipeline::Pipeline;
+pub use transport::Transport;
+
+/// The names a handler author needs.
+pub mod prelude {
+    pub use crate::{
+        Channel, ChannelHandler, Completion, Context, EmbeddedChannel, Error, Handler,
+        InboundContext, InboundHandler, OutboundBuf, OutboundContext, OutboundHandler, Promise,
+        UserEvent,
+    };
+}
+
+/// The channel handle's queue and the completion state, exposed for the loom
+/// models in `tests/loom_*.rs` only. Not part of the API.
+#[doc(hidden)]
+#[cfg(seine_loom)]
+pub mod __loom {
+    pub use crate::channel::Channel;
+}

@@ -1,0 +1,244 @@
+//! Write completions that cost nothing unless observed (Netty's void promise,
+//! without having to ask for it).
+//!
+//! Every write is numbered with a *ticket* when it enters the pipeline. The
+//! outbound buffer writes entries in order, so "ticket `t` is done" is one number
+//! per channel: the highest ticket whose bytes all reached the socket. A
+//! [`Completion`] is that number plus a reference to the channel's shared state;
+//! making one allocates nothing, and nothing is stored per write. Waiting on one
+//! registers a waker (the only allocation, and only for writes someone awaits).
+//!
+//! An outbound handler receives the write's [`Promise`] (the ticket) and passes it
+//! on with the message it writes. A handler that turns one message into several
+//! passes the promise with the last and [`Promise::void`] with the others; one that
+//! drops a message resolves its promise itself (`ctx.fail_promise`,
+//! `ctx.complete_promise`). Handlers that reorder writes make earlier completions
+//! resolve when a later write finishes: keep writes in order.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use crate::error::{ChannelError, Error};
+use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering, lock};
+
+/// The ticket of one write, passed with the message through outbound handlers.
+///
+/// Not `Clone`: a promise belongs to one message. [`Promise::void`] is the promise of
+/// a write nobody can observe.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Promise {
+    pub(crate) ticket: u64,
+}
+
+impl Promise {
+    /// The promise of a write whose completion nobody observes.
+    pub const fn void() -> Self {
+        Promise { ticket: 0 }
+    }
+
+    /// Whether this is [`Promise::void`].
+    pub fn is_void(&self) -> bool {
+        self.ticket == 0
+    }
+
+    pub(crate) fn take_ticket(self) -> u64 {
+        self.ticket
+    }
+}
+
+/// Shared by the event loop (which resolves) and every [`Completion`] (which
+/// observe, from any thread).
+pub(crate) struct CompletionState {
+    done_through: AtomicU64,
+    closed: AtomicBool,
+    close_cause: Mutex<Option<Error>>,
+    explicit: Mutex<HashMap<u64, Result<(), Error>>>,
+    has_explicit: AtomicBool,
+    waiters: Mutex<Vec<Waker>>,
+    has_waiters: AtomicBool,
+}
+
+impl CompletionState {
+    pub(crate) fn new() -> Self {
+        CompletionState {
+            done_through: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            close_cause: Mutex::new(None),
+            explicit: Mutex::new(HashMap::new()),
+            has_explicit: AtomicBool::new(false),
+            waiters: Mutex::new(Vec::new()),
+            has_waiters: AtomicBool::new(false),
+        }
+    }
+
+    /// Every ticket up to `ticket` has been written. Called by the loop.
+    pub(crate) fn complete_through(&self, ticket: u64) {
+        if ticket > self.done_through.load(Ordering::Relaxed) {
+            self.done_through.store(ticket, Ordering::SeqCst);
+            self.wake_all();
+        }
+    }
+
+    /// Resolves one ticket out of order (a handler dropped or failed a message).
+    pub(crate) fn resolve(&self, ticket: u64, result: Result<(), Error>) {
+        if ticket == 0 {
+            return;
+        }
+        lock(&self.explicit).insert(ticket, result);
+        self.has_explicit.store(true, Ordering::SeqCst);
+        self.wake_all();
+    }
+
+    /// The channel closed: every ticket not yet done fails with `cause`.
+    pub(crate) fn close(&self, cause: Option<Error>) {
+        if self.closed.load(Ordering::Relaxed) {
+            return;
+        }
+        *lock(&self.close_cause) = cause;
+        self.closed.store(true, Ordering::SeqCst);
+        self.wake_all();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn wake_all(&self) {
+        if self.has_waiters.load(Ordering::SeqCst) {
+            let waiters = {
+                let mut w = lock(&self.waiters);
+                self.has_waiters.store(false, Ordering::SeqCst);
+                std::mem::take(&mut *w)
+            };
+            for w in waiters {
+                w.wake();
+            }
+        }
+    }
+
+    fn closed_error(&self) -> Error {
+        lock(&self.close_cause)
+            .clone()
+            .unwrap_or_else(|| Error::from(ChannelError::Closed))
+    }
+
+    /// The status of `ticket`, if known.
+    fn status(&self, ticket: u64) -> Option<Result<(), Error>> {
+        if self.has_explicit.load(Ordering::SeqCst) {
+            if let Some(r) = lock(&self.explicit).get(&ticket) {
+                return Some(r.clone());
+            }
+        }
+        let closed = self.closed.load(Ordering::SeqCst);
+        if self.done_through.load(Ordering::SeqCst) >= ticket {
+            return Some(Ok(()));
+        }
+        closed.then(|| Err(self.closed_error()))
+    }
+
+    fn register(&self, waker: &Waker) {
+        let mut w = lock(&self.waiters);
+        if !w.iter().any(|x| x.will_wake(waker)) {
+            w.push(waker.clone());
+        }
+        self.has_waiters.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A ticket handed out before the loop numbered the write (writes made through the
+/// `Channel` handle from other threads).
+pub(crate) struct PendingTicket {
+    ticket: AtomicU64,
+}
+
+impl PendingTicket {
+    pub(crate) fn new() -> Self {
+        PendingTicket {
+            ticket: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn assign(&self, ticket: u64, state: &CompletionState) {
+        self.ticket.store(ticket, Ordering::SeqCst);
+        state.wake_all();
+    }
+}
+
+enum Repr {
+    Ready(Option<Result<(), Error>>),
+    Ticket(Arc<CompletionState>, u64),
+    Pending(Arc<CompletionState>, Arc<PendingTicket>),
+}
+
+/// The outcome of one write: `Ok` once all its bytes were written to the socket (or
+/// handed to the test transport), `Err` if the write failed or the channel closed
+/// first.
+///
+/// A `Completion` is a future, and can also be polled without waiting
+/// ([`Completion::result`]). Dropping it costs nothing; making one allocates nothing.
+#[must_use = "a completion does nothing unless observed; drop it if you do not need it"]
+pub struct Completion(Repr);
+
+impl Completion {
+    pub(crate) fn ticket(state: Arc<CompletionState>, ticket: u64) -> Self {
+        Completion(Repr::Ticket(state, ticket))
+    }
+
+    pub(crate) fn pending(state: Arc<CompletionState>, pending: Arc<PendingTicket>) -> Self {
+        Completion(Repr::Pending(state, pending))
+    }
+
+    /// A completion that is already resolved.
+    pub fn ready(result: Result<(), Error>) -> Self {
+        Completion(Repr::Ready(Some(result)))
+    }
+
+    /// The outcome if known now, without waiting.
+    pub fn result(&self) -> Option<Result<(), Error>> {
+        match &self.0 {
+            Repr::Ready(r) => r.clone(),
+            Repr::Ticket(state, t) => state.status(*t),
+            Repr::Pending(state, p) => match p.ticket.load(Ordering::SeqCst) {
+                0 => state.is_closed().then(|| Err(state.closed_error())),
+                t => state.status(t),
+            },
+        }
+    }
+
+    /// Whether the outcome is known.
+    pub fn is_done(&self) -> bool {
+        self.result().is_some()
+    }
+}
+
+impl Future for Completion {
+    type Output = Result<(), Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Repr::Ready(r) = &mut this.0 {
+            return Poll::Ready(r.take().unwrap_or(Ok(())));
+        }
+        if let Some(r) = this.result() {
+            return Poll::Ready(r);
+        }
+        let state = match &this.0 {
+            Repr::Ticket(s, _) | Repr::Pending(s, _) => s.clone(),
+            Repr::Ready(_) => unreachable!("handled above"),
+        };
+        state.register(cx.waker());
+        match this.result() {
+            Some(r) => Poll::Ready(r),
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl fmt::Debug for Completion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Completion").field(&self.result()).finish()
+    }
+}

@@ -1,0 +1,311 @@
+//! What a handler gets with each callback: its position in the pipeline, from which
+//! it fires inbound events to the next handler and starts outbound operations toward
+//! the transport (Netty's `ctx.write`, as opposed to `channel.write` from the tail).
+
+use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+
+use crate::channel::Channel;
+use crate::completion::{Completion, Promise};
+use crate::error::{ChannelError, Error};
+use crate::handler::{Handler, TypeInfo, UserEvent};
+use crate::pipeline::erased::{Event, Msg, OwnedEvent};
+use crate::pipeline::{Inner, Pipeline};
+
+/// A handler's view of its channel, untyped: everything but the typed message
+/// operations of [`InboundContext`] and [`OutboundContext`] (which dereference to it).
+pub struct Context<'a> {
+    pub(crate) inner: &'a mut Inner,
+    pub(crate) idx: usize,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(inner: &'a mut Inner, idx: usize) -> Self {
+        Context { inner, idx }
+    }
+
+    /// The name this handler was added under.
+    pub fn name(&self) -> &str {
+        &self.inner.slots[self.idx].name
+    }
+
+    /// The channel's handle (cheap to clone, `Send + Sync`).
+    pub fn channel(&self) -> &Channel {
+        &self.inner.channel
+    }
+
+    /// Whether the channel is connected and not closed.
+    pub fn is_active(&self) -> bool {
+        self.inner.channel.is_active()
+    }
+
+    /// Whether the outbound buffer is below its high water mark.
+    pub fn is_writable(&self) -> bool {
+        self.inner.out.is_writable()
+    }
+
+    /// Bytes written but not yet handed to the socket.
+    pub fn pending_outbound_bytes(&self) -> u64 {
+        self.inner.out.pending_bytes()
+    }
+
+    /// Passes `msg` to the next inbound handler, checking its type when it arrives
+    /// (for handlers whose output type varies, such as a decoder passing on its
+    /// leftover bytes when removed). A mismatch is reported as an exception.
+    pub fn fire_message<M: 'static>(&mut self, msg: M) {
+        let mut slot = Some(msg);
+        let next = self.inner.next_in(self.idx);
+        self.inner.invoke(next, Event::Read(Msg::new(&mut slot)));
+    }
+
+    /// Writes `msg` from this handler's position toward the transport; the previous
+    /// outbound handler must accept an `M` (a mismatch fails the completion with
+    /// [`ChannelError::UnexpectedMessage`]). Not flushed until a flush (or the end
+    /// of the current read batch).
+    pub fn write_message<M: 'static>(&mut self, msg: M) -> Completion {
+        let ticket = self.inner.next_ticket();
+        let mut slot = Some(msg);
+        let prev = self.inner.prev_out(self.idx);
+        self.inner
+            .invoke(prev, Event::Write(Msg::new(&mut slot), Promise { ticket }));
+        self.inner.completion(ticket)
+    }
+
+    /// [`write_message`](Self::write_message), then [`flush`](Self::flush).
+    pub fn write_and_flush<M: 'static>(&mut self, msg: M) -> Completion {
+        let c = self.write_message(msg);
+        self.flush();
+        c
+    }
+
+    /// Fires `channel_active` to the next inbound handler.
+    pub fn fire_active(&mut self) {
+        self.forward(Event::Other(OwnedEvent::Active));
+    }
+
+    /// Fires `channel_inactive` to the next inbound handler.
+    pub fn fire_inactive(&mut self) {
+        self.forward(Event::Other(OwnedEvent::Inactive));
+    }
+
+    /// Fires `channel_read_complete` to the next inbound handler.
+    pub fn fire_read_complete(&mut self) {
+        self.forward(Event::Other(OwnedEvent::ReadComplete));
+    }
+
+    /// Fires `input_closed` to the next inbound handler.
+    pub fn fire_input_closed(&mut self) {
+        self.forward(Event::Other(OwnedEvent::InputClosed));
+    }
+
+    /// Fires `channel_writability_changed` to the next inbound handler.
+    pub fn fire_writability_changed(&mut self) {
+        self.forward(Event::Other(OwnedEvent::WritabilityChanged));
+    }
+
+    /// Fires a user event to the next inbound handler. Takes a [`UserEvent`] or any
+    /// value (boxed here).
+    pub fn fire_user_event<E: Any>(&mut self, event: E) {
+        let mut slot = Some(event);
+        let ev = match (&mut slot as &mut dyn Any).downcast_mut::<Option<UserEvent>>() {
+            Some(ue) => ue.take().expect("present"),
+            None => UserEvent::new(slot.take().expect("present")),
+        };
+        self.forward(Event::Other(OwnedEvent::UserEvent(ev)));
+    }
+
+    /// Fires `exception_caught` to the next inbound handler.
+    pub fn fire_exception(&mut self, error: impl Into<Error>) {
+        self.forward(Event::Other(OwnedEvent::Exception(error.into())));
+    }
+
+    /// Asks the transport to flush what was written, through the outbound handlers
+    /// before this one.
+    pub fn flush(&mut self) {
+        self.forward(Event::Other(OwnedEvent::Flush));
+    }
+
+    /// Asks for more input (when auto-read is off).
+    pub fn read(&mut self) {
+        self.forward(Event::Other(OwnedEvent::ReadRequest));
+    }
+
+    /// Closes the channel once what was written so far is flushed.
+    pub fn close(&mut self) {
+        self.forward(Event::Other(OwnedEvent::Close));
+    }
+
+    /// Shuts down the write side once what was written so far is flushed.
+    pub fn shutdown_output(&mut self) {
+        self.forward(Event::Other(OwnedEvent::ShutdownOutput));
+    }
+
+    /// Resolves a promise this handler will not pass on, as written.
+    pub fn complete_promise(&mut self, promise: Promise) {
+        self.inner.resolve(promise.take_ticket(), Ok(()));
+    }
+
+    /// Fails a promise this handler will not pass on.
+    pub fn fail_promise(&mut self, promise: Promise, error: impl Into<Error>) {
+        self.inner.resolve(promise.take_ticket(), Err(error.into()));
+    }
+
+    /// Spawns a task on the channel's event loop (`tokio::task::spawn_local`); it
+    /// reaches the channel through [`Context::channel`].
+    pub fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.inner.spawn(task)
+    }
+
+    /// Fires `event` as a user event from the head of the pipeline after `delay`
+    /// (on the event loop's clock, virtual under `EmbeddedChannel`). The returned
+    /// handle cancels it when aborted.
+    pub fn schedule_user_event<E: Any + Send>(
+        &self,
+        delay: std::time::Duration,
+        event: E,
+    ) -> tokio::task::JoinHandle<()> {
+        let ch = self.inner.channel.clone();
+        self.inner.spawn(async move {
+            tokio::time::sleep(delay).await;
+            ch.fire_user_event(event);
+        })
+    }
+
+    /// The per-channel attribute of type `T`, if set.
+    pub fn attr<T: Any>(&self) -> Option<&T> {
+        self.inner.attrs.get::<T>()
+    }
+
+    /// The per-channel attribute of type `T`, mutably.
+    pub fn attr_mut<T: Any>(&mut self) -> Option<&mut T> {
+        self.inner.attrs.get_mut::<T>()
+    }
+
+    /// Sets the per-channel attribute of type `T`, returning the old value.
+    pub fn set_attr<T: Any>(&mut self, value: T) -> Option<T> {
+        self.inner.attrs.insert(value)
+    }
+
+    /// Removes the per-channel attribute of type `T`.
+    pub fn remove_attr<T: Any>(&mut self) -> Option<T> {
+        self.inner.attrs.remove::<T>()
+    }
+
+    /// The pipeline, to add, remove or replace handlers while events flow. A change
+    /// applies to the next event; the event in flight finishes its path.
+    pub fn pipeline(&mut self) -> Pipeline<'_> {
+        Pipeline::new(self.inner)
+    }
+
+    /// Removes this handler from the pipeline (a handshake handler that is done).
+    pub fn remove_self(&mut self) {
+        let name = self.inner.slots[self.idx].name.clone();
+        // Removing a handler that is running cannot fail: it is in the pipeline.
+        let _ = self.pipeline().remove(&name);
+    }
+
+    /// Replaces this handler with `handler` under `name`.
+    pub fn replace_self(&mut self, name: &str, handler: Handler) -> Result<(), ChannelError> {
+        let old = self.inner.slots[self.idx].name.clone();
+        self.pipeline().replace(&old, name, handler)
+    }
+
+    /// Passes an event on in its direction from this handler.
+    pub(crate) fn forward(&mut self, ev: Event<'_>) {
+        self.inner.forward(self.idx, ev);
+    }
+
+    /// A message of the wrong type reached this handler.
+    pub(crate) fn unexpected(&mut self, ev: Event<'_>, expected: TypeInfo) {
+        self.inner.unexpected(self.idx, ev, expected);
+    }
+}
+
+/// The context of an inbound handler that passes on `F`.
+pub struct InboundContext<'a, F> {
+    ctx: Context<'a>,
+    _fire: PhantomData<fn(F)>,
+}
+
+impl<'a, F: 'static> InboundContext<'a, F> {
+    pub(crate) fn new(inner: &'a mut Inner, idx: usize) -> Self {
+        InboundContext {
+            ctx: Context::new(inner, idx),
+            _fire: PhantomData,
+        }
+    }
+
+    /// Passes `msg` to the next inbound handler (whose type the pipeline checked).
+    /// Allocates nothing.
+    #[inline]
+    pub fn fire_read(&mut self, msg: F) {
+        let mut slot = Some(msg);
+        let next = self.ctx.inner.next_in(self.ctx.idx);
+        self.ctx.inner.invoke(next, Event::Read(Msg::new(&mut slot)));
+    }
+
+    /// Writes `msg` toward the transport from this position (see
+    /// [`Context::write_message`]).
+    #[inline]
+    pub fn write<M: 'static>(&mut self, msg: M) -> Completion {
+        self.ctx.write_message(msg)
+    }
+}
+
+impl<'a, F> Deref for InboundContext<'a, F> {
+    type Target = Context<'a>;
+    fn deref(&self) -> &Context<'a> {
+        &self.ctx
+    }
+}
+
+impl<F> DerefMut for InboundContext<'_, F> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.ctx
+    }
+}
+
+/// The context of an outbound handler that writes `E`.
+pub struct OutboundContext<'a, E> {
+    ctx: Context<'a>,
+    _emit: PhantomData<fn(E)>,
+}
+
+impl<'a, E: 'static> OutboundContext<'a, E> {
+    pub(crate) fn new(inner: &'a mut Inner, idx: usize) -> Self {
+        OutboundContext {
+            ctx: Context::new(inner, idx),
+            _emit: PhantomData,
+        }
+    }
+
+    /// Writes `msg` to the previous outbound handler (or the transport) with the
+    /// promise of the write it came from. Allocates nothing.
+    #[inline]
+    pub fn write(&mut self, msg: E, promise: Promise) {
+        let mut slot = Some(msg);
+        let prev = self.ctx.inner.prev_out(self.ctx.idx);
+        self.ctx
+            .inner
+            .invoke(prev, Event::Write(Msg::new(&mut slot), promise));
+    }
+}
+
+impl<'a, E> Deref for OutboundContext<'a, E> {
+    type Target = Context<'a>;
+    fn deref(&self) -> &Context<'a> {
+        &self.ctx
+    }
+}
+
+impl<E> DerefMut for OutboundContext<'_, E> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.ctx
+    }
+}

@@ -1,0 +1,250 @@
+//! The channel's outbound buffer: what handlers wrote, waiting for the transport.
+//!
+//! `write` appends an entry; `flush` marks every entry so far as flushed and hands
+//! the buffer to the [`Transport`](crate::Transport), which writes flushed entries in
+//! order (gathering memory entries into one `writev`, sending file regions with
+//! `sendfile`) and reports progress with [`OutboundBuffer::advance`]. Pending bytes
+//! (file regions included) drive the high/low water marks.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use seine_buffer::{Buf, FileRegion};
+
+use crate::completion::CompletionState;
+use crate::error::Error;
+use crate::message::OutboundBuf;
+use crate::sync::Arc;
+
+/// Netty's default low water mark: 32 KiB.
+pub const DEFAULT_LOW_WATER_MARK: usize = 32 * 1024;
+/// Netty's default high water mark: 64 KiB.
+pub const DEFAULT_HIGH_WATER_MARK: usize = 64 * 1024;
+
+struct Entry {
+    msg: OutboundBuf,
+    ticket: u64,
+}
+
+/// Queued writes of one channel, with their completions and water marks.
+pub struct OutboundBuffer {
+    entries: VecDeque<Entry>,
+    flushed: usize,
+    pending_bytes: u64,
+    low: u64,
+    high: u64,
+    writable: bool,
+    crossings: u32,
+    completions: Arc<CompletionState>,
+}
+
+impl OutboundBuffer {
+    pub(crate) fn new(completions: Arc<CompletionState>, low: usize, high: usize) -> Self {
+        OutboundBuffer {
+            entries: VecDeque::new(),
+            flushed: 0,
+            pending_bytes: 0,
+            low: low as u64,
+            high: high.max(low) as u64,
+            writable: true,
+            crossings: 0,
+            completions,
+        }
+    }
+
+    /// Whether nothing at all is queued (flushed or not).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether flushed entries wait to be written.
+    pub fn has_flushed(&self) -> bool {
+        self.flushed > 0
+    }
+
+    /// How many entries are flushed and waiting.
+    pub fn flushed_entries(&self) -> usize {
+        self.flushed
+    }
+
+    /// Bytes queued and not yet written, flushed or not, file regions included.
+    pub fn pending_bytes(&self) -> u64 {
+        self.pending_bytes
+    }
+
+    /// Whether the pending bytes are below the high water mark (or have come back
+    /// under the low one since they crossed it).
+    pub fn is_writable(&self) -> bool {
+        self.writable
+    }
+
+    /// The first flushed entry, if any.
+    pub fn front(&self) -> Option<&OutboundBuf> {
+        if self.flushed == 0 {
+            return None;
+        }
+        self.entries.front().map(|e| &e.msg)
+    }
+
+    /// The first flushed entry, if it is a file region (the transport sends it with
+    /// `sendfile` and then calls [`advance`](Self::advance)).
+    pub fn front_file(&self) -> Option<&FileRegion> {
+        match self.front() {
+            Some(OutboundBuf::File(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Fills `dst` with slices of the flushed memory entries at the front, stopping
+    /// at the first file region, when `dst` is full, or once `max_bytes` are
+    /// gathered. Returns (slices, bytes). Does not copy.
+    pub fn io_slices<'a>(&'a self, dst: &mut [IoSlice<'a>], max_bytes: usize) -> (usize, usize) {
+        let mut n = 0;
+        let mut bytes = 0;
+        for e in self.entries.iter().take(self.flushed) {
+            if n == dst.len() || bytes >= max_bytes {
+                break;
+            }
+            match &e.msg {
+                OutboundBuf::Bytes(b) => {
+                    if !b.is_empty() {
+                        dst[n] = IoSlice::new(b);
+                        n += 1;
+                        bytes += b.len();
+                    }
+                }
+                OutboundBuf::Composite(c) => {
+                    let k = c.chunks_vectored(&mut dst[n..]);
+                    bytes += dst[n..n + k].iter().map(|s| s.len()).sum::<usize>();
+                    n += k;
+                    if k < c.segment_count() {
+                        break;
+                    }
+                }
+                OutboundBuf::File(_) => break,
+            }
+        }
+        (n, bytes)
+    }
+
+    /// Records that `n` bytes of the flushed entries were written: consumes them
+    /// from the front, completes every entry whose last byte left (and zero-length
+    /// entries that reached the front), and updates writability.
+    ///
+    /// # Panics
+    /// If `n` is more than the flushed entries hold.
+    pub fn advance(&mut self, mut n: usize) {
+        let mut done = 0;
+        while self.flushed > 0 {
+            let front = self.entries.front_mut().expect("flushed entries exist");
+            let len = front.msg.len();
+            if len > n {
+                if n > 0 {
+                    front.msg.advance(n);
+                    self.pending_bytes -= n as u64;
+                }
+                n = 0;
+                break;
+            }
+            n -= len;
+            if len > 0 {
+                front.msg.advance(len);
+            }
+            self.pending_bytes -= len as u64;
+            let e = self.entries.pop_front().expect("front exists");
+            self.flushed -= 1;
+            done = done.max(e.ticket);
+        }
+        assert!(n == 0, "advance({n}) past the flushed entries");
+        if done > 0 {
+            self.completions.complete_through(done);
+        }
+        self.update_writability();
+    }
+
+    /// Removes the first flushed entry as handed over whole (the test transport),
+    /// completing it.
+    pub fn pop_flushed(&mut self) -> Option<OutboundBuf> {
+        if self.flushed == 0 {
+            return None;
+        }
+        let e = self.entries.pop_front()?;
+        self.flushed -= 1;
+        self.pending_bytes -= e.msg.len() as u64;
+        if e.ticket > 0 {
+            self.completions.complete_through(e.ticket);
+        }
+        self.update_writability();
+        Some(e.msg)
+    }
+
+    /// Removes the first flushed entry because it cannot be written, failing its
+    /// completion with `error` (e.g. a file shorter than its region).
+    pub fn fail_front(&mut self, error: Error) -> Option<OutboundBuf> {
+        if self.flushed == 0 {
+            return None;
+        }
+        let e = self.entries.pop_front()?;
+        self.flushed -= 1;
+        self.pending_bytes -= e.msg.len() as u64;
+        self.completions.resolve(e.ticket, Err(error));
+        self.update_writability();
+        Some(e.msg)
+    }
+
+    pub(crate) fn push(&mut self, msg: OutboundBuf, ticket: u64) {
+        self.pending_bytes += msg.len() as u64;
+        self.entries.push_back(Entry { msg, ticket });
+        self.update_writability();
+    }
+
+    /// Marks everything queued as flushed; completes zero-length entries at the front.
+    pub(crate) fn mark_flushed(&mut self) {
+        self.flushed = self.entries.len();
+        self.advance(0);
+    }
+
+    /// Drops every entry, failing the completions (the channel closed).
+    pub(crate) fn fail_all(&mut self, error: &Error) {
+        for e in self.entries.drain(..) {
+            if e.ticket > 0 {
+                self.completions.resolve(e.ticket, Err(error.clone()));
+            }
+        }
+        self.flushed = 0;
+        self.pending_bytes = 0;
+        self.update_writability();
+    }
+
+    pub(crate) fn set_water_marks(&mut self, low: usize, high: usize) {
+        self.low = low as u64;
+        self.high = high.max(low) as u64;
+        self.update_writability();
+    }
+
+    /// How many times writability flipped since the last call.
+    pub(crate) fn take_writability_changes(&mut self) -> u32 {
+        std::mem::take(&mut self.crossings)
+    }
+
+    fn update_writability(&mut self) {
+        if self.writable && self.pending_bytes > self.high {
+            self.writable = false;
+            self.crossings += 1;
+        } else if !self.writable && self.pending_bytes < self.low {
+            self.writable = true;
+            self.crossings += 1;
+        }
+    }
+}
+
+impl std::fmt::Debug for OutboundBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboundBuffer")
+            .field("entries", &self.entries.len())
+            .field("flushed", &self.flushed)
+            .field("pending_bytes", &self.pending_bytes)
+            .field("writable", &self.writable)
+            .finish()
+    }
+}

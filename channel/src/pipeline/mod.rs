@@ -1,0 +1,514 @@
+//! The pipeline: handlers in order, stored type-erased in slots, with the head (the
+//! transport's end) and the tail at fixed slots 0 and 1.
+//!
+//! Dispatch takes a slot's handler out while it runs. An event that reaches a slot
+//! whose handler is running (a codec whose `fire_read` led the next handler to
+//! write a response back through the same codec) waits in that slot's typed
+//! mailbox and is delivered, in order, as soon as the running callback returns.
+//! Removed slots keep pointing at their neighbours, so an event in flight finishes
+//! its path; their storage is reused only once no dispatch is running.
+
+pub(crate) mod erased;
+mod structure;
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+
+use seine_buffer::{Bytes, CompositeBuf, FileRegion};
+
+use crate::attr::Attributes;
+use crate::channel::Channel;
+use crate::completion::Completion;
+use crate::config::ChannelConfig;
+use crate::error::{ChannelError, Direction, Error};
+use crate::handler::TypeInfo;
+use crate::message::OutboundBuf;
+use crate::outbound::OutboundBuffer;
+use crate::transport::Transport;
+use erased::{ErasedHandler, Event, Msg, OwnedEvent, SlotTypes};
+
+pub use structure::Pipeline;
+
+pub(crate) const HEAD: usize = 0;
+pub(crate) const TAIL: usize = 1;
+
+pub(crate) struct Slot {
+    pub(crate) name: String,
+    pub(crate) handler: Option<Box<dyn ErasedHandler>>,
+    pub(crate) mailbox: Option<Box<dyn Any>>,
+    pub(crate) deferred: usize,
+    pub(crate) types: SlotTypes,
+    pub(crate) next_in: usize,
+    pub(crate) prev_out: usize,
+    pub(crate) removed: bool,
+}
+
+/// What an embedded channel's ends keep for the test to inspect.
+#[derive(Default)]
+pub(crate) struct EmbeddedSinks {
+    /// Messages written to the head (buffers once flushed; other types at once).
+    pub(crate) outbound: VecDeque<(Box<dyn Any>, &'static str)>,
+    /// Messages that reached the tail.
+    pub(crate) inbound: VecDeque<(Box<dyn Any>, &'static str)>,
+    pub(crate) user_events: VecDeque<crate::UserEvent>,
+    pub(crate) exceptions: VecDeque<Error>,
+}
+
+pub(crate) type SharedSinks = Rc<RefCell<EmbeddedSinks>>;
+
+/// What the head fires and accepts.
+pub(crate) enum HeadKind {
+    /// A socket: fires `Bytes`, accepts the buffer types.
+    Socket,
+    /// The test transport: fires and accepts anything; non-buffer messages are
+    /// kept as they are.
+    Embedded(SharedSinks),
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub(crate) active: bool,
+    pub(crate) inactive_fired: bool,
+    pub(crate) close_pending: bool,
+    pub(crate) closed: bool,
+    pub(crate) broken: bool,
+    pub(crate) shutdown_pending: bool,
+    pub(crate) output_shut: bool,
+    pub(crate) input_closed: bool,
+}
+
+pub(crate) struct Inner {
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) order: Vec<usize>,
+    pub(crate) free: Vec<usize>,
+    pub(crate) graveyard: Vec<usize>,
+    pub(crate) depth: u32,
+    pub(crate) out: OutboundBuffer,
+    pub(crate) transport: Box<dyn Transport>,
+    pub(crate) channel: Channel,
+    pub(crate) config: ChannelConfig,
+    pub(crate) attrs: Attributes,
+    pub(crate) next_ticket: u64,
+    pub(crate) dirty: bool,
+    pub(crate) in_read_batch: bool,
+    pub(crate) read_requested: bool,
+    pub(crate) state: State,
+    pub(crate) head: HeadKind,
+    /// Where `ctx.spawn` puts tasks: the ambient `LocalSet` (`None`, on an event
+    /// loop) or this one (the embedded channel's).
+    pub(crate) spawner: Option<Rc<tokio::task::LocalSet>>,
+}
+
+fn sentinel(name: &str) -> Slot {
+    Slot {
+        name: name.to_owned(),
+        handler: None,
+        mailbox: None,
+        deferred: 0,
+        types: SlotTypes::inbound::<(), ()>(),
+        next_in: TAIL,
+        prev_out: HEAD,
+        removed: false,
+    }
+}
+
+impl Inner {
+    pub(crate) fn new(
+        channel: Channel,
+        transport: Box<dyn Transport>,
+        config: ChannelConfig,
+        head: HeadKind,
+    ) -> Self {
+        let out = OutboundBuffer::new(
+            channel.shared.completions.clone(),
+            config.low_water_mark,
+            config.high_water_mark,
+        );
+        Inner {
+            slots: vec![sentinel("head"), sentinel("tail")],
+            order: Vec::new(),
+            free: Vec::new(),
+            graveyard: Vec::new(),
+            depth: 0,
+            out,
+            transport,
+            channel,
+            config,
+            attrs: Attributes::default(),
+            next_ticket: 0,
+            dirty: false,
+            in_read_batch: false,
+            read_requested: false,
+            state: State::default(),
+            head,
+            spawner: None,
+        }
+    }
+
+    /// Spawns a task on the channel's loop.
+    pub(crate) fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + 'static,
+        F::Output: 'static,
+    {
+        match &self.spawner {
+            Some(local) => local.spawn_local(task),
+            None => tokio::task::spawn_local(task),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn next_in(&self, idx: usize) -> usize {
+        self.slots[idx].next_in
+    }
+
+    #[inline]
+    pub(crate) fn prev_out(&self, idx: usize) -> usize {
+        self.slots[idx].prev_out
+    }
+
+    /// Numbers a new write and marks the channel as having unflushed writes.
+    #[inline]
+    pub(crate) fn next_ticket(&mut self) -> u64 {
+        self.dirty = true;
+        self.next_ticket += 1;
+        self.next_ticket
+    }
+
+    pub(crate) fn completion(&self, ticket: u64) -> Completion {
+        Completion::ticket(self.channel.shared.completions.clone(), ticket)
+    }
+
+    pub(crate) fn resolve(&mut self, ticket: u64, result: Result<(), Error>) {
+        self.channel.shared.completions.resolve(ticket, result);
+    }
+
+    /// Passes `ev` on from slot `idx` in its direction.
+    #[inline]
+    pub(crate) fn forward(&mut self, idx: usize, ev: Event<'_>) {
+        let target = match ev.direction() {
+            Direction::Inbound => self.slots[idx].next_in,
+            Direction::Outbound => self.slots[idx].prev_out,
+        };
+        self.invoke(target, ev);
+    }
+
+    /// Delivers `ev` to slot `idx`.
+    #[inline]
+    pub(crate) fn invoke(&mut self, idx: usize, ev: Event<'_>) {
+        if idx == HEAD {
+            return self.head(ev);
+        }
+        if idx == TAIL {
+            return self.tail(ev);
+        }
+        let slot = &mut self.slots[idx];
+        if slot.removed {
+            return self.forward(idx, ev);
+        }
+        match slot.handler.take() {
+            Some(mut h) => {
+                self.depth += 1;
+                h.handle(self, idx, ev);
+                if self.slots[idx].deferred > 0 {
+                    h.drain(self, idx);
+                }
+                self.put_back(idx, h);
+                self.depth -= 1;
+                if self.depth == 0 && !self.graveyard.is_empty() {
+                    self.reclaim();
+                }
+            }
+            None => self.defer(idx, ev),
+        }
+    }
+
+    fn put_back(&mut self, idx: usize, mut h: Box<dyn ErasedHandler>) {
+        if self.slots[idx].removed {
+            h.removed(self, idx);
+            h.forward_mailbox(self, idx);
+        } else {
+            self.slots[idx].handler = Some(h);
+        }
+    }
+
+    fn defer(&mut self, idx: usize, ev: Event<'_>) {
+        let slot = &mut self.slots[idx];
+        match (slot.types.defer)(&mut slot.mailbox, ev) {
+            Ok(()) => slot.deferred += 1,
+            Err(ev) => {
+                let t = &slot.types;
+                let expected = match &ev {
+                    Event::Read(_) => t.read,
+                    _ => t.write,
+                };
+                let expected = expected.unwrap_or_else(TypeInfo::of::<()>);
+                self.unexpected(idx, ev, expected);
+            }
+        }
+    }
+
+    /// Frees the storage of removed slots; only when no dispatch is running.
+    pub(crate) fn reclaim(&mut self) {
+        while let Some(idx) = self.graveyard.pop() {
+            let slot = &mut self.slots[idx];
+            slot.mailbox = None;
+            slot.deferred = 0;
+            slot.name.clear();
+            self.free.push(idx);
+        }
+    }
+
+    /// A message of the wrong type reached slot `idx`.
+    pub(crate) fn unexpected(&mut self, idx: usize, ev: Event<'_>, expected: TypeInfo) {
+        let handler = self.slots[idx].name.clone();
+        match ev {
+            Event::Read(m) => {
+                tracing::warn!(
+                    channel = %self.channel.id(), handler = %handler, expected = expected.name,
+                    got = m.type_name, "inbound message of the wrong type: dropped"
+                );
+                let err = ChannelError::UnexpectedMessage {
+                    handler,
+                    expected: expected.name,
+                    got: m.type_name,
+                };
+                self.forward(idx, Event::Other(OwnedEvent::Exception(err.into())));
+            }
+            Event::Write(m, p) => {
+                tracing::warn!(
+                    channel = %self.channel.id(), handler = %handler, expected = expected.name,
+                    got = m.type_name, "write of the wrong type: failed"
+                );
+                let err = ChannelError::UnexpectedMessage {
+                    handler,
+                    expected: expected.name,
+                    got: m.type_name,
+                };
+                self.resolve(p.take_ticket(), Err(err.into()));
+            }
+            Event::Other(o) => self.forward(idx, Event::Other(o)),
+        }
+    }
+
+    // ---- the head: the transport's end ----
+
+    fn head(&mut self, ev: Event<'_>) {
+        match ev {
+            Event::Write(m, p) => self.head_write(m, p.take_ticket()),
+            Event::Other(OwnedEvent::Flush) => self.head_flush(),
+            Event::Other(OwnedEvent::ReadRequest) => {
+                self.read_requested = true;
+                self.transport.read_requested();
+            }
+            Event::Other(OwnedEvent::Close) => self.head_close(),
+            Event::Other(OwnedEvent::ShutdownOutput) => self.head_shutdown_output(),
+            // Inbound events start after the head; nothing inbound arrives here.
+            Event::Read(_) | Event::Other(_) => {}
+        }
+    }
+
+    fn head_write(&mut self, mut m: Msg<'_>, ticket: u64) {
+        if self.state.closed || self.state.close_pending || self.state.output_shut {
+            let err = if self.state.output_shut {
+                ChannelError::OutputShutdown
+            } else {
+                ChannelError::Closed
+            };
+            self.resolve(ticket, Err(err.into()));
+            return;
+        }
+        let buf = if let Some(b) = m.take::<Bytes>() {
+            OutboundBuf::Bytes(b)
+        } else if let Some(b) = m.take::<OutboundBuf>() {
+            b
+        } else if let Some(c) = m.take::<CompositeBuf>() {
+            OutboundBuf::Composite(c)
+        } else if let Some(f) = m.take::<FileRegion>() {
+            OutboundBuf::File(f)
+        } else if let HeadKind::Embedded(sinks) = &self.head {
+            let name = m.type_name;
+            if let Some(b) = m.take_boxed() {
+                sinks.borrow_mut().outbound.push_back((b, name));
+            }
+            if ticket > 0 {
+                self.channel.shared.completions.complete_through(ticket);
+            }
+            return;
+        } else {
+            let expected = TypeInfo {
+                id: std::any::TypeId::of::<OutboundBuf>(),
+                name: "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
+            };
+            self.unexpected(HEAD, Event::Write(m, crate::Promise { ticket }), expected);
+            return;
+        };
+        self.out.push(buf, ticket);
+        self.fire_writability_changes();
+    }
+
+    pub(crate) fn head_flush(&mut self) {
+        self.dirty = false;
+        if self.state.closed {
+            return;
+        }
+        self.out.mark_flushed();
+        self.write_out();
+    }
+
+    /// Hands flushed entries to the transport; finishes a pending shutdown or close
+    /// once they are written.
+    pub(crate) fn write_out(&mut self) {
+        if self.state.closed || self.state.broken {
+            return;
+        }
+        if self.out.has_flushed() {
+            if let Err(e) = self.transport.flush(&mut self.out) {
+                self.fail(e);
+                return;
+            }
+        }
+        self.fire_writability_changes();
+        if !self.out.has_flushed() {
+            if self.state.shutdown_pending && !self.state.output_shut {
+                self.state.shutdown_pending = false;
+                self.state.output_shut = true;
+                if let Err(e) = self.transport.shutdown_output() {
+                    tracing::debug!(channel = %self.channel.id(), error = %e, "shutdown_output failed");
+                }
+            }
+            if self.state.close_pending {
+                self.do_close(None);
+            }
+        }
+    }
+
+    fn head_close(&mut self) {
+        if self.state.closed {
+            return;
+        }
+        self.state.close_pending = true;
+        if self.state.broken {
+            return self.do_close(None);
+        }
+        self.out.mark_flushed();
+        self.write_out();
+    }
+
+    fn head_shutdown_output(&mut self) {
+        if self.state.closed || self.state.output_shut {
+            return;
+        }
+        self.state.shutdown_pending = true;
+        self.out.mark_flushed();
+        self.write_out();
+    }
+
+    fn fire_writability_changes(&mut self) {
+        let n = self.out.take_writability_changes();
+        if n == 0 {
+            return;
+        }
+        self.channel.set_writable(self.out.is_writable());
+        for _ in 0..n {
+            let next = self.next_in(HEAD);
+            self.invoke(next, Event::Other(OwnedEvent::WritabilityChanged));
+        }
+    }
+
+    /// The transport broke (reset, broken pipe, I/O error): report, then close
+    /// without trying to flush.
+    pub(crate) fn fail(&mut self, error: Error) {
+        if self.state.closed {
+            return;
+        }
+        self.state.broken = true;
+        let next = self.next_in(HEAD);
+        self.invoke(next, Event::Other(OwnedEvent::Exception(error.clone())));
+        self.do_close(Some(error));
+    }
+
+    pub(crate) fn do_close(&mut self, cause: Option<Error>) {
+        if self.state.closed {
+            return;
+        }
+        self.state.closed = true;
+        self.state.close_pending = false;
+        let err = cause.clone().unwrap_or_else(|| ChannelError::Closed.into());
+        self.out.fail_all(&err);
+        self.channel.shared.completions.close(cause);
+        self.channel.set_active(false);
+        // Commands queued by handles after this point are refused; those still
+        // queued will never run: their completions fail as the channel closed.
+        drop(self.channel.shared.queue.close());
+        self.transport.close();
+        if self.state.active && !self.state.inactive_fired {
+            self.state.inactive_fired = true;
+            let next = self.next_in(HEAD);
+            self.invoke(next, Event::Other(OwnedEvent::Inactive));
+        }
+    }
+
+    // ---- the tail: where unhandled inbound events end ----
+
+    fn tail(&mut self, ev: Event<'_>) {
+        if let HeadKind::Embedded(sinks) = &self.head {
+            match ev {
+                Event::Read(mut m) => {
+                    let name = m.type_name;
+                    if let Some(b) = m.take_boxed() {
+                        sinks.borrow_mut().inbound.push_back((b, name));
+                    }
+                    return;
+                }
+                Event::Other(OwnedEvent::UserEvent(e)) => {
+                    sinks.borrow_mut().user_events.push_back(e);
+                    return;
+                }
+                Event::Other(OwnedEvent::Exception(ref e)) => {
+                    sinks.borrow_mut().exceptions.push_back(e.clone());
+                }
+                _ => {}
+            }
+        }
+        match ev {
+            Event::Read(m) => {
+                tracing::warn!(
+                    channel = %self.channel.id(), message = m.type_name,
+                    "a message reached the tail of the pipeline unhandled: dropped \
+                     (add a handler that consumes it)"
+                );
+            }
+            Event::Other(OwnedEvent::Exception(e)) => {
+                if e.is_connection_reset() {
+                    tracing::debug!(channel = %self.channel.id(), error = %e, "peer went away");
+                } else {
+                    tracing::warn!(
+                        channel = %self.channel.id(), error = %e,
+                        "an exception reached the tail of the pipeline unhandled"
+                    );
+                }
+                if self.config.close_on_exception {
+                    let prev = self.prev_out(TAIL);
+                    self.invoke(prev, Event::Other(OwnedEvent::Close));
+                }
+            }
+            Event::Other(OwnedEvent::UserEvent(_)) => {
+                tracing::trace!(channel = %self.channel.id(), "user event reached the tail");
+            }
+            Event::Write(m, p) => {
+                // Outbound events never target the tail; keep the promise honest.
+                let err = ChannelError::UnexpectedMessage {
+                    handler: "tail".into(),
+                    expected: "nothing",
+                    got: m.type_name,
+                };
+                self.resolve(p.take_ticket(), Err(err.into()));
+            }
+            Event::Other(_) => {}
+        }
+    }
+}

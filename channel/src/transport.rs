@@ -1,0 +1,48 @@
+//! The contract between a pipeline and whatever moves its bytes.
+//!
+//! A socket transport (seine-transport) and [`EmbeddedChannel`](crate::EmbeddedChannel)
+//! are the two drivers of one [`Pipeline`](crate::Pipeline). A driver:
+//!
+//! 1. builds the pipeline with its [`Transport`] and [`ChannelShared`](crate::ChannelShared),
+//!    runs the initializer, then calls [`Pipeline::fire_active`](crate::Pipeline::fire_active);
+//! 2. for each batch of reads, calls [`Pipeline::fire_read`](crate::Pipeline::fire_read)
+//!    once per read (one `Bytes` each) and then
+//!    [`Pipeline::fire_read_complete`](crate::Pipeline::fire_read_complete), which also
+//!    flushes what the batch wrote;
+//! 3. reads only while [`Pipeline::wants_read`](crate::Pipeline::wants_read) says so
+//!    (auto-read, or a handler asked);
+//! 4. runs queued work from `Channel` handles with
+//!    [`Pipeline::run_queued`](crate::Pipeline::run_queued) whenever
+//!    [`Pipeline::poll_queued`](crate::Pipeline::poll_queued) wakes it;
+//! 5. when the socket becomes writable again while
+//!    [`OutboundBuffer::has_flushed`](crate::OutboundBuffer::has_flushed), calls
+//!    [`Pipeline::write_pending`](crate::Pipeline::write_pending);
+//! 6. on end of input calls [`Pipeline::fire_input_closed`](crate::Pipeline::fire_input_closed),
+//!    on an I/O error [`Pipeline::fail`](crate::Pipeline::fail), and stops once
+//!    [`Pipeline::is_closed`](crate::Pipeline::is_closed).
+
+use crate::error::Error;
+use crate::outbound::OutboundBuffer;
+
+/// What a pipeline's head asks of the transport. All calls are made on the channel's
+/// event loop and must not block.
+pub trait Transport: 'static {
+    /// Writes as many flushed entries of `out` as the sink accepts now, reporting
+    /// progress with [`OutboundBuffer::advance`]; returns `Ok` when the sink is full or
+    /// everything is written (the driver retries when the sink is writable again).
+    /// An `Err` means the channel is broken: the pipeline fails pending writes and
+    /// closes.
+    fn flush(&mut self, out: &mut OutboundBuffer) -> Result<(), Error>;
+
+    /// Shuts down the write side (TCP FIN) once flushed data is written.
+    fn shutdown_output(&mut self) -> Result<(), Error>;
+
+    /// Closes the channel's resource. Called once, after everything accepted for
+    /// writing was written (or the channel broke).
+    fn close(&mut self);
+
+    /// A handler asked for a read while auto-read is off. Most drivers check
+    /// [`Pipeline::wants_read`](crate::Pipeline::wants_read) after every event and
+    /// need do nothing here.
+    fn read_requested(&mut self) {}
+}
