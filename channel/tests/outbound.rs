@@ -1,0 +1,181 @@
+//! Outbound buffer behaviour: water marks, completions, writes from other threads.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use seine_buffer::Bytes;
+use seine_channel::prelude::*;
+use seine_channel::{ChannelConfig, ChannelError};
+
+/// Counts writability changes and records the state seen at each.
+struct Watch {
+    seen: Rc<RefCell<Vec<bool>>>,
+}
+impl ChannelHandler for Watch {}
+impl InboundHandler for Watch {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
+        ctx.fire_read(msg);
+    }
+    fn channel_writability_changed(&mut self, ctx: &mut InboundContext<'_, Bytes>) {
+        self.seen.borrow_mut().push(ctx.is_writable());
+        ctx.fire_writability_changed();
+    }
+}
+
+#[test]
+fn water_marks_fire_once_per_crossing() {
+    let config = ChannelConfig {
+        low_water_mark: 100,
+        high_water_mark: 200,
+        ..ChannelConfig::default()
+    };
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let mut ch = EmbeddedChannel::with_config(config);
+    ch.pipeline()
+        .add_last("watch", Handler::inbound(Watch { seen: seen.clone() }))
+        .unwrap();
+    ch.activate();
+    ch.set_transport_budget(Some(0));
+
+    let chunk = Bytes::from(vec![7u8; 60]);
+    let mut done = Vec::new();
+    for _ in 0..4 {
+        done.push(ch.write_outbound(chunk.clone()));
+    }
+    // 240 bytes pending > 200: one change to unwritable, none for more writes.
+    assert_eq!(*seen.borrow(), [false]);
+    assert!(!ch.is_writable() && !ch.channel().is_writable());
+    assert!(done.iter().all(|c| c.result().is_none()));
+    done.push(ch.write_outbound(chunk.clone()));
+    assert_eq!(seen.borrow().len(), 1);
+
+    // Let 150 bytes out: 150 pending, not under the low mark yet.
+    ch.set_transport_budget(Some(150));
+    assert_eq!(seen.borrow().len(), 1);
+    assert!(matches!(done[0].result(), Some(Ok(()))));
+    assert!(matches!(done[1].result(), Some(Ok(()))));
+    assert!(done[2].result().is_none(), "only 30 of its 60 bytes left");
+    // 60 more: 90 pending < 100: writable again, exactly one event.
+    ch.set_transport_budget(Some(60));
+    assert_eq!(*seen.borrow(), [false, true]);
+    assert!(ch.is_writable());
+    ch.set_transport_budget(None);
+    assert!(done.iter().all(|c| matches!(c.result(), Some(Ok(())))));
+    assert_eq!(ch.read_outbound_bytes().len(), 300);
+    assert_eq!(*seen.borrow(), [false, true]);
+}
+
+#[test]
+fn completions_fail_when_the_channel_closes_first() {
+    let mut ch = EmbeddedChannel::new();
+    ch.activate();
+    ch.set_transport_budget(Some(0));
+    let pending = ch.write_outbound(Bytes::from_static(b"stuck"));
+    assert!(pending.result().is_none());
+    // A forced close (the graceful one would wait for the bytes to leave).
+    ch.core().close_now(None);
+    let err = pending.result().unwrap().unwrap_err();
+    assert!(matches!(err.downcast_ref::<ChannelError>(), Some(ChannelError::Closed)));
+    // Writes after close fail at once.
+    let late = ch.write_outbound(Bytes::from_static(b"late"));
+    assert!(matches!(late.result(), Some(Err(_))));
+}
+
+#[test]
+fn close_flushes_what_was_accepted_first() {
+    let mut ch = EmbeddedChannel::new();
+    ch.activate();
+    let a = ch.write_outbound_unflushed(Bytes::from_static(b"a"));
+    let b = ch.write_outbound_unflushed(Bytes::from_static(b"b"));
+    ch.close();
+    assert!(matches!(a.result(), Some(Ok(()))));
+    assert!(matches!(b.result(), Some(Ok(()))));
+    assert_eq!(ch.read_outbound_bytes(), b"ab");
+    assert!(!ch.is_active());
+}
+
+#[test]
+fn a_completion_can_be_awaited() {
+    let mut ch = EmbeddedChannel::new();
+    ch.activate();
+    ch.set_transport_budget(Some(0));
+    let c = ch.write_outbound(Bytes::from_static(b"xyz"));
+    let handle = std::thread::spawn(move || futures_lite_block_on(c));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    ch.set_transport_budget(None);
+    assert!(handle.join().unwrap().is_ok());
+}
+
+/// A minimal executor for one future on this thread (no extra dependency).
+fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn writes_from_other_threads_arrive_in_order() {
+    let mut ch = EmbeddedChannel::new();
+    ch.activate();
+    let handle = ch.channel().clone();
+    let threads: Vec<_> = (0..4u32)
+        .map(|t| {
+            let h = handle.clone();
+            std::thread::spawn(move || {
+                (0..250u32)
+                    .map(|i| h.write((t, i)))
+                    .collect::<Vec<Completion>>()
+            })
+        })
+        .collect();
+    let completions: Vec<Completion> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    ch.run_pending_tasks();
+    let mut next = [0u32; 4];
+    let mut n = 0;
+    while let Some((t, i)) = ch.read_outbound::<(u32, u32)>() {
+        assert_eq!(i, next[t as usize], "thread {t}'s writes out of order");
+        next[t as usize] += 1;
+        n += 1;
+    }
+    assert_eq!(n, 1000);
+    assert!(completions.iter().all(|c| matches!(c.result(), Some(Ok(())))));
+    // After close, handle writes fail instead of vanishing.
+    ch.close();
+    assert!(matches!(handle.write((9u32, 9u32)).result(), Some(Err(_))));
+}
+
+#[test]
+fn a_zero_length_write_completes_at_once() {
+    let mut ch = EmbeddedChannel::new();
+    ch.activate();
+    ch.set_transport_budget(Some(0));
+    let c = ch.write_outbound(Bytes::new());
+    assert!(matches!(c.result(), Some(Ok(()))));
+}
+
+#[test]
+fn the_closed_future_resolves_on_close() {
+    let mut ch = EmbeddedChannel::new();
+    ch.activate();
+    let closed = ch.channel().closed();
+    let waiter = std::thread::spawn(move || futures_lite_block_on(closed));
+    ch.close();
+    waiter.join().unwrap();
+    assert!(ch.channel().is_closed());
+}
