@@ -386,6 +386,10 @@ impl CompositeBuf {
     #[inline]
     pub(crate) fn locate(&self, index: usize) -> (usize, usize) {
         debug_assert!(index < self.len);
+        if index < self.segs[self.head].len() {
+            // Fast path: a decoder mostly reads near the front.
+            return (self.head, index);
+        }
         if index < self.len / 2 + 1 {
             let mut base = 0;
             for (i, seg) in self.segs.iter().enumerate().skip(self.head) {
@@ -444,6 +448,15 @@ impl CompositeBuf {
         }
         if at == self.len {
             return mem::take(self);
+        }
+        let first = &mut self.segs[self.head];
+        if at < first.len() {
+            // Fast path (a frame inside the first segment): one `Bytes::split_to`.
+            let seg = first.split_to(at);
+            self.len -= at;
+            let mut out = SegVec::new();
+            out.push(seg);
+            return CompositeBuf::from_segs(out, at);
         }
         let mut out = SegVec::new();
         let mut rem = at;
