@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::error::{ChannelError, Error};
-use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering, lock};
+use crate::sync::{Arc, AtomicU64, Mutex, Ordering, lock};
 
 /// The ticket of one write, passed with the message through outbound handlers.
 ///
@@ -51,34 +51,41 @@ impl Promise {
 
 /// Shared by the event loop (which resolves) and every [`Completion`] (which
 /// observe, from any thread).
+///
+/// One atomic word holds the highest written ticket and three flags, so that a
+/// waiter registering and the loop resolving always order through read-modify-write
+/// operations on the same word: either the waiter's `fetch_or(WAITERS)` sees the
+/// resolution, or the loop's update sees `WAITERS` and wakes it.
 pub(crate) struct CompletionState {
-    done_through: AtomicU64,
-    closed: AtomicBool,
+    state: AtomicU64,
     close_cause: Mutex<Option<Error>>,
     explicit: Mutex<HashMap<u64, Result<(), Error>>>,
-    has_explicit: AtomicBool,
     waiters: Mutex<Vec<Waker>>,
-    has_waiters: AtomicBool,
 }
+
+const WAITERS: u64 = 1 << 63;
+const CLOSED: u64 = 1 << 62;
+const EXPLICIT: u64 = 1 << 61;
+const TICKET: u64 = EXPLICIT - 1;
 
 impl CompletionState {
     pub(crate) fn new() -> Self {
         CompletionState {
-            done_through: AtomicU64::new(0),
-            closed: AtomicBool::new(false),
+            state: AtomicU64::new(0),
             close_cause: Mutex::new(None),
             explicit: Mutex::new(HashMap::new()),
-            has_explicit: AtomicBool::new(false),
             waiters: Mutex::new(Vec::new()),
-            has_waiters: AtomicBool::new(false),
         }
     }
 
     /// Every ticket up to `ticket` has been written. Called by the loop.
     pub(crate) fn complete_through(&self, ticket: u64) {
-        if ticket > self.done_through.load(Ordering::Relaxed) {
-            self.done_through.store(ticket, Ordering::SeqCst);
-            self.wake_all();
+        let ticket = ticket & TICKET;
+        let prev = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+            (ticket > s & TICKET).then_some((s & !(TICKET | WAITERS)) | ticket)
+        });
+        if let Ok(prev) = prev {
+            self.wake_if(prev);
         }
     }
 
@@ -88,31 +95,44 @@ impl CompletionState {
             return;
         }
         lock(&self.explicit).insert(ticket, result);
-        self.has_explicit.store(true, Ordering::SeqCst);
-        self.wake_all();
+        let prev = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+            Some((s | EXPLICIT) & !WAITERS)
+        });
+        if let Ok(prev) = prev {
+            self.wake_if(prev);
+        }
     }
 
     /// The channel closed: every ticket not yet done fails with `cause`.
     pub(crate) fn close(&self, cause: Option<Error>) {
-        if self.closed.load(Ordering::Relaxed) {
-            return;
+        {
+            let mut c = lock(&self.close_cause);
+            if c.is_none() {
+                *c = cause;
+            }
         }
-        *lock(&self.close_cause) = cause;
-        self.closed.store(true, Ordering::SeqCst);
-        self.wake_all();
+        let prev = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+            Some((s | CLOSED) & !WAITERS)
+        });
+        if let Ok(prev) = prev {
+            self.wake_if(prev);
+        }
+    }
+
+    /// Wakes waiters after something they wait on changed outside the state word
+    /// (a pending ticket was assigned).
+    pub(crate) fn notify(&self) {
+        let prev = self.state.fetch_and(!WAITERS, Ordering::AcqRel);
+        self.wake_if(prev);
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        self.state.load(Ordering::Acquire) & CLOSED != 0
     }
 
-    fn wake_all(&self) {
-        if self.has_waiters.load(Ordering::SeqCst) {
-            let waiters = {
-                let mut w = lock(&self.waiters);
-                self.has_waiters.store(false, Ordering::SeqCst);
-                std::mem::take(&mut *w)
-            };
+    fn wake_if(&self, prev: u64) {
+        if prev & WAITERS != 0 {
+            let waiters = std::mem::take(&mut *lock(&self.waiters));
             for w in waiters {
                 w.wake();
             }
@@ -125,26 +145,31 @@ impl CompletionState {
             .unwrap_or_else(|| Error::from(ChannelError::Closed))
     }
 
-    /// The status of `ticket`, if known.
-    fn status(&self, ticket: u64) -> Option<Result<(), Error>> {
-        if self.has_explicit.load(Ordering::SeqCst) {
+    /// The status of `ticket` given state word `s`, if known.
+    fn status_in(&self, ticket: u64, s: u64) -> Option<Result<(), Error>> {
+        if s & EXPLICIT != 0 {
             if let Some(r) = lock(&self.explicit).get(&ticket) {
                 return Some(r.clone());
             }
         }
-        let closed = self.closed.load(Ordering::SeqCst);
-        if self.done_through.load(Ordering::SeqCst) >= ticket {
+        if s & TICKET >= ticket {
             return Some(Ok(()));
         }
-        closed.then(|| Err(self.closed_error()))
+        (s & CLOSED != 0).then(|| Err(self.closed_error()))
     }
 
-    fn register(&self, waker: &Waker) {
+    fn status(&self, ticket: u64) -> Option<Result<(), Error>> {
+        self.status_in(ticket, self.state.load(Ordering::Acquire))
+    }
+
+    /// Registers `waker`; returns the state word as of registration (after which
+    /// any change wakes the waker).
+    fn register(&self, waker: &Waker) -> u64 {
         let mut w = lock(&self.waiters);
         if !w.iter().any(|x| x.will_wake(waker)) {
             w.push(waker.clone());
         }
-        self.has_waiters.store(true, Ordering::SeqCst);
+        self.state.fetch_or(WAITERS, Ordering::AcqRel)
     }
 }
 
@@ -162,8 +187,8 @@ impl PendingTicket {
     }
 
     pub(crate) fn assign(&self, ticket: u64, state: &CompletionState) {
-        self.ticket.store(ticket, Ordering::SeqCst);
-        state.wake_all();
+        self.ticket.store(ticket, Ordering::Release);
+        state.notify();
     }
 }
 
@@ -201,10 +226,20 @@ impl Completion {
         match &self.0 {
             Repr::Ready(r) => r.clone(),
             Repr::Ticket(state, t) => state.status(*t),
-            Repr::Pending(state, p) => match p.ticket.load(Ordering::SeqCst) {
-                0 => state.is_closed().then(|| Err(state.closed_error())),
-                t => state.status(t),
-            },
+            Repr::Pending(state, p) => {
+                Self::pending_status(state, p, state.state.load(Ordering::Acquire))
+            }
+        }
+    }
+
+    fn pending_status(
+        state: &CompletionState,
+        p: &PendingTicket,
+        s: u64,
+    ) -> Option<Result<(), Error>> {
+        match p.ticket.load(Ordering::Acquire) {
+            0 => (s & CLOSED != 0).then(|| Err(state.closed_error())),
+            t => state.status_in(t, s),
         }
     }
 
@@ -225,12 +260,18 @@ impl Future for Completion {
         if let Some(r) = this.result() {
             return Poll::Ready(r);
         }
-        let state = match &this.0 {
-            Repr::Ticket(s, _) | Repr::Pending(s, _) => s.clone(),
+        let r = match &this.0 {
+            Repr::Ticket(state, t) => {
+                let s = state.register(cx.waker());
+                state.status_in(*t, s)
+            }
+            Repr::Pending(state, p) => {
+                let s = state.register(cx.waker());
+                Self::pending_status(state, p, s)
+            }
             Repr::Ready(_) => unreachable!("handled above"),
         };
-        state.register(cx.waker());
-        match this.result() {
+        match r {
             Some(r) => Poll::Ready(r),
             None => Poll::Pending,
         }

@@ -87,10 +87,6 @@ pub mod prelude {
     };
 }
 
-/// The channel handle's queue and the completion state, exposed for the loom
-/// models in `tests/loom_*.rs` only. Not part of the API.
 #[doc(hidden)]
 #[cfg(seine_loom)]
-pub mod __loom {
-    pub use crate::channel::Channel;
-}
+pub mod __loom;
