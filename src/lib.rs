@@ -12,6 +12,10 @@
 //! * [`transport`]: event loops, bootstraps, TCP and Unix sockets, sendfile and splice.
 #![deny(missing_docs)]
 
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use seine_buffer as buffer;
 pub use seine_channel as channel;
 pub use seine_codec as codec;
