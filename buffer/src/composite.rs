@@ -386,26 +386,23 @@ impl CompositeBuf {
     #[inline]
     pub(crate) fn locate(&self, index: usize) -> (usize, usize) {
         debug_assert!(index < self.len);
-        if index < self.segs[self.head].len() {
-            // Fast path: a decoder mostly reads near the front.
-            return (self.head, index);
-        }
-        if index < self.len / 2 + 1 {
-            let mut base = 0;
-            for (i, seg) in self.segs.iter().enumerate().skip(self.head) {
-                if index < base + seg.len() {
-                    return (i, index - base);
+        let live = self.live();
+        if index < self.len / 2 {
+            let mut rem = index;
+            for (i, seg) in live.iter().enumerate() {
+                if rem < seg.len() {
+                    return (self.head + i, rem);
                 }
-                base += seg.len();
+                rem -= seg.len();
             }
         } else {
-            let mut end = self.len;
-            for (i, seg) in self.segs.iter().enumerate().skip(self.head).rev() {
-                let start = end - seg.len();
-                if index >= start {
-                    return (i, index - start);
+            // Near the end: walk backwards, counting bytes from the end.
+            let mut from_end = self.len - index;
+            for (i, seg) in live.iter().enumerate().rev() {
+                if from_end <= seg.len() {
+                    return (self.head + i, seg.len() - from_end);
                 }
-                end = start;
+                from_end -= seg.len();
             }
         }
         unreachable!("index {index} below len {} but not located", self.len)

@@ -59,3 +59,21 @@ pub use error::BufferError;
 pub use file_region::{FileRegion, MappedChunks, PreadChunks, Progress};
 pub use order::ByteOrder;
 pub use wrap::{map_file, wrap_mmap, wrap_static, wrap_vec};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        assert_send_sync::<CompositeBuf>();
+        assert_send_sync::<Cumulation>();
+        assert_send_sync::<FileRegion>();
+        assert_send_sync::<Progress>();
+        assert_send_sync::<PreadChunks>();
+        assert_send_sync::<MappedChunks>();
+        assert_send_sync::<BufferError>();
+    }
+}
