@@ -7,6 +7,7 @@
 mod decoder;
 mod encoder;
 mod error;
+pub mod resp;
 
 pub use decoder::Decoder;
 pub use encoder::{EncodeBuf, Encoder};

@@ -1,0 +1,528 @@
+//! [`RespCommandDecoder`]: what a Redis server reads, commands as arrays of bulk
+//! strings (RESP2) or inline commands.
+
+use seine_buffer::{Bytes, CompositeBuf};
+use smallvec::SmallVec;
+
+use super::input::{Input, Line, header_line};
+use super::value::{INLINE_ARGS, RespCommand};
+use crate::decoder::Decoder;
+use crate::error::CodecError;
+
+/// Default [`RespCommandDecoder::max_bulk_len`]: 512 MiB, Redis's
+/// `proto-max-bulk-len`.
+pub const DEFAULT_MAX_BULK_LEN: usize = 512 * 1024 * 1024;
+/// Default [`RespCommandDecoder::max_array_len`]: 1 Mi arguments.
+pub const DEFAULT_MAX_ARRAY_LEN: usize = 1024 * 1024;
+/// Default [`RespCommandDecoder::max_inline_len`]: 64 KiB, Redis's
+/// `PROTO_INLINE_MAX_SIZE`.
+pub const DEFAULT_MAX_INLINE_LEN: usize = 64 * 1024;
+
+/// Decodes client commands: RESP2 arrays of bulk strings
+/// (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline commands (`PING\r\n`, arguments
+/// separated by spaces or tabs; quotes are not interpreted).
+///
+/// # Cost
+///
+/// * Each argument is a [`Bytes`] view of the received buffer, **not a copy**,
+///   whenever it lies in one received segment (with the default adaptive
+///   cumulation, small reads are merged into one segment, so this is the common
+///   case). An argument that straddles two segments is copied once into its own
+///   buffer ([`copied_bytes`](Self::copied_bytes) counts these bytes).
+/// * A command of up to five arguments allocates nothing (they are stored inline).
+/// * Parsing is resumable: a command that arrives in pieces is never scanned twice,
+///   so a large value arriving slowly costs O(1) per read until it is complete.
+///
+/// # Limits
+///
+/// Nothing is allocated for what a peer claims: a bulk string longer than
+/// [`max_bulk_len`](Self::max_bulk_len) or an array longer than
+/// [`max_array_len`](Self::max_array_len) is refused as soon as its header is read
+/// ([`CodecError::TooLongFrame`]); malformed headers, a negative bulk length, or a
+/// nested array are [`CodecError::CorruptFrame`]. `*0` and `*-1` are empty commands
+/// and skipped, as Redis does.
+///
+/// # Examples
+///
+/// ```
+/// use seine_buffer::CompositeBuf;
+/// use seine_codec::Decoder;
+/// use seine_codec::resp::RespCommandDecoder;
+///
+/// let mut dec = RespCommandDecoder::new();
+/// let mut buf = CompositeBuf::from(&b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n*1\r\n$4\r\nEC"[..]);
+/// let get = dec.decode(&mut buf).unwrap().unwrap();
+/// assert!(get.is("get"));
+/// assert_eq!(get.arg(1).unwrap(), "k");
+/// assert!(dec.decode(&mut buf).unwrap().unwrap().is("PING")); // inline
+/// assert!(dec.decode(&mut buf).unwrap().is_none()); // the rest has not arrived
+/// ```
+#[derive(Debug)]
+pub struct RespCommandDecoder {
+    max_bulk_len: usize,
+    max_array_len: usize,
+    max_inline_len: usize,
+    /// The array being parsed, if its header was read.
+    partial: Option<Partial>,
+    /// Start and length of each argument parsed so far (reused between commands).
+    spans: Vec<(usize, usize)>,
+    copied: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Partial {
+    /// Arguments announced.
+    argc: usize,
+    /// Where the next unparsed byte is.
+    pos: usize,
+    /// A bulk string whose header was read: its payload's start and length.
+    bulk: Option<(usize, usize)>,
+}
+
+/// What a scan found.
+enum Scan {
+    /// More bytes are needed.
+    Incomplete,
+    /// An empty command of this many bytes (`*0\r\n`, a blank inline line).
+    Skip(usize),
+    /// An array command ending at this index; its spans are in `self.spans`.
+    Array(usize),
+    /// An inline command: the line's content ends at `content`, the line at `end`.
+    Inline { content: usize, end: usize },
+}
+
+impl Default for RespCommandDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RespCommandDecoder {
+    /// A decoder with Redis's limits (512 MiB bulk strings, 64 KiB inline commands)
+    /// and at most 1 Mi arguments per command. Does not allocate.
+    ///
+    /// ```
+    /// let dec = seine_codec::resp::RespCommandDecoder::new();
+    /// assert_eq!(dec.max_bulk_len_value(), 512 * 1024 * 1024);
+    /// ```
+    pub fn new() -> Self {
+        RespCommandDecoder {
+            max_bulk_len: DEFAULT_MAX_BULK_LEN,
+            max_array_len: DEFAULT_MAX_ARRAY_LEN,
+            max_inline_len: DEFAULT_MAX_INLINE_LEN,
+            partial: None,
+            spans: Vec::new(),
+            copied: 0,
+        }
+    }
+
+    /// Sets the longest bulk string accepted, in bytes.
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::{CodecError, Decoder};
+    /// use seine_codec::resp::RespCommandDecoder;
+    ///
+    /// let mut dec = RespCommandDecoder::new().max_bulk_len(4);
+    /// let mut buf = CompositeBuf::from(&b"*1\r\n$5\r\n"[..]);
+    /// assert!(matches!(dec.decode(&mut buf), Err(CodecError::TooLongFrame { length: 5, max: 4 })));
+    /// ```
+    pub fn max_bulk_len(mut self, max: usize) -> Self {
+        self.max_bulk_len = max;
+        self
+    }
+
+    /// Sets the largest number of arguments (the name included) accepted.
+    ///
+    /// ```
+    /// let dec = seine_codec::resp::RespCommandDecoder::new().max_array_len(16);
+    /// assert_eq!(dec.max_array_len_value(), 16);
+    /// ```
+    pub fn max_array_len(mut self, max: usize) -> Self {
+        self.max_array_len = max;
+        self
+    }
+
+    /// Sets the longest inline command line accepted, in bytes.
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::Decoder;
+    /// use seine_codec::resp::RespCommandDecoder;
+    ///
+    /// let mut dec = RespCommandDecoder::new().max_inline_len(8);
+    /// let mut buf = CompositeBuf::from(&b"PING PONG PING"[..]);
+    /// assert!(dec.decode(&mut buf).is_err());
+    /// ```
+    pub fn max_inline_len(mut self, max: usize) -> Self {
+        self.max_inline_len = max;
+        self
+    }
+
+    /// The configured bulk string limit.
+    ///
+    /// ```
+    /// assert_eq!(seine_codec::resp::RespCommandDecoder::new().max_bulk_len(9).max_bulk_len_value(), 9);
+    /// ```
+    pub fn max_bulk_len_value(&self) -> usize {
+        self.max_bulk_len
+    }
+
+    /// The configured argument count limit.
+    ///
+    /// ```
+    /// assert_eq!(seine_codec::resp::RespCommandDecoder::new().max_array_len_value(), 1024 * 1024);
+    /// ```
+    pub fn max_array_len_value(&self) -> usize {
+        self.max_array_len
+    }
+
+    /// Bytes of arguments copied so far because they straddled segments.
+    ///
+    /// ```
+    /// use seine_buffer::{Bytes, CompositeBuf};
+    /// use seine_codec::Decoder;
+    /// use seine_codec::resp::RespCommandDecoder;
+    ///
+    /// let mut dec = RespCommandDecoder::new();
+    /// let mut buf: CompositeBuf = [Bytes::from_static(b"*1\r\n$4\r\nPI"), Bytes::from_static(b"NG\r\n")]
+    ///     .into_iter()
+    ///     .collect();
+    /// assert!(dec.decode(&mut buf).unwrap().unwrap().is("PING"));
+    /// assert_eq!(dec.copied_bytes(), 4);
+    /// ```
+    pub fn copied_bytes(&self) -> u64 {
+        self.copied
+    }
+
+    /// Whether part of a command has been read (and is waiting for the rest).
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::Decoder;
+    /// use seine_codec::resp::RespCommandDecoder;
+    ///
+    /// let mut dec = RespCommandDecoder::new();
+    /// let mut buf = CompositeBuf::from(&b"*1\r\n"[..]);
+    /// assert!(dec.decode(&mut buf).unwrap().is_none());
+    /// assert!(dec.is_partial());
+    /// ```
+    pub fn is_partial(&self) -> bool {
+        self.partial.is_some()
+    }
+
+    fn corrupt(&mut self, reason: String) -> CodecError {
+        self.reset();
+        CodecError::CorruptFrame { reason }
+    }
+
+    fn too_long(&mut self, length: u64, max: usize) -> CodecError {
+        self.reset();
+        CodecError::TooLongFrame { length, max }
+    }
+
+    fn reset(&mut self) {
+        self.partial = None;
+        self.spans.clear();
+    }
+
+    /// Scans from where the last call stopped, without consuming anything.
+    #[inline]
+    fn scan<I: Input + ?Sized>(&mut self, input: &I) -> Result<Scan, CodecError> {
+        let mut p = match self.partial {
+            Some(p) => p,
+            None => {
+                if input.len() == 0 {
+                    return Ok(Scan::Incomplete);
+                }
+                if input.byte(0) != b'*' {
+                    return self.scan_inline(input);
+                }
+                let (n, pos) = match header_line(input, 0) {
+                    Ok(Line::Done(n, pos)) => (n, pos),
+                    Ok(Line::Partial) => return Ok(Scan::Incomplete),
+                    Err(reason) => return Err(self.corrupt(reason)),
+                };
+                if n <= 0 {
+                    if n < -1 {
+                        return Err(self.corrupt(format!("negative array length {n}")));
+                    }
+                    return Ok(Scan::Skip(pos));
+                }
+                if n as u64 > self.max_array_len as u64 {
+                    return Err(self.too_long(n as u64, self.max_array_len));
+                }
+                self.spans.clear();
+                Partial {
+                    argc: n as usize,
+                    pos,
+                    bulk: None,
+                }
+            }
+        };
+        let len = input.len();
+        loop {
+            if let Some((start, n)) = p.bulk {
+                let end = start.saturating_add(n).saturating_add(2);
+                if len < end {
+                    self.partial = Some(p);
+                    return Ok(Scan::Incomplete);
+                }
+                if input.byte(end - 2) != b'\r' || input.byte(end - 1) != b'\n' {
+                    return Err(self.corrupt(format!(
+                        "bulk string of {n} bytes at offset {start} not followed by CRLF"
+                    )));
+                }
+                self.spans.push((start, n));
+                p.bulk = None;
+                p.pos = end;
+            }
+            if self.spans.len() == p.argc {
+                self.partial = None;
+                return Ok(Scan::Array(p.pos));
+            }
+            if p.pos >= len {
+                self.partial = Some(p);
+                return Ok(Scan::Incomplete);
+            }
+            let kind = input.byte(p.pos);
+            if kind != b'$' {
+                let what = if kind == b'*' {
+                    "a nested array (commands are arrays of bulk strings)".to_string()
+                } else {
+                    format!("byte {kind:#04x}")
+                };
+                return Err(self.corrupt(format!(
+                    "expected '$' for argument {} at offset {}, got {what}",
+                    self.spans.len(),
+                    p.pos
+                )));
+            }
+            let (n, start) = match header_line(input, p.pos) {
+                Ok(Line::Done(n, start)) => (n, start),
+                Ok(Line::Partial) => {
+                    self.partial = Some(p);
+                    return Ok(Scan::Incomplete);
+                }
+                Err(reason) => return Err(self.corrupt(reason)),
+            };
+            if n < 0 {
+                return Err(self.corrupt(format!(
+                    "invalid bulk length {n} for argument {}",
+                    self.spans.len()
+                )));
+            }
+            if n as u64 > self.max_bulk_len as u64 {
+                return Err(self.too_long(n as u64, self.max_bulk_len));
+            }
+            p.bulk = Some((start, n as usize));
+        }
+    }
+
+    fn scan_inline<I: Input + ?Sized>(&mut self, input: &I) -> Result<Scan, CodecError> {
+        let limit = self.max_inline_len.saturating_add(1);
+        match input.find_lf(0, limit) {
+            Some(lf) => {
+                let content = if lf > 0 && input.byte(lf - 1) == b'\r' { lf - 1 } else { lf };
+                Ok(Scan::Inline {
+                    content,
+                    end: lf + 1,
+                })
+            }
+            None if input.len() >= limit => {
+                Err(self.too_long(input.len() as u64, self.max_inline_len))
+            }
+            None => Ok(Scan::Incomplete),
+        }
+    }
+
+    /// Cuts the array command ending at `end` off `src`, one `Bytes` per span.
+    fn take_array(&mut self, src: &mut CompositeBuf, end: usize) -> RespCommand {
+        let frame = src.split_to(end);
+        let mut args: SmallVec<[Bytes; INLINE_ARGS]> = SmallVec::with_capacity(self.spans.len());
+        if frame.segment_count() <= 1 {
+            let base = frame.into_bytes();
+            args.extend(self.spans.iter().map(|&(s, n)| base.slice(s..s + n)));
+        } else {
+            for &(s, n) in &self.spans {
+                let arg = frame.slice(s..s + n);
+                if arg.segment_count() > 1 {
+                    self.copied += n as u64;
+                }
+                args.push(arg.into_bytes());
+            }
+        }
+        self.spans.clear();
+        RespCommand::from_smallvec(args)
+    }
+
+    /// Cuts the inline line off `src` and splits it on spaces and tabs.
+    fn take_inline(&mut self, src: &mut CompositeBuf, content: usize, end: usize) -> RespCommand {
+        let mut frame = src.split_to(end);
+        frame.truncate(content);
+        if frame.segment_count() > 1 {
+            self.copied += content as u64;
+        }
+        let line = frame.into_bytes();
+        let mut args: SmallVec<[Bytes; INLINE_ARGS]> = SmallVec::new();
+        let mut i = 0;
+        while i < line.len() {
+            if is_space(line[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < line.len() && !is_space(line[i]) {
+                i += 1;
+            }
+            args.push(line.slice(start..i));
+        }
+        RespCommand::from_smallvec(args)
+    }
+}
+
+#[inline]
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')
+}
+
+impl Decoder for RespCommandDecoder {
+    type Item = RespCommand;
+
+    fn decode(&mut self, src: &mut CompositeBuf) -> Result<Option<RespCommand>, CodecError> {
+        loop {
+            let scan = match src.segments().as_slice() {
+                [one] => self.scan(&one[..])?,
+                _ => self.scan(&*src)?,
+            };
+            match scan {
+                Scan::Incomplete => return Ok(None),
+                Scan::Skip(n) => bytes::Buf::advance(src, n),
+                Scan::Array(end) => return Ok(Some(self.take_array(src, end))),
+                Scan::Inline { content, end } => {
+                    let cmd = self.take_inline(src, content, end);
+                    if !cmd.is_empty() {
+                        return Ok(Some(cmd));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Like `decode`; bytes of an incomplete command left at the end of input are
+    /// [`CodecError::TruncatedFrame`].
+    fn decode_eof(&mut self, src: &mut CompositeBuf) -> Result<Option<RespCommand>, CodecError> {
+        match self.decode(src)? {
+            Some(cmd) => Ok(Some(cmd)),
+            None if src.is_empty() => Ok(None),
+            None => {
+                let remaining = src.len();
+                self.reset();
+                src.clear();
+                Err(CodecError::TruncatedFrame { remaining })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(dec: &mut RespCommandDecoder, buf: &mut CompositeBuf) -> Vec<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        while let Some(cmd) = dec.decode(buf).unwrap() {
+            out.push(cmd.args().iter().map(|a| a.to_vec()).collect());
+        }
+        out
+    }
+
+    #[test]
+    fn array_in_one_segment_is_zero_copy() {
+        let data = Bytes::from_static(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n");
+        let mut buf = CompositeBuf::from(data.clone());
+        let mut dec = RespCommandDecoder::new();
+        let cmd = dec.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(cmd.arg(2).unwrap().as_ptr(), data[data.len() - 7..].as_ptr());
+        assert!(buf.is_empty());
+        assert_eq!(dec.copied_bytes(), 0);
+    }
+
+    #[test]
+    fn skips_empty_commands_and_blank_lines() {
+        let mut buf = CompositeBuf::from(&b"*0\r\n*-1\r\n\r\n  \r\n\nPING\n"[..]);
+        let mut dec = RespCommandDecoder::new();
+        assert_eq!(all(&mut dec, &mut buf), vec![vec![b"PING".to_vec()]]);
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn inline_splits_on_whitespace() {
+        let mut buf = CompositeBuf::from(&b"SET  k\tv \r\n"[..]);
+        let mut dec = RespCommandDecoder::new();
+        assert_eq!(
+            all(&mut dec, &mut buf),
+            vec![vec![b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]]
+        );
+    }
+
+    #[test]
+    fn resumes_without_rescanning() {
+        let mut dec = RespCommandDecoder::new();
+        let mut buf = CompositeBuf::from(&b"*2\r\n$3\r\nGET\r\n$10\r\n0123"[..]);
+        assert!(dec.decode(&mut buf).unwrap().is_none());
+        assert_eq!(dec.spans.len(), 1);
+        assert!(matches!(dec.partial, Some(Partial { bulk: Some((18, 10)), .. })));
+        buf.push(Bytes::from_static(b"456789\r"));
+        assert!(dec.decode(&mut buf).unwrap().is_none());
+        buf.push(Bytes::from_static(b"\n"));
+        let cmd = dec.decode(&mut buf).unwrap().unwrap();
+        assert_eq!(cmd.arg(1).unwrap(), "0123456789");
+        assert!(!dec.is_partial());
+    }
+
+    #[test]
+    fn errors() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"*2\r\n$3\r\nGET\r\n:1\r\n", "expected '$'"),
+            (b"*1\r\n*1\r\n$1\r\na\r\n", "nested array"),
+            (b"*1\r\n$-1\r\n", "invalid bulk length -1"),
+            (b"*1\r\n$-5\r\n", "invalid bulk length -5"),
+            (b"*-2\r\n", "negative array length"),
+            (b"*x\r\n", "not a decimal"),
+            (b"*1\n", "CRLF"),
+            (b"*1\r\n$3\r\nabcXY", "not followed by CRLF"),
+            (b"*1\r\n$00000000000000000000000000000000000001\r\n", "longer than"),
+        ];
+        for (input, want) in cases {
+            let mut dec = RespCommandDecoder::new();
+            let mut buf = CompositeBuf::from(input.to_vec());
+            match dec.decode(&mut buf) {
+                Err(CodecError::CorruptFrame { reason }) => {
+                    assert!(reason.contains(want), "{reason:?} lacks {want:?}")
+                }
+                other => panic!("{:?}: {other:?}", String::from_utf8_lossy(input)),
+            }
+            assert!(!dec.is_partial());
+        }
+    }
+
+    #[test]
+    fn huge_claims_are_refused_before_allocating() {
+        let mut dec = RespCommandDecoder::new();
+        let mut buf = CompositeBuf::from(&b"*1\r\n$4294967296\r\n"[..]);
+        assert_eq!(
+            dec.decode(&mut buf),
+            Err(CodecError::TooLongFrame {
+                length: 4 << 30,
+                max: DEFAULT_MAX_BULK_LEN
+            })
+        );
+        let mut buf = CompositeBuf::from(&b"*9223372036854775807\r\n"[..]);
+        assert!(matches!(
+            dec.decode(&mut buf),
+            Err(CodecError::TooLongFrame { .. })
+        ));
+        assert_eq!(dec.spans.capacity(), 0);
+    }
+}
