@@ -11,7 +11,7 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use crate::completion::{Completion, CompletionState, PendingTicket};
 use crate::core::ChannelCore;
 use crate::error::{ChannelError, Error};
-use crate::pipeline::erased::{Boxer, boxer};
+use crate::pipeline::erased::{MsgMeta, meta};
 use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering, lock};
 
 /// A channel's identity, unique in the process.
@@ -122,8 +122,7 @@ impl ChannelMetrics {
 pub(crate) enum Command {
     Write {
         msg: Box<dyn Any + Send>,
-        type_name: &'static str,
-        boxer: Boxer,
+        meta: &'static MsgMeta,
         ticket: Arc<PendingTicket>,
         flush: bool,
     },
@@ -309,8 +308,7 @@ impl Channel {
         let ticket = Arc::new(PendingTicket::new());
         let cmd = Command::Write {
             msg: Box::new(Some(msg)),
-            type_name: std::any::type_name::<M>(),
-            boxer: boxer::<M>,
+            meta: meta::<M>(),
             ticket: ticket.clone(),
             flush,
         };

@@ -59,7 +59,7 @@ impl ChannelCore {
 
     /// The pipeline, to add or change handlers.
     pub fn pipeline(&mut self) -> Pipeline<'_> {
-        Pipeline::new(&mut self.inner)
+        Pipeline::top(&mut self.inner)
     }
 
     /// The outbound buffer.
@@ -210,8 +210,7 @@ impl ChannelCore {
         match cmd {
             Command::Write {
                 mut msg,
-                type_name,
-                boxer,
+                meta,
                 ticket,
                 flush,
             } => {
@@ -222,8 +221,10 @@ impl ChannelCore {
                     return;
                 }
                 let prev = self.inner.prev_out(TAIL);
-                let m = Msg::from_raw(&mut *msg, type_name, boxer);
-                self.inner.invoke(prev, Event::Write(m, crate::Promise { ticket: t }));
+                match Msg::from_raw(&mut *msg, meta) {
+                    Some(m) => self.inner.invoke(prev, Event::Write(m, crate::Promise { ticket: t })),
+                    None => unreachable!("a handle write boxes an Option of the type its meta describes"),
+                }
                 if flush {
                     self.flush_from_tail();
                 }
@@ -300,7 +301,7 @@ impl ChannelCore {
         if self.inner.dirty && !self.inner.in_read_batch && !self.inner.state.closed {
             self.flush_from_tail();
         }
-        if self.inner.depth == 0 && !self.inner.graveyard.is_empty() {
+        if !self.inner.graveyard.is_empty() {
             self.inner.reclaim();
         }
     }

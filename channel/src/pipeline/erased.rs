@@ -2,8 +2,10 @@
 //! `&mut dyn Any` pointing at an `Option<T>` the receiver `take`s. A message hop
 //! allocates nothing.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 
 use crate::completion::Promise;
 use crate::context::{Context, InboundContext, OutboundContext};
@@ -11,52 +13,86 @@ use crate::error::{Direction, Error};
 use crate::handler::{InboundHandler, OutboundHandler, TypeInfo, UserEvent};
 use crate::pipeline::Inner;
 
-/// A message in flight: a pointer to the sender's `Option<T>`, plus the type's
-/// name for error messages.
+/// A message in flight: a pointer to the sender's `Option<T>` and a static
+/// description of `T` (its `TypeId`, its name for error messages, and how to box
+/// it). Three words; the type check is one `TypeId` comparison, no virtual call.
 pub(crate) struct Msg<'m> {
-    any: &'m mut dyn Any,
-    pub(crate) type_name: &'static str,
-    boxer: Boxer,
+    ptr: NonNull<()>,
+    meta: &'static MsgMeta,
+    _borrow: PhantomData<&'m mut ()>,
 }
 
-/// Moves the message out of its `Option<T>` into a box (for the test transport,
-/// which keeps messages of any type).
-pub(crate) type Boxer = fn(&mut dyn Any) -> Option<Box<dyn Any>>;
+/// What the pipeline needs to know of a message type.
+pub(crate) struct MsgMeta {
+    type_id: TypeId,
+    option_type_id: TypeId,
+    type_name: fn() -> &'static str,
+    boxer: fn(NonNull<()>) -> Option<Box<dyn Any>>,
+}
 
-pub(crate) fn boxer<T: 'static>(any: &mut dyn Any) -> Option<Box<dyn Any>> {
-    any.downcast_mut::<Option<T>>()
-        .and_then(Option::take)
-        .map(|t| Box::new(t) as Box<dyn Any>)
+/// The `MsgMeta` of `T`, one static per type.
+pub(crate) fn meta<T: 'static>() -> &'static MsgMeta {
+    const {
+        &MsgMeta {
+            type_id: TypeId::of::<T>(),
+            option_type_id: TypeId::of::<Option<T>>(),
+            type_name: std::any::type_name::<T>,
+            boxer: boxer::<T>,
+        }
+    }
+}
+
+fn boxer<T: 'static>(ptr: NonNull<()>) -> Option<Box<dyn Any>> {
+    // SAFETY: a `MsgMeta` for `T` is only ever paired with a pointer to a live
+    // `Option<T>` that the `Msg` borrows mutably (see `Msg::new`, `Msg::from_raw`).
+    let slot = unsafe { ptr.cast::<Option<T>>().as_mut() };
+    slot.take().map(|t| Box::new(t) as Box<dyn Any>)
 }
 
 impl<'m> Msg<'m> {
     #[inline]
     pub(crate) fn new<T: 'static>(slot: &'m mut Option<T>) -> Self {
         Msg {
-            any: slot,
-            type_name: std::any::type_name::<T>(),
-            boxer: boxer::<T>,
+            ptr: NonNull::from(slot).cast(),
+            meta: meta::<T>(),
+            _borrow: PhantomData,
         }
     }
 
-    /// A message whose `Option<T>` is behind `any` (boxed by a `Channel` handle).
-    pub(crate) fn from_raw(any: &'m mut dyn Any, type_name: &'static str, boxer: Boxer) -> Self {
-        Msg {
-            any,
-            type_name,
-            boxer,
+    /// A message boxed by a `Channel` handle: `any` must hold an `Option<T>`
+    /// where `meta` describes `T`.
+    pub(crate) fn from_raw(any: &'m mut (dyn Any + Send), meta: &'static MsgMeta) -> Option<Self> {
+        // The box holds an `Option<T>`; check that `meta` describes that `T`.
+        if (*any).type_id() != meta.option_type_id {
+            return None;
         }
+        Some(Msg {
+            ptr: NonNull::from(any).cast(),
+            meta,
+            _borrow: PhantomData,
+        })
     }
 
-    /// Moves the message into a box, whatever its type.
-    pub(crate) fn take_boxed(&mut self) -> Option<Box<dyn Any>> {
-        (self.boxer)(self.any)
+    /// The message type's name.
+    pub(crate) fn type_name(&self) -> &'static str {
+        (self.meta.type_name)()
     }
 
     /// Takes the message out if it is a `T`.
     #[inline]
     pub(crate) fn take<T: 'static>(&mut self) -> Option<T> {
-        self.any.downcast_mut::<Option<T>>().and_then(Option::take)
+        if self.meta.type_id != TypeId::of::<T>() {
+            return None;
+        }
+        // SAFETY: `ptr` points at the live `Option<X>` this `Msg` mutably borrows
+        // for 'm, where `meta` describes X; the TypeIds are equal, so X is T.
+        let slot = unsafe { self.ptr.cast::<Option<T>>().as_mut() };
+        slot.take()
+    }
+
+    /// Moves the message into a box, whatever its type.
+    pub(crate) fn take_boxed(&mut self) -> Option<Box<dyn Any>> {
+        (self.meta.boxer)(self.ptr)
     }
 }
 
@@ -249,35 +285,34 @@ fn outbound_event<H: OutboundHandler>(h: &mut H, ctx: &mut OutboundContext<'_, H
 }
 
 fn pop<R: 'static, W: 'static>(inner: &mut Inner, idx: usize) -> Option<Deferred<R, W>> {
-    let slot = &mut inner.slots[idx];
-    if slot.deferred == 0 || slot.removed {
+    let hot = &inner.hot[idx];
+    if hot.deferred == 0 || hot.removed {
         return None;
     }
-    let item = slot
+    let item = inner.slots[idx]
         .mailbox
         .as_mut()?
         .downcast_mut::<Mailbox<R, W>>()?
         .pop_front();
     if item.is_some() {
-        slot.deferred -= 1;
+        inner.hot[idx].deferred -= 1;
     }
     item
 }
 
 fn forward_all<R: 'static, W: 'static>(inner: &mut Inner, idx: usize) {
-    inner.slots[idx].removed = true;
+    inner.hot[idx].removed = true;
     loop {
-        let slot = &mut inner.slots[idx];
-        let Some(item) = slot
+        let Some(item) = inner.slots[idx]
             .mailbox
             .as_mut()
             .and_then(|m| m.downcast_mut::<Mailbox<R, W>>())
             .and_then(|m| m.pop_front())
         else {
-            slot.deferred = 0;
+            inner.hot[idx].deferred = 0;
             return;
         };
-        slot.deferred = slot.deferred.saturating_sub(1);
+        inner.hot[idx].deferred = inner.hot[idx].deferred.saturating_sub(1);
         match item {
             Deferred::Read(r) => {
                 let mut o = Some(r);

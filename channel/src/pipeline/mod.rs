@@ -35,15 +35,21 @@ pub use structure::Pipeline;
 pub(crate) const HEAD: usize = 0;
 pub(crate) const TAIL: usize = 1;
 
+/// What every hop touches, kept small and apart from the rest of a slot.
+pub(crate) struct Hot {
+    pub(crate) handler: Option<Box<dyn ErasedHandler>>,
+    pub(crate) next_in: u32,
+    pub(crate) prev_out: u32,
+    /// Events waiting in the slot's mailbox.
+    pub(crate) deferred: u32,
+    pub(crate) removed: bool,
+}
+
+/// The rest of a slot.
 pub(crate) struct Slot {
     pub(crate) name: String,
-    pub(crate) handler: Option<Box<dyn ErasedHandler>>,
     pub(crate) mailbox: Option<Box<dyn Any>>,
-    pub(crate) deferred: usize,
     pub(crate) types: SlotTypes,
-    pub(crate) next_in: usize,
-    pub(crate) prev_out: usize,
-    pub(crate) removed: bool,
 }
 
 /// What an embedded channel's ends keep for the test to inspect.
@@ -81,11 +87,11 @@ pub(crate) struct State {
 }
 
 pub(crate) struct Inner {
+    pub(crate) hot: Vec<Hot>,
     pub(crate) slots: Vec<Slot>,
     pub(crate) order: Vec<usize>,
     pub(crate) free: Vec<usize>,
     pub(crate) graveyard: Vec<usize>,
-    pub(crate) depth: u32,
     pub(crate) out: OutboundBuffer,
     pub(crate) transport: Box<dyn Transport>,
     pub(crate) channel: Channel,
@@ -102,17 +108,21 @@ pub(crate) struct Inner {
     pub(crate) spawner: Option<Rc<tokio::task::LocalSet>>,
 }
 
-fn sentinel(name: &str) -> Slot {
-    Slot {
-        name: name.to_owned(),
-        handler: None,
-        mailbox: None,
-        deferred: 0,
-        types: SlotTypes::inbound::<(), ()>(),
-        next_in: TAIL,
-        prev_out: HEAD,
-        removed: false,
-    }
+fn sentinel(name: &str) -> (Hot, Slot) {
+    (
+        Hot {
+            handler: None,
+            next_in: TAIL as u32,
+            prev_out: HEAD as u32,
+            deferred: 0,
+            removed: false,
+        },
+        Slot {
+            name: name.to_owned(),
+            mailbox: None,
+            types: SlotTypes::inbound::<(), ()>(),
+        },
+    )
 }
 
 impl Inner {
@@ -127,12 +137,14 @@ impl Inner {
             config.low_water_mark,
             config.high_water_mark,
         );
+        let (head_hot, head_slot) = sentinel("head");
+        let (tail_hot, tail_slot) = sentinel("tail");
         Inner {
-            slots: vec![sentinel("head"), sentinel("tail")],
+            hot: vec![head_hot, tail_hot],
+            slots: vec![head_slot, tail_slot],
             order: Vec::new(),
             free: Vec::new(),
             graveyard: Vec::new(),
-            depth: 0,
             out,
             transport,
             channel,
@@ -162,12 +174,12 @@ impl Inner {
 
     #[inline]
     pub(crate) fn next_in(&self, idx: usize) -> usize {
-        self.slots[idx].next_in
+        self.hot[idx].next_in as usize
     }
 
     #[inline]
     pub(crate) fn prev_out(&self, idx: usize) -> usize {
-        self.slots[idx].prev_out
+        self.hot[idx].prev_out as usize
     }
 
     /// Numbers a new write and marks the channel as having unflushed writes.
@@ -190,8 +202,8 @@ impl Inner {
     #[inline]
     pub(crate) fn forward(&mut self, idx: usize, ev: Event<'_>) {
         let target = match ev.direction() {
-            Direction::Inbound => self.slots[idx].next_in,
-            Direction::Outbound => self.slots[idx].prev_out,
+            Direction::Inbound => self.next_in(idx),
+            Direction::Outbound => self.prev_out(idx),
         };
         self.invoke(target, ev);
     }
@@ -199,46 +211,58 @@ impl Inner {
     /// Delivers `ev` to slot `idx`.
     #[inline]
     pub(crate) fn invoke(&mut self, idx: usize, ev: Event<'_>) {
-        if idx == HEAD {
-            return self.head(ev);
+        if idx <= TAIL {
+            return if idx == HEAD { self.head(ev) } else { self.tail(ev) };
         }
-        if idx == TAIL {
-            return self.tail(ev);
-        }
-        let slot = &mut self.slots[idx];
-        if slot.removed {
-            return self.forward(idx, ev);
-        }
-        match slot.handler.take() {
+        let hot = &mut self.hot[idx];
+        let h = if hot.removed { None } else { hot.handler.take() };
+        match h {
             Some(mut h) => {
-                self.depth += 1;
                 h.handle(self, idx, ev);
-                if self.slots[idx].deferred > 0 {
-                    h.drain(self, idx);
-                }
-                self.put_back(idx, h);
-                self.depth -= 1;
-                if self.depth == 0 && !self.graveyard.is_empty() {
-                    self.reclaim();
+                let hot = &mut self.hot[idx];
+                if hot.deferred == 0 && !hot.removed {
+                    // The slot is empty while its handler runs: nothing to drop.
+                    let old = hot.handler.replace(h);
+                    debug_assert!(old.is_none());
+                    std::mem::forget(old);
+                } else {
+                    self.finish_slow(idx, h);
                 }
             }
-            None => self.defer(idx, ev),
+            None => self.invoke_slow(idx, ev),
         }
     }
 
-    fn put_back(&mut self, idx: usize, mut h: Box<dyn ErasedHandler>) {
-        if self.slots[idx].removed {
+    /// The slot was removed (pass the event on) or its handler is running (queue
+    /// the event in its mailbox).
+    #[cold]
+    fn invoke_slow(&mut self, idx: usize, ev: Event<'_>) {
+        if self.hot[idx].removed {
+            self.forward(idx, ev)
+        } else {
+            self.defer(idx, ev)
+        }
+    }
+
+    /// After a callback: deliver what queued up meanwhile, then put the handler
+    /// back, or finish its removal.
+    #[cold]
+    fn finish_slow(&mut self, idx: usize, mut h: Box<dyn ErasedHandler>) {
+        if self.hot[idx].deferred > 0 {
+            h.drain(self, idx);
+        }
+        if self.hot[idx].removed {
             h.removed(self, idx);
             h.forward_mailbox(self, idx);
         } else {
-            self.slots[idx].handler = Some(h);
+            self.hot[idx].handler = Some(h);
         }
     }
 
     fn defer(&mut self, idx: usize, ev: Event<'_>) {
         let slot = &mut self.slots[idx];
         match (slot.types.defer)(&mut slot.mailbox, ev) {
-            Ok(()) => slot.deferred += 1,
+            Ok(()) => self.hot[idx].deferred += 1,
             Err(ev) => {
                 let t = &slot.types;
                 let expected = match &ev {
@@ -251,13 +275,15 @@ impl Inner {
         }
     }
 
-    /// Frees the storage of removed slots; only when no dispatch is running.
+    /// Frees the storage of removed slots. Only when no handler is running (at
+    /// the end of a call from the driver, or a change made from outside the
+    /// pipeline): a running handler's context may still point at a removed slot.
     pub(crate) fn reclaim(&mut self) {
         while let Some(idx) = self.graveyard.pop() {
             let slot = &mut self.slots[idx];
             slot.mailbox = None;
-            slot.deferred = 0;
             slot.name.clear();
+            self.hot[idx].deferred = 0;
             self.free.push(idx);
         }
     }
@@ -269,24 +295,24 @@ impl Inner {
             Event::Read(m) => {
                 tracing::warn!(
                     channel = %self.channel.id(), handler = %handler, expected = expected.name,
-                    got = m.type_name, "inbound message of the wrong type: dropped"
+                    got = m.type_name(), "inbound message of the wrong type: dropped"
                 );
                 let err = ChannelError::UnexpectedMessage {
                     handler,
                     expected: expected.name,
-                    got: m.type_name,
+                    got: m.type_name(),
                 };
                 self.forward(idx, Event::Other(OwnedEvent::Exception(err.into())));
             }
             Event::Write(m, p) => {
                 tracing::warn!(
                     channel = %self.channel.id(), handler = %handler, expected = expected.name,
-                    got = m.type_name, "write of the wrong type: failed"
+                    got = m.type_name(), "write of the wrong type: failed"
                 );
                 let err = ChannelError::UnexpectedMessage {
                     handler,
                     expected: expected.name,
-                    got: m.type_name,
+                    got: m.type_name(),
                 };
                 self.resolve(p.take_ticket(), Err(err.into()));
             }
@@ -296,6 +322,7 @@ impl Inner {
 
     // ---- the head: the transport's end ----
 
+    #[inline(never)]
     fn head(&mut self, ev: Event<'_>) {
         match ev {
             Event::Write(m, p) => self.head_write(m, p.take_ticket()),
@@ -330,7 +357,7 @@ impl Inner {
         } else if let Some(f) = m.take::<FileRegion>() {
             OutboundBuf::File(f)
         } else if let HeadKind::Embedded(sinks) = &self.head {
-            let name = m.type_name;
+            let name = m.type_name();
             if let Some(b) = m.take_boxed() {
                 sinks.borrow_mut().outbound.push_back((b, name));
             }
@@ -454,11 +481,13 @@ impl Inner {
 
     // ---- the tail: where unhandled inbound events end ----
 
+    #[cold]
+    #[inline(never)]
     fn tail(&mut self, ev: Event<'_>) {
         if let HeadKind::Embedded(sinks) = &self.head {
             match ev {
                 Event::Read(mut m) => {
-                    let name = m.type_name;
+                    let name = m.type_name();
                     if let Some(b) = m.take_boxed() {
                         sinks.borrow_mut().inbound.push_back((b, name));
                     }
@@ -477,7 +506,7 @@ impl Inner {
         match ev {
             Event::Read(m) => {
                 tracing::warn!(
-                    channel = %self.channel.id(), message = m.type_name,
+                    channel = %self.channel.id(), message = m.type_name(),
                     "a message reached the tail of the pipeline unhandled: dropped \
                      (add a handler that consumes it)"
                 );
@@ -504,7 +533,7 @@ impl Inner {
                 let err = ChannelError::UnexpectedMessage {
                     handler: "tail".into(),
                     expected: "nothing",
-                    got: m.type_name,
+                    got: m.type_name(),
                 };
                 self.resolve(p.take_ticket(), Err(err.into()));
             }

@@ -3,7 +3,7 @@
 
 use seine_buffer::{Bytes, CompositeBuf, FileRegion};
 
-use super::{HEAD, HeadKind, Inner, Slot, TAIL};
+use super::{HEAD, HeadKind, Hot, Inner, Slot, TAIL};
 use crate::channel::Channel;
 use crate::error::{ChannelError, Direction};
 use crate::handler::{Handler, TypeInfo};
@@ -40,11 +40,19 @@ use crate::pipeline::erased::SlotTypes;
 /// ```
 pub struct Pipeline<'a> {
     inner: &'a mut Inner,
+    /// Borrowed from outside the pipeline (no handler is running).
+    top: bool,
 }
 
 impl<'a> Pipeline<'a> {
+    /// A view for a handler (a handler is running).
     pub(crate) fn new(inner: &'a mut Inner) -> Self {
-        Pipeline { inner }
+        Pipeline { inner, top: false }
+    }
+
+    /// A view from outside the pipeline (the driver, an initializer).
+    pub(crate) fn top(inner: &'a mut Inner) -> Self {
+        Pipeline { inner, top: true }
     }
 
     /// The channel's handle.
@@ -168,21 +176,25 @@ impl<'a> Pipeline<'a> {
     fn attach(&mut self, pos: usize, name: &str, handler: Handler) -> usize {
         let slot = Slot {
             name: name.to_owned(),
-            handler: Some(handler.erased),
             mailbox: None,
-            deferred: 0,
             types: handler.types,
-            next_in: TAIL,
-            prev_out: HEAD,
+        };
+        let hot = Hot {
+            handler: Some(handler.erased),
+            next_in: TAIL as u32,
+            prev_out: HEAD as u32,
+            deferred: 0,
             removed: false,
         };
         let idx = match self.inner.free.pop() {
             Some(i) => {
                 self.inner.slots[i] = slot;
+                self.inner.hot[i] = hot;
                 i
             }
             None => {
                 self.inner.slots.push(slot);
+                self.inner.hot.push(hot);
                 self.inner.slots.len() - 1
             }
         };
@@ -192,14 +204,12 @@ impl<'a> Pipeline<'a> {
     }
 
     fn added(&mut self, idx: usize) {
-        if let Some(mut h) = self.inner.slots[idx].handler.take() {
-            self.inner.depth += 1;
+        if let Some(mut h) = self.inner.hot[idx].handler.take() {
             h.added(self.inner, idx);
-            self.inner.depth -= 1;
-            if self.inner.slots[idx].removed {
+            if self.inner.hot[idx].removed {
                 h.removed(self.inner, idx);
             } else {
-                self.inner.slots[idx].handler = Some(h);
+                self.inner.hot[idx].handler = Some(h);
             }
         }
     }
@@ -208,17 +218,15 @@ impl<'a> Pipeline<'a> {
     fn detach(&mut self, idx: usize, order: Vec<usize>) {
         self.inner.order = order;
         self.relink();
-        self.inner.slots[idx].removed = true;
+        self.inner.hot[idx].removed = true;
         self.inner.graveyard.push(idx);
-        if let Some(mut h) = self.inner.slots[idx].handler.take() {
-            self.inner.depth += 1;
+        if let Some(mut h) = self.inner.hot[idx].handler.take() {
             h.removed(self.inner, idx);
             h.forward_mailbox(self.inner, idx);
-            self.inner.depth -= 1;
         }
         // else: the handler is running (it removed itself); `invoke` calls
         // `handler_removed` when its callback returns.
-        if self.inner.depth == 0 {
+        if self.top {
             self.inner.reclaim();
         }
     }
@@ -228,20 +236,20 @@ impl<'a> Pipeline<'a> {
         let inner = &mut *self.inner;
         let mut next_in = TAIL;
         for &i in inner.order.iter().rev() {
-            inner.slots[i].next_in = next_in;
+            inner.hot[i].next_in = next_in as u32;
             if inner.slots[i].types.is_inbound() {
                 next_in = i;
             }
         }
-        inner.slots[HEAD].next_in = next_in;
+        inner.hot[HEAD].next_in = next_in as u32;
         let mut prev_out = HEAD;
         for &i in inner.order.iter() {
-            inner.slots[i].prev_out = prev_out;
+            inner.hot[i].prev_out = prev_out as u32;
             if inner.slots[i].types.is_outbound() {
                 prev_out = i;
             }
         }
-        inner.slots[TAIL].prev_out = prev_out;
+        inner.hot[TAIL].prev_out = prev_out as u32;
     }
 
     /// Checks the types along `order` (`usize::MAX` stands for `new`).
