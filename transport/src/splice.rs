@@ -1,0 +1,233 @@
+//! `splice(2)` forwarding between two TCP sockets, for proxies: the bytes go from
+//! one socket into a pipe and from the pipe to the other socket inside the kernel,
+//! never through user space.
+//!
+//! [`splice_bidirectional`] runs both directions of a proxied connection on the
+//! calling task; [`splice_supported`] says whether the kernel allows it (check once
+//! and fall back to `tokio::io::copy_bidirectional` where it does not).
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use tokio::net::{TcpListener, TcpStream};
+//!
+//! # async fn proxy() -> std::io::Result<()> {
+//! let listener = TcpListener::bind("127.0.0.1:8080").await?;
+//! loop {
+//!     let (client, _) = listener.accept().await?;
+//!     tokio::spawn(async move {
+//!         let upstream = TcpStream::connect("127.0.0.1:9000").await?;
+//!         let (up, down) = seine_transport::splice::splice_bidirectional(client, upstream).await?;
+//!         println!("{up} bytes up, {down} bytes down");
+//!         std::io::Result::Ok(())
+//!     });
+//! }
+//! # }
+//! ```
+
+use std::future::{Future, poll_fn};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::pin::pin;
+use std::sync::OnceLock;
+use std::task::Poll;
+
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
+use nix::sys::socket::{Shutdown, shutdown};
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+
+/// Capacity asked for each direction's pipe (`F_SETPIPE_SZ`); if refused (over
+/// `/proc/sys/fs/pipe-max-size` or the per-user pipe quota), the pipe keeps the
+/// kernel default of 64 KiB. It bounds the bytes in flight inside the proxy per
+/// direction, and how many one `splice` call moves.
+const PIPE_SIZE: usize = 256 << 10;
+
+/// Moves bytes both ways between `a` and `b` until both directions have ended,
+/// with `splice(2)` through one pipe per direction: no copy through user space.
+///
+/// Returns `(bytes a→b, bytes b→a)`.
+///
+/// * **Waiting**: each `splice` is non-blocking (`SPLICE_F_NONBLOCK`) and runs in
+///   tokio's `try_io`, so `EAGAIN` clears the readiness and the task waits for the
+///   socket (`readable()` / `writable()`) instead of spinning.
+/// * **Backpressure**: a direction reads from its source only when its pipe is
+///   empty; the bytes in the pipe are written to the destination first. A slow
+///   reader on one side therefore stops reading from the other side (at most one
+///   pipe, 256 KiB, is held per direction), in both directions independently.
+/// * **Half-close**: end of stream from `a` (after the pipe has drained) becomes
+///   `shutdown(Write)` on `b`, and vice versa; the other direction goes on until it
+///   ends too.
+/// * **Errors** in either direction end both: the first error is returned and both
+///   sockets are closed (dropped) on return.
+///
+/// Writing to a peer that has gone away may raise `SIGPIPE`, as `write(2)` would;
+/// Rust programs ignore it by default (then it is an `EPIPE` error here).
+///
+/// # Errors
+///
+/// Creating the pipes fails (`EMFILE`), or a socket error in either direction
+/// (`ECONNRESET`, `EPIPE`, ...). `EINVAL` from `splice` means the kernel or the
+/// socket type does not support it (see [`splice_supported`]).
+pub async fn splice_bidirectional(a: TcpStream, b: TcpStream) -> io::Result<(u64, u64)> {
+    let ab = Pipe::new()?;
+    let ba = Pipe::new()?;
+    try_join(pump(&a, &b, &ab), pump(&b, &a, &ba)).await
+}
+
+/// Whether `splice(2)` from a socket into a pipe and from a pipe into a socket
+/// works here. Tried once per process (a few bytes through a Unix socket pair and
+/// a pipe) and cached.
+///
+/// # Examples
+///
+/// ```
+/// assert!(seine_transport::splice::splice_supported()); // on any Linux since 2.6.25
+/// ```
+pub fn splice_supported() -> bool {
+    static SUPPORTED: OnceLock<bool> = OnceLock::new();
+    *SUPPORTED.get_or_init(|| match try_splice() {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!(error = %e, "splice(2) does not work here");
+            false
+        }
+    })
+}
+
+fn try_splice() -> io::Result<()> {
+    const PROBE: &[u8] = b"seine splice probe";
+    let (mut a, b) = UnixStream::pair()?;
+    let pipe = Pipe::new()?;
+    let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
+    a.write_all(PROBE)?;
+    // b -> pipe -> b: comes back out of a.
+    let n = splice(&b, None, &pipe.w, None, PROBE.len(), flags)?;
+    let m = splice(&pipe.r, None, &b, None, n, flags)?;
+    let mut got = vec![0; m];
+    a.read_exact(&mut got)?;
+    if got != PROBE {
+        return Err(io::Error::other("splice moved the wrong bytes"));
+    }
+    Ok(())
+}
+
+/// A non-blocking pipe: the kernel buffer one direction moves bytes through.
+struct Pipe {
+    r: OwnedFd,
+    w: OwnedFd,
+    /// Its capacity in bytes: the most one `splice` into it should ask for.
+    capacity: usize,
+}
+
+impl Pipe {
+    fn new() -> io::Result<Pipe> {
+        let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
+        let capacity = fcntl(&w, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as libc::c_int))
+            .or_else(|_| fcntl(&w, FcntlArg::F_GETPIPE_SZ))
+            .map_or(64 << 10, |n| n as usize);
+        Ok(Pipe { r, w, capacity })
+    }
+}
+
+/// One direction: `src` → pipe → `dst` until end of stream from `src`, then
+/// `shutdown(Write)` on `dst`. Returns the bytes moved.
+async fn pump(src: &TcpStream, dst: &TcpStream, pipe: &Pipe) -> io::Result<u64> {
+    let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
+    let mut total = 0u64;
+    loop {
+        // The pipe is empty here, so EAGAIN can only mean "no data on src".
+        let n = loop {
+            src.readable().await?;
+            match src.try_io(Interest::READABLE, || {
+                splice_io(src, &pipe.w, pipe.capacity, flags)
+            }) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        };
+        if n == 0 {
+            // End of stream, and all of it written: pass the half-close on.
+            return match shutdown(dst.as_raw_fd(), Shutdown::Write) {
+                Ok(()) | Err(Errno::ENOTCONN) => Ok(total),
+                Err(e) => Err(e.into()),
+            };
+        }
+        // Drain all of it before reading more: backpressure. The pipe is not empty,
+        // so EAGAIN can only mean "dst is full".
+        let mut left = n;
+        while left > 0 {
+            dst.writable().await?;
+            match dst.try_io(Interest::WRITABLE, || splice_io(&pipe.r, dst, left, flags)) {
+                Ok(m) => {
+                    left -= m;
+                    total += m as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// One `splice(2)` from `from` to `to`, retrying `EINTR`.
+fn splice_io(from: impl AsFd, to: impl AsFd, len: usize, flags: SpliceFFlags) -> io::Result<usize> {
+    loop {
+        match splice(from.as_fd(), None, to.as_fd(), None, len, flags) {
+            Err(Errno::EINTR) => {}
+            r => return r.map_err(io::Error::from),
+        }
+    }
+}
+
+/// Polls both futures until both are done, or one fails (the other is then
+/// dropped, unfinished).
+async fn try_join<A, B>(a: A, b: B) -> io::Result<(u64, u64)>
+where
+    A: Future<Output = io::Result<u64>>,
+    B: Future<Output = io::Result<u64>>,
+{
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    poll_fn(|cx| {
+        if ra.is_none()
+            && let Poll::Ready(r) = a.as_mut().poll(cx)
+        {
+            ra = Some(r?);
+        }
+        if rb.is_none()
+            && let Poll::Ready(r) = b.as_mut().poll(cx)
+        {
+            rb = Some(r?);
+        }
+        match (ra, rb) {
+            (Some(x), Some(y)) => Poll::Ready(Ok((x, y))),
+            _ => Poll::Pending,
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_round_trip() {
+        try_splice().unwrap();
+        assert!(splice_supported());
+    }
+
+    #[test]
+    fn pipe_gets_its_capacity() {
+        let pipe = Pipe::new().unwrap();
+        assert!(pipe.capacity >= 64 << 10, "{}", pipe.capacity);
+        assert_eq!(
+            fcntl(&pipe.w, FcntlArg::F_GETPIPE_SZ).unwrap() as usize,
+            pipe.capacity
+        );
+    }
+}
