@@ -55,7 +55,8 @@ fn core_with(n: usize) -> ChannelCore {
     {
         let mut p = core.pipeline();
         for i in 0..n {
-            p.add_last(&format!("pass{i}"), Handler::inbound(Pass)).unwrap();
+            p.add_last(&format!("pass{i}"), Handler::inbound(Pass))
+                .unwrap();
         }
         p.add_last("sink", Handler::inbound(Sink(0))).unwrap();
     }

@@ -40,7 +40,10 @@ impl InboundHandler for Sink {
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(4);
-    let messages: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let messages: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let mut core = ChannelCore::new(
         Channel::new(Addr::None, Addr::None),
         Box::new(Null),
@@ -49,7 +52,8 @@ fn main() {
     {
         let mut p = core.pipeline();
         for i in 0..n {
-            p.add_last(&format!("pass{i}"), Handler::inbound(Pass)).unwrap();
+            p.add_last(&format!("pass{i}"), Handler::inbound(Pass))
+                .unwrap();
         }
         p.add_last("sink", Handler::inbound(Sink(0))).unwrap();
     }

@@ -13,7 +13,10 @@ pub fn drain_and_complete(ch: &Channel, first_ticket: &mut u64) -> Vec<u32> {
     ch.shared.queue.drain_into(&mut cmds);
     let mut out = Vec::new();
     for cmd in cmds {
-        if let Command::Write { mut msg, ticket, .. } = cmd {
+        if let Command::Write {
+            mut msg, ticket, ..
+        } = cmd
+        {
             *first_ticket += 1;
             ticket.assign(*first_ticket, &ch.shared.completions);
             ch.shared.completions.complete_through(*first_ticket);
@@ -32,7 +35,9 @@ pub fn close(ch: &Channel) -> Vec<u32> {
     let left = ch.shared.queue.close();
     left.into_iter()
         .filter_map(|cmd| match cmd {
-            Command::Write { mut msg, .. } => msg.downcast_mut::<Option<u32>>().and_then(Option::take),
+            Command::Write { mut msg, .. } => {
+                msg.downcast_mut::<Option<u32>>().and_then(Option::take)
+            }
             _ => None,
         })
         .collect()

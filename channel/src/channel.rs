@@ -229,7 +229,7 @@ pub(crate) struct ChannelShared {
 /// use seine_channel::{Addr, Channel};
 /// let ch = Channel::new(Addr::None, Addr::None);
 /// let ch2 = ch.clone();
-/// std::thread::spawn(move || { let _ = ch2.write(String::from("from another thread")); })
+/// std::thread::spawn(move || { ch2.write(String::from("from another thread")); })
 ///     .join()
 ///     .unwrap();
 /// assert_eq!(ch.id(), ch.clone().id());

@@ -81,9 +81,11 @@ impl CompletionState {
     /// Every ticket up to `ticket` has been written. Called by the loop.
     pub(crate) fn complete_through(&self, ticket: u64) {
         let ticket = ticket & TICKET;
-        let prev = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-            (ticket > s & TICKET).then_some((s & !(TICKET | WAITERS)) | ticket)
-        });
+        let prev = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                (ticket > s & TICKET).then_some((s & !(TICKET | WAITERS)) | ticket)
+            });
         if let Ok(prev) = prev {
             self.wake_if(prev);
         }
@@ -95,9 +97,11 @@ impl CompletionState {
             return;
         }
         lock(&self.explicit).insert(ticket, result);
-        let prev = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-            Some((s | EXPLICIT) & !WAITERS)
-        });
+        let prev = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                Some((s | EXPLICIT) & !WAITERS)
+            });
         if let Ok(prev) = prev {
             self.wake_if(prev);
         }
@@ -111,9 +115,11 @@ impl CompletionState {
                 *c = cause;
             }
         }
-        let prev = self.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-            Some((s | CLOSED) & !WAITERS)
-        });
+        let prev = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                Some((s | CLOSED) & !WAITERS)
+            });
         if let Ok(prev) = prev {
             self.wake_if(prev);
         }
@@ -147,10 +153,10 @@ impl CompletionState {
 
     /// The status of `ticket` given state word `s`, if known.
     fn status_in(&self, ticket: u64, s: u64) -> Option<Result<(), Error>> {
-        if s & EXPLICIT != 0 {
-            if let Some(r) = lock(&self.explicit).get(&ticket) {
-                return Some(r.clone());
-            }
+        if s & EXPLICIT != 0
+            && let Some(r) = lock(&self.explicit).get(&ticket)
+        {
+            return Some(r.clone());
         }
         if s & TICKET >= ticket {
             return Some(Ok(()));
@@ -203,8 +209,8 @@ enum Repr {
 /// first.
 ///
 /// A `Completion` is a future, and can also be polled without waiting
-/// ([`Completion::result`]). Dropping it costs nothing; making one allocates nothing.
-#[must_use = "a completion does nothing unless observed; drop it if you do not need it"]
+/// ([`Completion::result`]). Dropping it costs nothing and does not cancel the
+/// write (`ctx.write(msg);` is the usual call); making one allocates nothing.
 pub struct Completion(Repr);
 
 impl Completion {

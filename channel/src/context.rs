@@ -247,7 +247,9 @@ impl<'a, F: 'static> InboundContext<'a, F> {
     pub fn fire_read(&mut self, msg: F) {
         let mut slot = Some(msg);
         let next = self.ctx.inner.next_in(self.ctx.idx);
-        self.ctx.inner.invoke(next, Event::Read(Msg::new(&mut slot)));
+        self.ctx
+            .inner
+            .invoke(next, Event::Read(Msg::new(&mut slot)));
     }
 
     /// Writes `msg` toward the transport from this position (see

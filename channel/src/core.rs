@@ -222,8 +222,12 @@ impl ChannelCore {
                 }
                 let prev = self.inner.prev_out(TAIL);
                 match Msg::from_raw(&mut *msg, meta) {
-                    Some(m) => self.inner.invoke(prev, Event::Write(m, crate::Promise { ticket: t })),
-                    None => unreachable!("a handle write boxes an Option of the type its meta describes"),
+                    Some(m) => self
+                        .inner
+                        .invoke(prev, Event::Write(m, crate::Promise { ticket: t })),
+                    None => unreachable!(
+                        "a handle write boxes an Option of the type its meta describes"
+                    ),
                 }
                 if flush {
                     self.flush_from_tail();
@@ -238,7 +242,8 @@ impl ChannelCore {
             }
             Command::Read => {
                 let prev = self.inner.prev_out(TAIL);
-                self.inner.invoke(prev, Event::Other(OwnedEvent::ReadRequest));
+                self.inner
+                    .invoke(prev, Event::Other(OwnedEvent::ReadRequest));
             }
             Command::SetAutoRead(on) => self.inner.config.auto_read = on,
             Command::UserEvent(ev) => {
@@ -266,8 +271,10 @@ impl ChannelCore {
         let t = self.inner.next_ticket();
         let mut slot = Some(msg);
         let prev = self.inner.prev_out(TAIL);
-        self.inner
-            .invoke(prev, Event::Write(Msg::new(&mut slot), crate::Promise { ticket: t }));
+        self.inner.invoke(
+            prev,
+            Event::Write(Msg::new(&mut slot), crate::Promise { ticket: t }),
+        );
         let c = self.inner.completion(t);
         self.end_top();
         c

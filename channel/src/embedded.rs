@@ -248,8 +248,7 @@ impl EmbeddedChannel {
     /// Writes `msg` from the tail without flushing.
     pub fn write_outbound_unflushed<M: 'static>(&mut self, msg: M) -> Completion {
         self.activate();
-        let c = self.core.write(msg);
-        c
+        self.core.write(msg)
     }
 
     /// Flushes from the tail.
@@ -299,7 +298,12 @@ impl EmbeddedChannel {
     pub fn read_outbound_bytes(&mut self) -> Vec<u8> {
         let mut all = Vec::new();
         while self.outbound_len() > 0 {
-            let front_is_buf = self.sinks.borrow().outbound.front().is_some_and(|(b, _)| b.is::<OutboundBuf>());
+            let front_is_buf = self
+                .sinks
+                .borrow()
+                .outbound
+                .front()
+                .is_some_and(|(b, _)| b.is::<OutboundBuf>());
             if !front_is_buf {
                 break;
             }

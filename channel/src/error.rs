@@ -180,7 +180,10 @@ impl fmt::Display for ChannelError {
                  write the type the handler before it expects"
             ),
             ChannelError::DuplicateName(n) => {
-                write!(f, "a handler named `{n}` is already in the pipeline; choose another name")
+                write!(
+                    f,
+                    "a handler named `{n}` is already in the pipeline; choose another name"
+                )
             }
             ChannelError::NoSuchHandler(n) => write!(f, "no handler named `{n}` in the pipeline"),
             ChannelError::ReservedName(n) => {

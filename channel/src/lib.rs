@@ -40,7 +40,7 @@
 //!     type Read = Bytes;
 //!     type Fire = Bytes;
 //!     fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
-//!         let _ = ctx.write(msg); // flushed when the read batch ends
+//!         ctx.write(msg); // flushed when the read batch ends
 //!     }
 //! }
 //!

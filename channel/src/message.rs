@@ -61,7 +61,10 @@ impl OutboundBuf {
             OutboundBuf::Bytes(b) => b.advance(n),
             OutboundBuf::Composite(c) => c.advance(n),
             OutboundBuf::File(f) => {
-                assert!(n as u64 <= f.remaining(), "advance past the end of a file region");
+                assert!(
+                    n as u64 <= f.remaining(),
+                    "advance past the end of a file region"
+                );
                 f.advance(n as u64)
             }
         }

@@ -18,9 +18,7 @@ fn handle_writes_are_neither_lost_nor_reordered() {
             .into_iter()
             .map(|msgs| {
                 let ch = ch.clone();
-                thread::spawn(move || {
-                    msgs.into_iter().map(|m| ch.write(m)).collect::<Vec<_>>()
-                })
+                thread::spawn(move || msgs.into_iter().map(|m| ch.write(m)).collect::<Vec<_>>())
             })
             .collect();
         let mut ticket = 0;
@@ -36,7 +34,11 @@ fn handle_writes_are_neither_lost_nor_reordered() {
         let tens: Vec<_> = got.iter().filter(|v| **v >= 10).collect();
         assert_eq!(ones, [&1, &2]);
         assert_eq!(tens, [&10, &20]);
-        assert!(completions.iter().all(|c| matches!(c.result(), Some(Ok(())))));
+        assert!(
+            completions
+                .iter()
+                .all(|c| matches!(c.result(), Some(Ok(()))))
+        );
     });
 }
 

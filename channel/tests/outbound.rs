@@ -77,7 +77,10 @@ fn completions_fail_when_the_channel_closes_first() {
     // A forced close (the graceful one would wait for the bytes to leave).
     ch.core().close_now(None);
     let err = pending.result().unwrap().unwrap_err();
-    assert!(matches!(err.downcast_ref::<ChannelError>(), Some(ChannelError::Closed)));
+    assert!(matches!(
+        err.downcast_ref::<ChannelError>(),
+        Some(ChannelError::Closed)
+    ));
     // Writes after close fail at once.
     let late = ch.write_outbound(Bytes::from_static(b"late"));
     assert!(matches!(late.result(), Some(Err(_))));
@@ -144,7 +147,10 @@ fn writes_from_other_threads_arrive_in_order() {
             })
         })
         .collect();
-    let completions: Vec<Completion> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let completions: Vec<Completion> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     ch.run_pending_tasks();
     let mut next = [0u32; 4];
     let mut n = 0;
@@ -154,7 +160,11 @@ fn writes_from_other_threads_arrive_in_order() {
         n += 1;
     }
     assert_eq!(n, 1000);
-    assert!(completions.iter().all(|c| matches!(c.result(), Some(Ok(())))));
+    assert!(
+        completions
+            .iter()
+            .all(|c| matches!(c.result(), Some(Ok(()))))
+    );
     // After close, handle writes fail instead of vanishing.
     ch.close();
     assert!(matches!(handle.write((9u32, 9u32)).result(), Some(Err(_))));

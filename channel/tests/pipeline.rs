@@ -31,7 +31,7 @@ impl InboundHandler for Server {
     }
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, String>, msg: String) {
         self.log.borrow_mut().push(format!("read {msg}"));
-        let _ = ctx.write(format!("re:{msg}"));
+        ctx.write(format!("re:{msg}"));
     }
     fn channel_read_complete(&mut self, ctx: &mut InboundContext<'_, String>) {
         self.log.borrow_mut().push("read_complete".into());
@@ -50,13 +50,21 @@ fn request_response_event_order() {
     ch.pipeline()
         .add_last("server", Handler::inbound(Server { log: log.clone() }))
         .unwrap();
-    ch.write_inbound_all(["a".to_string(), "b".to_string()]).unwrap();
+    ch.write_inbound_all(["a".to_string(), "b".to_string()])
+        .unwrap();
     assert_eq!(ch.read_outbound::<String>().as_deref(), Some("re:a"));
     assert_eq!(ch.read_outbound::<String>().as_deref(), Some("re:b"));
     assert!(!ch.finish());
     assert_eq!(
         *log.borrow(),
-        ["added", "active", "read a", "read b", "read_complete", "inactive"]
+        [
+            "added",
+            "active",
+            "read a",
+            "read b",
+            "read_complete",
+            "inactive"
+        ]
     );
 }
 
@@ -129,8 +137,17 @@ impl InboundHandler for Tag {
 fn a_handler_removes_itself_during_a_read_batch() {
     let log = Log::default();
     let mut ch = EmbeddedChannel::with_handlers([
-        ("handshake", Handler::inbound(Handshake { log: log.clone() })),
-        ("tag", Handler::inbound(Tag { tag: "t", log: log.clone() })),
+        (
+            "handshake",
+            Handler::inbound(Handshake { log: log.clone() }),
+        ),
+        (
+            "tag",
+            Handler::inbound(Tag {
+                tag: "t",
+                log: log.clone(),
+            }),
+        ),
     ]);
     ch.write_inbound_all(["1".to_string(), "2".to_string(), "3".to_string()])
         .unwrap();
@@ -157,10 +174,23 @@ impl InboundHandler for Upgrader {
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, String>, msg: String) {
         let log = self.log.clone();
         ctx.pipeline()
-            .add_after("upgrader", "added", Handler::inbound(Tag { tag: "added", log: log.clone() }))
+            .add_after(
+                "upgrader",
+                "added",
+                Handler::inbound(Tag {
+                    tag: "added",
+                    log: log.clone(),
+                }),
+            )
             .unwrap();
-        ctx.replace_self("replacement", Handler::inbound(Tag { tag: "replacement", log }))
-            .unwrap();
+        ctx.replace_self(
+            "replacement",
+            Handler::inbound(Tag {
+                tag: "replacement",
+                log,
+            }),
+        )
+        .unwrap();
         // The event in flight still goes on from here, through the new neighbours.
         ctx.fire_read(msg);
     }
@@ -169,8 +199,12 @@ impl InboundHandler for Upgrader {
 #[test]
 fn add_and_replace_during_a_read_apply_to_the_next_event() {
     let log = Log::default();
-    let mut ch = EmbeddedChannel::with_handlers([("upgrader", Handler::inbound(Upgrader { log: log.clone() }))]);
-    ch.write_inbound_all(["a".to_string(), "b".to_string()]).unwrap();
+    let mut ch = EmbeddedChannel::with_handlers([(
+        "upgrader",
+        Handler::inbound(Upgrader { log: log.clone() }),
+    )]);
+    ch.write_inbound_all(["a".to_string(), "b".to_string()])
+        .unwrap();
     assert_eq!(ch.pipeline().names(), ["replacement", "added"]);
     // The read in flight goes on from the replaced slot to its new neighbours.
     assert_eq!(
@@ -194,14 +228,28 @@ impl InboundHandler for ToLen {
 #[test]
 fn a_type_mismatch_names_both_handlers_and_types() {
     let mut ch = EmbeddedChannel::new();
-    ch.pipeline().add_last("len", Handler::inbound(ToLen)).unwrap();
+    ch.pipeline()
+        .add_last("len", Handler::inbound(ToLen))
+        .unwrap();
     let err = ch
         .pipeline()
-        .add_last("tag", Handler::inbound(Tag { tag: "t", log: Log::default() }))
+        .add_last(
+            "tag",
+            Handler::inbound(Tag {
+                tag: "t",
+                log: Log::default(),
+            }),
+        )
         .map(|_| ())
         .unwrap_err();
     match &err {
-        ChannelError::TypeMismatch { direction, from, from_type, to, to_type } => {
+        ChannelError::TypeMismatch {
+            direction,
+            from,
+            from_type,
+            to,
+            to_type,
+        } => {
             assert_eq!(*direction, Direction::Inbound);
             assert_eq!(from, "len");
             assert_eq!(*from_type, "usize");
@@ -219,10 +267,15 @@ fn a_type_mismatch_names_both_handlers_and_types() {
     // The pipeline is unchanged; removing `len` would leave nothing to check.
     assert_eq!(ch.pipeline().names(), ["len"]);
     assert!(matches!(
-        ch.pipeline().add_last("len", Handler::inbound(ToLen)).map(|_| ()),
+        ch.pipeline()
+            .add_last("len", Handler::inbound(ToLen))
+            .map(|_| ()),
         Err(ChannelError::DuplicateName(_))
     ));
-    assert!(matches!(ch.pipeline().remove("nope"), Err(ChannelError::NoSuchHandler(_))));
+    assert!(matches!(
+        ch.pipeline().remove("nope"),
+        Err(ChannelError::NoSuchHandler(_))
+    ));
 }
 
 #[test]
@@ -246,10 +299,20 @@ fn a_socket_pipeline_checks_the_types_at_both_ends() {
     // The head fires `Bytes`: a handler reading `String` cannot come first.
     let err = core
         .pipeline()
-        .add_last("tag", Handler::inbound(Tag { tag: "t", log: Log::default() }))
+        .add_last(
+            "tag",
+            Handler::inbound(Tag {
+                tag: "t",
+                log: Log::default(),
+            }),
+        )
         .map(|_| ())
         .unwrap_err();
-    assert!(err.to_string().contains("`head` passes on `bytes::bytes::Bytes`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("`head` passes on `bytes::bytes::Bytes`"),
+        "{err}"
+    );
     // An outbound handler next to the head must write a buffer type.
     struct Num;
     impl ChannelHandler for Num {}
@@ -260,9 +323,19 @@ fn a_socket_pipeline_checks_the_types_at_both_ends() {
             ctx.write(msg.into(), p);
         }
     }
-    let err = core.pipeline().add_last("num", Handler::outbound(Num)).map(|_| ()).unwrap_err();
-    assert!(err.to_string().contains("handler `head` takes `OutboundBuf"), "{err}");
-    core.pipeline().add_last("codec", Handler::duplex(Utf8Codec)).unwrap();
+    let err = core
+        .pipeline()
+        .add_last("num", Handler::outbound(Num))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("handler `head` takes `OutboundBuf"),
+        "{err}"
+    );
+    core.pipeline()
+        .add_last("codec", Handler::duplex(Utf8Codec))
+        .unwrap();
 }
 
 /// Fails every read with an error.
@@ -272,7 +345,7 @@ impl InboundHandler for Failing {
     type Read = String;
     type Fire = String;
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, String>, msg: String) {
-        let _ = ctx.write(format!("last words before {msg}"));
+        ctx.write(format!("last words before {msg}"));
         ctx.fire_exception(ChannelError::NoSuchHandler(msg));
     }
 }
@@ -281,9 +354,14 @@ impl InboundHandler for Failing {
 fn an_exception_at_the_tail_closes_after_flushing() {
     let mut ch = EmbeddedChannel::with_handlers([("failing", Handler::inbound(Failing))]);
     let err = ch.write_inbound("boom".to_string()).unwrap_err();
-    assert!(matches!(err.downcast_ref::<ChannelError>(), Some(ChannelError::NoSuchHandler(n)) if n == "boom"));
+    assert!(
+        matches!(err.downcast_ref::<ChannelError>(), Some(ChannelError::NoSuchHandler(n)) if n == "boom")
+    );
     assert!(!ch.is_active());
-    assert_eq!(ch.read_outbound::<String>().as_deref(), Some("last words before boom"));
+    assert_eq!(
+        ch.read_outbound::<String>().as_deref(),
+        Some("last words before boom")
+    );
 }
 
 #[test]
@@ -297,7 +375,7 @@ fn an_exception_can_be_caught_and_the_channel_stays_open() {
             ctx.fire_read(msg);
         }
         fn exception_caught(&mut self, ctx: &mut InboundContext<'_, String>, error: Error) {
-            let _ = ctx.write(format!("caught: {error}"));
+            ctx.write(format!("caught: {error}"));
         }
     }
     let mut ch = EmbeddedChannel::with_handlers([
@@ -306,7 +384,10 @@ fn an_exception_can_be_caught_and_the_channel_stays_open() {
     ]);
     ch.write_inbound("x".to_string()).unwrap();
     assert!(ch.is_active());
-    assert_eq!(ch.read_outbound::<String>().as_deref(), Some("last words before x"));
+    assert_eq!(
+        ch.read_outbound::<String>().as_deref(),
+        Some("last words before x")
+    );
     assert_eq!(
         ch.read_outbound::<String>().as_deref(),
         Some("caught: no handler named `x` in the pipeline")
@@ -315,17 +396,35 @@ fn an_exception_can_be_caught_and_the_channel_stays_open() {
 
 #[test]
 fn input_closed_closes_unless_half_closure_is_allowed() {
-    let mut ch = EmbeddedChannel::with_handlers([("server", Handler::inbound(Server { log: Log::default() }))]);
+    let mut ch = EmbeddedChannel::with_handlers([(
+        "server",
+        Handler::inbound(Server {
+            log: Log::default(),
+        }),
+    )]);
     ch.close_inbound().unwrap();
     assert!(!ch.is_active());
 
-    let config = ChannelConfig { allow_half_closure: true, ..ChannelConfig::default() };
+    let config = ChannelConfig {
+        allow_half_closure: true,
+        ..ChannelConfig::default()
+    };
     let mut ch = EmbeddedChannel::with_config(config);
-    ch.pipeline().add_last("server", Handler::inbound(Server { log: Log::default() })).unwrap();
+    ch.pipeline()
+        .add_last(
+            "server",
+            Handler::inbound(Server {
+                log: Log::default(),
+            }),
+        )
+        .unwrap();
     ch.close_inbound().unwrap();
     assert!(ch.is_active());
     // Still writable after the peer's half-close.
-    assert!(matches!(ch.write_outbound("late".to_string()).result(), Some(Ok(()))));
+    assert!(matches!(
+        ch.write_outbound("late".to_string()).result(),
+        Some(Ok(()))
+    ));
 }
 
 #[test]
@@ -360,7 +459,8 @@ fn attributes_are_typed_per_channel() {
         }
     }
     let mut ch = EmbeddedChannel::with_handlers([("counter", Handler::inbound(Counter))]);
-    ch.write_inbound_all(["a".to_string(), "b".to_string()]).unwrap();
+    ch.write_inbound_all(["a".to_string(), "b".to_string()])
+        .unwrap();
     assert_eq!(ch.read_inbound::<String>().as_deref(), Some("a1"));
     assert_eq!(ch.read_inbound::<String>().as_deref(), Some("b2"));
 }

@@ -261,7 +261,11 @@ pub(crate) struct Inbound<H>(pub(crate) H);
 pub(crate) struct Outbound<H>(pub(crate) H);
 pub(crate) struct Duplex<H>(pub(crate) H);
 
-fn inbound_event<H: InboundHandler>(h: &mut H, ctx: &mut InboundContext<'_, H::Fire>, ev: OwnedEvent) {
+fn inbound_event<H: InboundHandler>(
+    h: &mut H,
+    ctx: &mut InboundContext<'_, H::Fire>,
+    ev: OwnedEvent,
+) {
     match ev {
         OwnedEvent::Active => h.channel_active(ctx),
         OwnedEvent::Inactive => h.channel_inactive(ctx),
@@ -274,7 +278,11 @@ fn inbound_event<H: InboundHandler>(h: &mut H, ctx: &mut InboundContext<'_, H::F
     }
 }
 
-fn outbound_event<H: OutboundHandler>(h: &mut H, ctx: &mut OutboundContext<'_, H::Emit>, ev: OwnedEvent) {
+fn outbound_event<H: OutboundHandler>(
+    h: &mut H,
+    ctx: &mut OutboundContext<'_, H::Emit>,
+    ev: OwnedEvent,
+) {
     match ev {
         OwnedEvent::Flush => h.flush(ctx),
         OwnedEvent::ReadRequest => h.read(ctx),
@@ -450,9 +458,7 @@ impl<H: InboundHandler + OutboundHandler> ErasedHandler for Duplex<H> {
         while let Some(item) = pop::<R<H>, W<H>>(inner, idx) {
             match item {
                 Deferred::Read(r) => self.0.channel_read(&mut InboundContext::new(inner, idx), r),
-                Deferred::Write(w, p) => {
-                    self.0.write(&mut OutboundContext::new(inner, idx), w, p)
-                }
+                Deferred::Write(w, p) => self.0.write(&mut OutboundContext::new(inner, idx), w, p),
                 Deferred::Other(o) => self.other(inner, idx, o),
             }
         }

@@ -16,7 +16,6 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-
 use seine_buffer::{Bytes, CompositeBuf, FileRegion};
 
 use crate::attr::Attributes;
@@ -212,10 +211,18 @@ impl Inner {
     #[inline]
     pub(crate) fn invoke(&mut self, idx: usize, ev: Event<'_>) {
         if idx <= TAIL {
-            return if idx == HEAD { self.head(ev) } else { self.tail(ev) };
+            return if idx == HEAD {
+                self.head(ev)
+            } else {
+                self.tail(ev)
+            };
         }
         let hot = &mut self.hot[idx];
-        let h = if hot.removed { None } else { hot.handler.take() };
+        let h = if hot.removed {
+            None
+        } else {
+            hot.handler.take()
+        };
         match h {
             Some(mut h) => {
                 h.handle(self, idx, ev);
@@ -392,11 +399,11 @@ impl Inner {
         if self.state.closed || self.state.broken {
             return;
         }
-        if self.out.has_flushed() {
-            if let Err(e) = self.transport.flush(&mut self.out) {
-                self.fail(e);
-                return;
-            }
+        if self.out.has_flushed()
+            && let Err(e) = self.transport.flush(&mut self.out)
+        {
+            self.fail(e);
+            return;
         }
         self.fire_writability_changes();
         if !self.out.has_flushed() {

@@ -273,10 +273,10 @@ impl<'a> Pipeline<'a> {
             let (Some(read), Some(fire)) = (t.read, t.fire) else {
                 continue;
             };
-            if let Some((from, fired)) = prev {
-                if fired.id != read.id {
-                    return Err(mismatch(Direction::Inbound, from, fired, name, read.name));
-                }
+            if let Some((from, fired)) = prev
+                && fired.id != read.id
+            {
+                return Err(mismatch(Direction::Inbound, from, fired, name, read.name));
             }
             prev = Some((name, fire));
         }
@@ -287,10 +287,16 @@ impl<'a> Pipeline<'a> {
             let (Some(write), Some(emit)) = (t.write, t.emit) else {
                 continue;
             };
-            if let Some((from, emitted)) = next {
-                if emitted.id != write.id {
-                    return Err(mismatch(Direction::Outbound, from, emitted, name, write.name));
-                }
+            if let Some((from, emitted)) = next
+                && emitted.id != write.id
+            {
+                return Err(mismatch(
+                    Direction::Outbound,
+                    from,
+                    emitted,
+                    name,
+                    write.name,
+                ));
             }
             next = Some((name, emit));
         }
