@@ -1,0 +1,672 @@
+//! [`LengthFieldDecoder`]: frames announced by a length field in their header
+//! (Netty's `LengthFieldBasedFrameDecoder`, same parameters, same semantics).
+//!
+//! The decoder reads an unsigned integer of `length_field_length` bytes (1, 2, 3, 4
+//! or 8) at `length_field_offset`, adds `length_adjustment` and the end of the field
+//! (`length_field_offset + length_field_length`) to it: that is the frame length,
+//! header included. It then skips `initial_bytes_to_strip` bytes and fires the rest
+//! of the frame. In short:
+//!
+//! ```text
+//! frame_length = length_field_value + length_adjustment + length_field_offset + length_field_length
+//! emitted      = frame[initial_bytes_to_strip .. frame_length]
+//! ```
+//!
+//! The examples below are all those of Netty's `LengthFieldBasedFrameDecoder`
+//! documentation, with the same bytes (`"HELLO, WORLD"` is 12 bytes, `0x000C`).
+//!
+//! # 2-byte length field at offset 0, header kept
+//!
+//! `length_field_offset = 0`, `length_field_length = 2`, `length_adjustment = 0`,
+//! `initial_bytes_to_strip = 0`: the length field counts the content only.
+//!
+//! ```text
+//! BEFORE DECODE (14 bytes)         AFTER DECODE (14 bytes)
+//! +--------+----------------+      +--------+----------------+
+//! | Length | Actual Content |----->| Length | Actual Content |
+//! | 0x000C | "HELLO, WORLD" |      | 0x000C | "HELLO, WORLD" |
+//! +--------+----------------+      +--------+----------------+
+//! ```
+//!
+//! # 2-byte length field at offset 0, header stripped
+//!
+//! `initial_bytes_to_strip = 2` (the length field's size) drops the header:
+//!
+//! ```text
+//! BEFORE DECODE (14 bytes)         AFTER DECODE (12 bytes)
+//! +--------+----------------+      +----------------+
+//! | Length | Actual Content |----->| Actual Content |
+//! | 0x000C | "HELLO, WORLD" |      | "HELLO, WORLD" |
+//! +--------+----------------+      +----------------+
+//! ```
+//!
+//! # The length counts the whole frame
+//!
+//! When the field counts the header too (here 14 = 2 + 12), subtract the field's
+//! size with `length_adjustment = -2`:
+//!
+//! ```text
+//! BEFORE DECODE (14 bytes)         AFTER DECODE (14 bytes)
+//! +--------+----------------+      +--------+----------------+
+//! | Length | Actual Content |----->| Length | Actual Content |
+//! | 0x000E | "HELLO, WORLD" |      | 0x000E | "HELLO, WORLD" |
+//! +--------+----------------+      +--------+----------------+
+//! ```
+//!
+//! # 3-byte length field after a 2-byte header
+//!
+//! `length_field_offset = 2`, `length_field_length = 3`: the bytes before the field
+//! belong to the frame.
+//!
+//! ```text
+//! BEFORE DECODE (17 bytes)                      AFTER DECODE (17 bytes)
+//! +----------+----------+----------------+      +----------+----------+----------------+
+//! | Header 1 |  Length  | Actual Content |----->| Header 1 |  Length  | Actual Content |
+//! |  0xCAFE  | 0x00000C | "HELLO, WORLD" |      |  0xCAFE  | 0x00000C | "HELLO, WORLD" |
+//! +----------+----------+----------------+      +----------+----------+----------------+
+//! ```
+//!
+//! # 3-byte length field, then a 2-byte header
+//!
+//! `length_field_length = 3`, `length_adjustment = 2`: the header between the field
+//! and the content is not counted by the field, so add its size.
+//!
+//! ```text
+//! BEFORE DECODE (17 bytes)                      AFTER DECODE (17 bytes)
+//! +----------+----------+----------------+      +----------+----------+----------------+
+//! |  Length  | Header 1 | Actual Content |----->|  Length  | Header 1 | Actual Content |
+//! | 0x00000C |  0xCAFE  | "HELLO, WORLD" |      | 0x00000C |  0xCAFE  | "HELLO, WORLD" |
+//! +----------+----------+----------------+      +----------+----------+----------------+
+//! ```
+//!
+//! # 2-byte length between two 1-byte headers, first header and length stripped
+//!
+//! `length_field_offset = 1`, `length_field_length = 2`, `length_adjustment = 1`
+//! (HDR2 is not counted), `initial_bytes_to_strip = 3` (HDR1 and the length):
+//!
+//! ```text
+//! BEFORE DECODE (16 bytes)                       AFTER DECODE (13 bytes)
+//! +------+--------+------+----------------+      +------+----------------+
+//! | HDR1 | Length | HDR2 | Actual Content |----->| HDR2 | Actual Content |
+//! | 0xCA | 0x000C | 0xFE | "HELLO, WORLD" |      | 0xFE | "HELLO, WORLD" |
+//! +------+--------+------+----------------+      +------+----------------+
+//! ```
+//!
+//! # The same, with the length counting the whole message
+//!
+//! Here the field holds 16, the whole message; `length_adjustment = -3` takes off
+//! HDR1 and the length field:
+//!
+//! ```text
+//! BEFORE DECODE (16 bytes)                       AFTER DECODE (13 bytes)
+//! +------+--------+------+----------------+      +------+----------------+
+//! | HDR1 | Length | HDR2 | Actual Content |----->| HDR2 | Actual Content |
+//! | 0xCA | 0x0010 | 0xFE | "HELLO, WORLD" |      | 0xFE | "HELLO, WORLD" |
+//! +------+--------+------+----------------+      +------+----------------+
+//! ```
+//!
+//! # Byte order and field sizes
+//!
+//! The field is big-endian by default; [`LengthFieldDecoderBuilder::little_endian`]
+//! reads it least significant byte first. Sizes 1, 2, 3, 4 and 8 are supported; an
+//! 8-byte field is read as a signed number, as in Netty (a value of 2⁶³ or more is
+//! a negative length, hence corrupt).
+//!
+//! ```text
+//! length_field_length = 4, big-endian       length_field_length = 4, little-endian
+//! +-------------+---------+                 +-------------+---------+
+//! | 00 00 00 03 | "abc"   |                 | 03 00 00 00 | "abc"   |
+//! +-------------+---------+                 +-------------+---------+
+//! ```
+//!
+//! # Too-long frames and `fail_fast`
+//!
+//! A frame whose `frame_length` exceeds `max_frame_length` is never buffered: its
+//! bytes are skipped as they arrive (also those of later reads) and it is reported
+//! once as [`CodecError::TooLongFrame`], as soon as its header is read with
+//! `fail_fast = true` (the default, as in Netty), or once all of it was skipped with
+//! `fail_fast = false`. Decoding goes on with the next frame if the channel stays
+//! open (a handler took the error).
+//!
+//! ```text
+//! max_frame_length = 8          reads: | 00 0A 'a' 'b' | 'c'..'j' 00 01 'z' |
+//!   fail_fast = true:   TooLongFrame at the first read, then frame "\x00\x01z"
+//!   fail_fast = false:  TooLongFrame at the second read, then frame "\x00\x01z"
+//! ```
+//!
+//! # Corrupt frames
+//!
+//! A negative length field (8 bytes), a computed frame length that overflows or is
+//! smaller than the end of the length field, and a frame shorter than
+//! `initial_bytes_to_strip` are [`CodecError::CorruptFrame`]. The decoder then
+//! resets and decodes the next frame from scratch. Netty, after a frame shorter
+//! than `initial_bytes_to_strip`, keeps the cached frame length and fails every
+//! later frame; seine does not.
+
+use seine_buffer::{Buf, ByteOrder, CompositeBuf};
+use seine_channel::Handler;
+
+use super::skip;
+use crate::byte_to_message::ByteToMessageDecoder;
+use crate::decoder::Decoder;
+use crate::error::CodecError;
+
+/// Default [`LengthFieldDecoderBuilder::max_frame_length`]: 8 MiB.
+const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+
+/// Decodes frames announced by a length field in their header (Netty's
+/// `LengthFieldBasedFrameDecoder`); the [module documentation](self) draws each
+/// option.
+///
+/// Fires [`CompositeBuf`] frames sharing memory with the reads (no payload byte is
+/// copied, whatever the frame size); the header is read in place (O(1) when it lies
+/// in one segment). A frame is held until all of it arrived; nothing is allocated
+/// for its announced length.
+///
+/// # Examples
+///
+/// ```
+/// use seine_buffer::{Bytes, CompositeBuf};
+/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_codec::LengthFieldDecoder;
+///
+/// // 2-byte length, then the content; strip the length.
+/// let decoder = LengthFieldDecoder::builder()
+///     .max_frame_length(1024)
+///     .length_field_length(2)
+///     .initial_bytes_to_strip(2)
+///     .build();
+/// let mut ch = EmbeddedChannel::with_handlers([("frames", Handler::from(decoder))]);
+/// ch.write_inbound(Bytes::from_static(b"\x00\x05hel")).unwrap();
+/// ch.write_inbound(Bytes::from_static(b"lo\x00\x01!")).unwrap();
+/// assert_eq!(ch.read_inbound::<CompositeBuf>().unwrap(), b"hello"[..]);
+/// assert_eq!(ch.read_inbound::<CompositeBuf>().unwrap(), b"!"[..]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct LengthFieldDecoder {
+    max_frame_length: usize,
+    length_field_offset: usize,
+    length_field_length: usize,
+    length_adjustment: i64,
+    initial_bytes_to_strip: usize,
+    byte_order: ByteOrder,
+    fail_fast: bool,
+    /// `length_field_offset + length_field_length`.
+    end_offset: usize,
+    /// The length of the frame at the front, once its header was read.
+    frame_length: Option<usize>,
+    /// Bytes of a too-long frame still to skip (skipping while `> 0`).
+    bytes_to_discard: u64,
+    /// The length of the too-long frame being skipped.
+    too_long_frame_length: u64,
+}
+
+/// Configures a [`LengthFieldDecoder`]; made by [`LengthFieldDecoder::builder`].
+///
+/// Defaults: `max_frame_length` 8 MiB, `length_field_offset` 0,
+/// `length_field_length` 4, `length_adjustment` 0, `initial_bytes_to_strip` 0,
+/// big-endian, `fail_fast` true.
+///
+/// # Examples
+///
+/// ```
+/// use seine_codec::LengthFieldDecoder;
+///
+/// let decoder = LengthFieldDecoder::builder()
+///     .max_frame_length(64 * 1024)
+///     .length_field_offset(1)
+///     .length_field_length(2)
+///     .length_adjustment(1)
+///     .initial_bytes_to_strip(3)
+///     .little_endian()
+///     .fail_fast(false)
+///     .build();
+/// assert_eq!(decoder.max_frame_length(), 64 * 1024);
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "call build() to get the decoder"]
+pub struct LengthFieldDecoderBuilder {
+    max_frame_length: usize,
+    length_field_offset: usize,
+    length_field_length: usize,
+    length_adjustment: i64,
+    initial_bytes_to_strip: usize,
+    byte_order: ByteOrder,
+    fail_fast: bool,
+}
+
+impl Default for LengthFieldDecoderBuilder {
+    fn default() -> Self {
+        LengthFieldDecoderBuilder {
+            max_frame_length: DEFAULT_MAX_FRAME_LENGTH,
+            length_field_offset: 0,
+            length_field_length: 4,
+            length_adjustment: 0,
+            initial_bytes_to_strip: 0,
+            byte_order: ByteOrder::BigEndian,
+            fail_fast: true,
+        }
+    }
+}
+
+impl LengthFieldDecoderBuilder {
+    /// The largest frame accepted, header included (`frame_length` above); longer
+    /// frames are skipped and reported. Netty's `maxFrameLength`.
+    pub fn max_frame_length(mut self, max: usize) -> Self {
+        self.max_frame_length = max;
+        self
+    }
+
+    /// Where the length field starts in the frame. Netty's `lengthFieldOffset`.
+    pub fn length_field_offset(mut self, offset: usize) -> Self {
+        self.length_field_offset = offset;
+        self
+    }
+
+    /// The length field's size in bytes: 1, 2, 3, 4 or 8 (checked by
+    /// [`build`](Self::build)). Netty's `lengthFieldLength`.
+    pub fn length_field_length(mut self, length: usize) -> Self {
+        self.length_field_length = length;
+        self
+    }
+
+    /// Added to the field's value to get the length of what follows the field
+    /// (negative when the field counts the header). Netty's `lengthAdjustment`.
+    pub fn length_adjustment(mut self, adjustment: i64) -> Self {
+        self.length_adjustment = adjustment;
+        self
+    }
+
+    /// How many bytes to drop from the front of each frame before firing it.
+    /// Netty's `initialBytesToStrip`.
+    pub fn initial_bytes_to_strip(mut self, strip: usize) -> Self {
+        self.initial_bytes_to_strip = strip;
+        self
+    }
+
+    /// The length field's byte order (big-endian by default). Netty's `byteOrder`.
+    pub fn byte_order(mut self, order: ByteOrder) -> Self {
+        self.byte_order = order;
+        self
+    }
+
+    /// Reads the length field big-endian (the default).
+    pub fn big_endian(self) -> Self {
+        self.byte_order(ByteOrder::BigEndian)
+    }
+
+    /// Reads the length field little-endian.
+    pub fn little_endian(self) -> Self {
+        self.byte_order(ByteOrder::LittleEndian)
+    }
+
+    /// Report a too-long frame as soon as its header is read (`true`, the default)
+    /// or once all of it was skipped (`false`). Netty's `failFast`.
+    pub fn fail_fast(mut self, fail_fast: bool) -> Self {
+        self.fail_fast = fail_fast;
+        self
+    }
+
+    /// Builds the decoder. O(1), does not allocate.
+    ///
+    /// # Panics
+    ///
+    /// As Netty's constructor refuses them (with `IllegalArgumentException`): if
+    /// `length_field_length` is not 1, 2, 3, 4 or 8, if `max_frame_length` is 0, or
+    /// if the length field does not fit in `max_frame_length`
+    /// (`length_field_offset + length_field_length > max_frame_length`).
+    pub fn build(self) -> LengthFieldDecoder {
+        assert!(
+            matches!(self.length_field_length, 1 | 2 | 3 | 4 | 8),
+            "length_field_length must be 1, 2, 3, 4 or 8, not {}",
+            self.length_field_length
+        );
+        assert!(
+            self.max_frame_length > 0,
+            "max_frame_length must be positive"
+        );
+        let end_offset = self
+            .length_field_offset
+            .checked_add(self.length_field_length)
+            .filter(|&end| end <= self.max_frame_length)
+            .unwrap_or_else(|| {
+                panic!(
+                    "the length field (offset {} + length {}) must fit in max_frame_length ({}): \
+                     raise max_frame_length",
+                    self.length_field_offset, self.length_field_length, self.max_frame_length
+                )
+            });
+        LengthFieldDecoder {
+            max_frame_length: self.max_frame_length,
+            length_field_offset: self.length_field_offset,
+            length_field_length: self.length_field_length,
+            length_adjustment: self.length_adjustment,
+            initial_bytes_to_strip: self.initial_bytes_to_strip,
+            byte_order: self.byte_order,
+            fail_fast: self.fail_fast,
+            end_offset,
+            frame_length: None,
+            bytes_to_discard: 0,
+            too_long_frame_length: 0,
+        }
+    }
+}
+
+impl LengthFieldDecoder {
+    /// A builder with the defaults listed on [`LengthFieldDecoderBuilder`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let decoder = seine_codec::LengthFieldDecoder::builder().length_field_length(2).build();
+    /// assert_eq!(decoder.length_field_length(), 2);
+    /// ```
+    pub fn builder() -> LengthFieldDecoderBuilder {
+        LengthFieldDecoderBuilder::default()
+    }
+
+    /// Netty's five-argument constructor: big-endian, `fail_fast` true.
+    ///
+    /// # Panics
+    ///
+    /// As [`LengthFieldDecoderBuilder::build`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seine_codec::LengthFieldDecoder;
+    /// // new LengthFieldBasedFrameDecoder(1024, 0, 2, 0, 2)
+    /// let decoder = LengthFieldDecoder::new(1024, 0, 2, 0, 2);
+    /// assert_eq!(decoder.initial_bytes_to_strip(), 2);
+    /// ```
+    pub fn new(
+        max_frame_length: usize,
+        length_field_offset: usize,
+        length_field_length: usize,
+        length_adjustment: i64,
+        initial_bytes_to_strip: usize,
+    ) -> Self {
+        Self::builder()
+            .max_frame_length(max_frame_length)
+            .length_field_offset(length_field_offset)
+            .length_field_length(length_field_length)
+            .length_adjustment(length_adjustment)
+            .initial_bytes_to_strip(initial_bytes_to_strip)
+            .build()
+    }
+
+    /// The largest frame accepted, header included.
+    pub fn max_frame_length(&self) -> usize {
+        self.max_frame_length
+    }
+
+    /// Where the length field starts.
+    pub fn length_field_offset(&self) -> usize {
+        self.length_field_offset
+    }
+
+    /// The length field's size in bytes.
+    pub fn length_field_length(&self) -> usize {
+        self.length_field_length
+    }
+
+    /// What is added to the field's value.
+    pub fn length_adjustment(&self) -> i64 {
+        self.length_adjustment
+    }
+
+    /// Bytes dropped from the front of each frame.
+    pub fn initial_bytes_to_strip(&self) -> usize {
+        self.initial_bytes_to_strip
+    }
+
+    /// The length field's byte order.
+    pub fn byte_order(&self) -> ByteOrder {
+        self.byte_order
+    }
+
+    /// Whether too-long frames are reported as soon as they are seen.
+    pub fn is_fail_fast(&self) -> bool {
+        self.fail_fast
+    }
+
+    /// Whether the decoder is skipping the rest of a too-long frame.
+    pub fn is_discarding(&self) -> bool {
+        self.bytes_to_discard > 0
+    }
+
+    fn too_long(&self, length: u64) -> CodecError {
+        CodecError::TooLongFrame {
+            length,
+            max: self.max_frame_length,
+        }
+    }
+
+    /// Skips the header of a frame that cannot be decoded and reports it.
+    fn corrupt(&mut self, src: &mut CompositeBuf, reason: String) -> CodecError {
+        self.frame_length = None;
+        skip(src, self.end_offset as u64);
+        CodecError::CorruptFrame { reason }
+    }
+
+    /// Reads the header at the front of `src` (at least `end_offset` bytes) and
+    /// computes the frame length, checking it.
+    fn read_frame_length(&mut self, src: &mut CompositeBuf) -> Result<Option<usize>, CodecError> {
+        let Some(raw) = src.get_uint_at(
+            self.length_field_offset,
+            self.length_field_length,
+            self.byte_order,
+        ) else {
+            return Ok(None);
+        };
+        if self.length_field_length == 8 && raw > i64::MAX as u64 {
+            let reason = format!(
+                "negative length field: {} (an 8-byte length field is signed, as in Netty)",
+                raw as i64
+            );
+            return Err(self.corrupt(src, reason));
+        }
+        let end = self.end_offset as i128;
+        let computed = i128::from(raw) + i128::from(self.length_adjustment) + end;
+        if computed < end {
+            let reason = format!(
+                "adjusted frame length ({computed}) is less than the end of the length field \
+                 ({end}); check length_adjustment ({})",
+                self.length_adjustment
+            );
+            return Err(self.corrupt(src, reason));
+        }
+        if computed > i128::from(i64::MAX) {
+            let reason = format!(
+                "adjusted frame length ({computed}) overflows a 64-bit signed length; \
+                 check length_adjustment ({})",
+                self.length_adjustment
+            );
+            return Err(self.corrupt(src, reason));
+        }
+        let frame_length = computed as u64; // in 0..=i64::MAX
+        if frame_length > self.max_frame_length as u64 {
+            return self.exceeded(src, frame_length);
+        }
+        Ok(Some(frame_length as usize))
+    }
+
+    /// A frame of `frame_length` bytes exceeds the maximum: skip it (now and as
+    /// its bytes arrive) and report it once.
+    fn exceeded(
+        &mut self,
+        src: &mut CompositeBuf,
+        frame_length: u64,
+    ) -> Result<Option<usize>, CodecError> {
+        let available = src.len() as u64;
+        if frame_length <= available {
+            skip(src, frame_length);
+            return Err(self.too_long(frame_length));
+        }
+        skip(src, available);
+        self.bytes_to_discard = frame_length - available;
+        self.too_long_frame_length = frame_length;
+        if self.fail_fast {
+            Err(self.too_long(frame_length))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Skips what is left of a too-long frame. `Ok(true)` once done.
+    fn discard(&mut self, src: &mut CompositeBuf) -> Result<bool, CodecError> {
+        self.bytes_to_discard -= skip(src, self.bytes_to_discard) as u64;
+        if self.bytes_to_discard > 0 {
+            return Ok(false);
+        }
+        let length = std::mem::take(&mut self.too_long_frame_length);
+        if self.fail_fast {
+            Ok(true)
+        } else {
+            Err(self.too_long(length))
+        }
+    }
+}
+
+impl Decoder for LengthFieldDecoder {
+    type Item = CompositeBuf;
+
+    fn decode(&mut self, src: &mut CompositeBuf) -> Result<Option<CompositeBuf>, CodecError> {
+        if self.bytes_to_discard > 0 && !self.discard(src)? {
+            return Ok(None);
+        }
+        let frame_length = match self.frame_length {
+            Some(n) => n,
+            None => {
+                if src.len() < self.end_offset {
+                    return Ok(None);
+                }
+                match self.read_frame_length(src)? {
+                    Some(n) => n,
+                    None => return Ok(None),
+                }
+            }
+        };
+        if src.len() < frame_length {
+            self.frame_length = Some(frame_length);
+            return Ok(None);
+        }
+        self.frame_length = None;
+        let strip = self.initial_bytes_to_strip;
+        if strip > frame_length {
+            // Netty keeps its cached frame length here and fails every later
+            // frame; this skips the frame and starts afresh.
+            src.advance(frame_length);
+            return Err(CodecError::CorruptFrame {
+                reason: format!(
+                    "adjusted frame length ({frame_length}) is less than initial_bytes_to_strip \
+                     ({strip})"
+                ),
+            });
+        }
+        src.advance(strip);
+        Ok(Some(src.split_to(frame_length - strip)))
+    }
+
+    /// Decodes what is complete; then reports a partial frame left as
+    /// [`CodecError::TruncatedFrame`], or, with `fail_fast` off, a too-long frame
+    /// cut short as [`CodecError::TooLongFrame`] (it was not reported yet).
+    fn decode_eof(&mut self, src: &mut CompositeBuf) -> Result<Option<CompositeBuf>, CodecError> {
+        if self.bytes_to_discard == 0
+            && let Some(frame) = self.decode(src)?
+        {
+            return Ok(Some(frame));
+        }
+        self.frame_length = None;
+        if self.bytes_to_discard > 0 {
+            self.bytes_to_discard = 0;
+            let length = std::mem::take(&mut self.too_long_frame_length);
+            skip(src, src.len() as u64);
+            return if self.fail_fast {
+                Ok(None)
+            } else {
+                Err(self.too_long(length))
+            };
+        }
+        if src.is_empty() {
+            return Ok(None);
+        }
+        let remaining = src.len();
+        src.advance(remaining);
+        Err(CodecError::TruncatedFrame { remaining })
+    }
+}
+
+impl From<LengthFieldDecoder> for Handler {
+    fn from(decoder: LengthFieldDecoder) -> Self {
+        Handler::from(ByteToMessageDecoder::new(decoder))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seine_buffer::Bytes;
+
+    fn buf(bytes: &[u8]) -> CompositeBuf {
+        CompositeBuf::from(Bytes::copy_from_slice(bytes))
+    }
+
+    #[test]
+    fn decodes_and_keeps_going_after_strip_larger_than_frame() {
+        // 1-byte length, strip 3: a frame of 2 is corrupt, the next is fine.
+        let mut d = LengthFieldDecoder::new(100, 0, 1, 0, 3);
+        let mut src = buf(b"\x01a\x03xyz");
+        let err = d.decode(&mut src).unwrap_err();
+        assert!(matches!(err, CodecError::CorruptFrame { .. }), "{err}");
+        assert_eq!(d.decode(&mut src).unwrap().unwrap(), b"z"[..]);
+        assert!(src.is_empty());
+    }
+
+    #[test]
+    fn negative_and_overflowing_lengths_are_corrupt() {
+        let mut d = LengthFieldDecoder::new(100, 0, 8, 0, 0);
+        let mut src = buf(&u64::MAX.to_be_bytes());
+        assert!(matches!(
+            d.decode(&mut src),
+            Err(CodecError::CorruptFrame { .. })
+        ));
+        assert!(src.is_empty());
+
+        let mut d = LengthFieldDecoder::new(100, 0, 8, i64::MAX, 0);
+        let mut src = buf(&(i64::MAX as u64).to_be_bytes());
+        let err = d.decode(&mut src).unwrap_err();
+        assert!(err.to_string().contains("overflows"), "{err}");
+
+        let mut d = LengthFieldDecoder::new(100, 0, 2, -5, 0);
+        let mut src = buf(b"\x00\x02ab");
+        let err = d.decode(&mut src).unwrap_err();
+        assert!(err.to_string().contains("less than the end"), "{err}");
+        assert_eq!(src, b"ab"[..]);
+    }
+
+    #[test]
+    fn huge_claim_allocates_nothing_and_discards() {
+        let mut d = LengthFieldDecoder::new(16, 0, 8, 0, 0);
+        let mut src = buf(&(1u64 << 62).to_be_bytes());
+        src.push(Bytes::from_static(b"junk"));
+        assert!(matches!(
+            d.decode(&mut src),
+            Err(CodecError::TooLongFrame { .. })
+        ));
+        assert!(d.is_discarding());
+        assert!(src.is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "length_field_length must be")]
+    fn invalid_field_length_panics() {
+        let _ = LengthFieldDecoder::builder().length_field_length(5).build();
+    }
+
+    #[test]
+    #[should_panic(expected = "must fit in max_frame_length")]
+    fn field_beyond_max_panics() {
+        let _ = LengthFieldDecoder::new(4, 3, 2, 0, 0);
+    }
+}

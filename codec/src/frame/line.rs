@@ -1,0 +1,254 @@
+//! [`LineDecoder`]: frames ended by `\n` or `\r\n` (Netty's
+//! `LineBasedFrameDecoder`).
+
+use seine_buffer::{Buf, CompositeBuf};
+use seine_channel::Handler;
+
+use crate::byte_to_message::ByteToMessageDecoder;
+use crate::decoder::Decoder;
+use crate::error::CodecError;
+
+/// Decodes lines ended by `\n` or `\r\n` (Netty's `LineBasedFrameDecoder`).
+///
+/// Fires each line as a [`CompositeBuf`] sharing memory with the reads (no copy),
+/// without its line ending by default ([`strip_delimiter`](Self::strip_delimiter)).
+/// The search for the line ending is `memchr` and resumes where the previous read's
+/// search stopped, so a long line arriving in many reads is scanned once.
+///
+/// # Too-long lines
+///
+/// A line longer than `max_length` (line ending not counted) is skipped up to and
+/// including its line ending, also across later reads, and reported once as
+/// [`CodecError::TooLongFrame`]: as soon as more than `max_length` bytes without a
+/// line ending are seen when `fail_fast` is on (the default, as in Netty), or once
+/// its line ending arrived (with the line's full length) when it is off. Decoding
+/// goes on with the next line if the channel stays open.
+///
+/// Netty counts a `\r` that ends a read as part of the line, so a line of exactly
+/// `max_length` bytes whose `\r\n` is cut between two reads is refused; here it is
+/// accepted.
+///
+/// At end of input, bytes left without a line ending are reported as
+/// [`CodecError::TruncatedFrame`] (Netty drops them silently).
+///
+/// # Examples
+///
+/// ```
+/// use seine_buffer::{Bytes, CompositeBuf};
+/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_codec::{CodecError, LineDecoder};
+///
+/// let mut ch = EmbeddedChannel::with_handlers([("lines", Handler::from(LineDecoder::new(5)))]);
+/// ch.write_inbound(Bytes::from_static(b"one\r\ntwo\n")).unwrap();
+/// assert_eq!(ch.read_inbound::<CompositeBuf>().unwrap(), b"one"[..]);
+/// assert_eq!(ch.read_inbound::<CompositeBuf>().unwrap(), b"two"[..]);
+///
+/// let err = ch.write_inbound(Bytes::from_static(b"toolong")).unwrap_err();
+/// assert_eq!(err.downcast_ref(), Some(&CodecError::TooLongFrame { length: 7, max: 5 }));
+/// ```
+#[derive(Clone, Debug)]
+pub struct LineDecoder {
+    max_length: usize,
+    strip_delimiter: bool,
+    fail_fast: bool,
+    discarding: bool,
+    /// Bytes of the too-long line skipped so far.
+    discarded: u64,
+    /// Where the search for `\n` resumes (bytes before it hold none).
+    offset: usize,
+}
+
+impl LineDecoder {
+    /// A decoder of lines of at most `max_length` bytes, stripping line endings,
+    /// failing fast (Netty's defaults). Does not allocate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let decoder = seine_codec::LineDecoder::new(8192);
+    /// assert_eq!(decoder.max_length(), 8192);
+    /// ```
+    pub fn new(max_length: usize) -> Self {
+        LineDecoder {
+            max_length,
+            strip_delimiter: true,
+            fail_fast: true,
+            discarding: false,
+            discarded: 0,
+            offset: 0,
+        }
+    }
+
+    /// Whether lines are fired without (`true`, the default) or with their line
+    /// ending. Netty's `stripDelimiter`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::{Decoder, LineDecoder};
+    ///
+    /// let mut decoder = LineDecoder::new(80).strip_delimiter(false);
+    /// let mut src = CompositeBuf::from("a\r\nb\n");
+    /// assert_eq!(decoder.decode(&mut src).unwrap().unwrap(), b"a\r\n"[..]);
+    /// assert_eq!(decoder.decode(&mut src).unwrap().unwrap(), b"b\n"[..]);
+    /// ```
+    pub fn strip_delimiter(mut self, strip: bool) -> Self {
+        self.strip_delimiter = strip;
+        self
+    }
+
+    /// Report a too-long line as soon as it is seen (`true`, the default) or once
+    /// its line ending arrived (`false`). Netty's `failFast`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::{CodecError, Decoder, LineDecoder};
+    ///
+    /// let mut decoder = LineDecoder::new(2).fail_fast(false);
+    /// let mut src = CompositeBuf::from("abcd");
+    /// assert_eq!(decoder.decode(&mut src).unwrap(), None); // skipping, not reported yet
+    /// src.push("ef\nok\n".into());
+    /// assert_eq!(decoder.decode(&mut src), Err(CodecError::TooLongFrame { length: 6, max: 2 }));
+    /// assert_eq!(decoder.decode(&mut src).unwrap().unwrap(), b"ok"[..]);
+    /// ```
+    pub fn fail_fast(mut self, fail_fast: bool) -> Self {
+        self.fail_fast = fail_fast;
+        self
+    }
+
+    /// The longest line accepted, line ending not counted.
+    pub fn max_length(&self) -> usize {
+        self.max_length
+    }
+
+    /// Whether the decoder is skipping the rest of a too-long line.
+    pub fn is_discarding(&self) -> bool {
+        self.discarding
+    }
+
+    fn too_long(&self, length: u64) -> CodecError {
+        CodecError::TooLongFrame {
+            length,
+            max: self.max_length,
+        }
+    }
+
+    /// The next line ending: `(line length, ending length)`.
+    fn find_end_of_line(&mut self, src: &CompositeBuf) -> Option<(usize, usize)> {
+        let from = self.offset.min(src.len());
+        match src.find_byte(b'\n', from) {
+            Some(i) => {
+                self.offset = 0;
+                if i > 0 && src.get_u8_at(i - 1) == Some(b'\r') {
+                    Some((i - 1, 2))
+                } else {
+                    Some((i, 1))
+                }
+            }
+            None => {
+                self.offset = src.len();
+                None
+            }
+        }
+    }
+
+    /// Skips all of `src` but a final `\r` (which may start the line ending).
+    fn skip_all_but_cr(&mut self, src: &mut CompositeBuf) {
+        let keep = usize::from(src.get_u8_at(src.len().wrapping_sub(1)) == Some(b'\r'));
+        let n = src.len() - keep;
+        src.advance(n);
+        self.discarded += n as u64;
+        self.offset = 0;
+    }
+}
+
+impl Decoder for LineDecoder {
+    type Item = CompositeBuf;
+
+    fn decode(&mut self, src: &mut CompositeBuf) -> Result<Option<CompositeBuf>, CodecError> {
+        loop {
+            let eol = self.find_end_of_line(src);
+            if self.discarding {
+                let Some((length, delim)) = eol else {
+                    self.skip_all_but_cr(src);
+                    return Ok(None);
+                };
+                let total = self.discarded + length as u64;
+                src.advance(length + delim);
+                self.discarded = 0;
+                self.discarding = false;
+                if !self.fail_fast {
+                    return Err(self.too_long(total));
+                }
+                continue;
+            }
+            return match eol {
+                Some((length, delim)) if length > self.max_length => {
+                    src.advance(length + delim);
+                    Err(self.too_long(length as u64))
+                }
+                Some((length, delim)) => {
+                    if self.strip_delimiter {
+                        let line = src.split_to(length);
+                        src.advance(delim);
+                        Ok(Some(line))
+                    } else {
+                        Ok(Some(src.split_to(length + delim)))
+                    }
+                }
+                None => {
+                    // A final `\r` may be the start of `\r\n`: not part of the line.
+                    let trailing_cr = src.get_u8_at(src.len().wrapping_sub(1)) == Some(b'\r');
+                    let length = src.len() - usize::from(trailing_cr);
+                    if length <= self.max_length {
+                        return Ok(None);
+                    }
+                    self.discarding = true;
+                    self.discarded = 0;
+                    self.skip_all_but_cr(src);
+                    if self.fail_fast {
+                        Err(self.too_long(length as u64))
+                    } else {
+                        Ok(None)
+                    }
+                }
+            };
+        }
+    }
+
+    /// Decodes the complete lines; then reports bytes left without a line ending as
+    /// [`CodecError::TruncatedFrame`], or, with `fail_fast` off, a too-long line cut
+    /// short as [`CodecError::TooLongFrame`].
+    fn decode_eof(&mut self, src: &mut CompositeBuf) -> Result<Option<CompositeBuf>, CodecError> {
+        if let Some(line) = self.decode(src)? {
+            return Ok(Some(line));
+        }
+        self.offset = 0;
+        if self.discarding {
+            self.discarding = false;
+            let total = self.discarded + src.len() as u64;
+            self.discarded = 0;
+            src.advance(src.len());
+            return if self.fail_fast {
+                Ok(None)
+            } else {
+                Err(self.too_long(total))
+            };
+        }
+        if src.is_empty() {
+            return Ok(None);
+        }
+        let remaining = src.len();
+        src.advance(remaining);
+        Err(CodecError::TruncatedFrame { remaining })
+    }
+}
+
+impl From<LineDecoder> for Handler {
+    fn from(decoder: LineDecoder) -> Self {
+        Handler::from(ByteToMessageDecoder::new(decoder))
+    }
+}

@@ -1,0 +1,39 @@
+//! Frame decoders and encoders: cut a byte stream into frames, and mark frames
+//! for the peer to cut, with Netty's parameters and semantics.
+//!
+//! | seine | Netty | frames by |
+//! |---|---|---|
+//! | [`LengthFieldDecoder`] | `LengthFieldBasedFrameDecoder` | a length field in a header |
+//! | [`LengthFieldPrepender`] | `LengthFieldPrepender` | (encoder) prepends that field |
+//! | [`LineDecoder`] | `LineBasedFrameDecoder` | `\n` or `\r\n` |
+//! | [`DelimiterDecoder`] | `DelimiterBasedFrameDecoder` | any of several delimiters |
+//! | [`FixedLengthDecoder`] | `FixedLengthFrameDecoder` | a fixed size |
+//!
+//! Every decoder fires [`CompositeBuf`](seine_buffer::CompositeBuf) frames that
+//! share memory with the received reads (cut with `split_to`, never copied), and
+//! becomes a pipeline handler with `Handler::from(decoder)`, which wraps it in a
+//! [`ByteToMessageDecoder`](crate::ByteToMessageDecoder). None of them allocates
+//! memory for a length the peer announces: a frame longer than the configured
+//! maximum is skipped as its bytes arrive and reported once as
+//! [`CodecError::TooLongFrame`](crate::CodecError::TooLongFrame).
+
+mod delimiter;
+mod fixed;
+mod length_field;
+mod line;
+mod prepender;
+
+pub use delimiter::DelimiterDecoder;
+pub use fixed::FixedLengthDecoder;
+pub use length_field::{LengthFieldDecoder, LengthFieldDecoderBuilder};
+pub use line::LineDecoder;
+pub use prepender::LengthFieldPrepender;
+
+use seine_buffer::{Buf, CompositeBuf};
+
+/// Consumes at most `n` bytes of `src`; returns how many it consumed. O(segments).
+fn skip(src: &mut CompositeBuf, n: u64) -> usize {
+    let k = usize::try_from(n).map_or(src.len(), |n| n.min(src.len()));
+    src.advance(k);
+    k
+}
