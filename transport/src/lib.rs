@@ -1,1 +1,84 @@
-//! seine-transport.
+//! # seine-transport
+//!
+//! Runs seine channels on real sockets: event loops ([`EventLoopGroup`]), servers
+//! ([`ServerBootstrap`] → [`Server`]) and clients ([`Bootstrap`]) over TCP and Unix
+//! domain stream sockets, on tokio.
+//!
+//! * **Threads.** A group has one thread per loop, each a current-thread tokio
+//!   runtime with a `LocalSet`. Every channel is pinned to one loop: its
+//!   initializer, handlers and I/O run there, so handlers need not be `Send`. A
+//!   group can also be the caller's own thread ([`EventLoopGroup::current`]).
+//! * **Reads.** An adaptive receive buffer (Netty's `AdaptiveRecvByteBufAllocator`,
+//!   64 B..64 KiB by default) is read into and each read is handed up as a `Bytes`
+//!   split off it, without copying; at most `max_reads_per_wakeup` reads, then
+//!   `channel_read_complete`, which flushes what the handlers wrote. An idle channel
+//!   holds no receive buffer.
+//! * **Writes.** Flushed buffers are gathered into one `writev` of up to 1024
+//!   slices (no copy); `FileRegion`s go out with `sendfile(2)` (no copy through
+//!   user space), falling back to `pread` + write where the kernel refuses.
+//! * **Accepting.** One `SO_REUSEPORT` listener per loop by default, or one acceptor
+//!   handing connections round robin ([`AcceptMode`]).
+//! * **Errors.** [`TransportError`]; a peer that resets closes only its channel
+//!   (logged at debug level).
+//!
+//! ## Example: an echo server
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::time::Duration;
+//! use seine_channel::prelude::*;
+//! use seine_buffer::Bytes;
+//! use seine_transport::ServerBootstrap;
+//!
+//! /// Writes back every read (flushed when the read batch ends).
+//! struct Echo;
+//! impl ChannelHandler for Echo {}
+//! impl InboundHandler for Echo {
+//!     type Read = Bytes;
+//!     type Fire = Bytes;
+//!     fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
+//!         let _ = ctx.write(msg);
+//!     }
+//! }
+//!
+//! let server = ServerBootstrap::new()
+//!     .child_handler(|pipeline| {
+//!         pipeline.add_last("echo", Handler::inbound(Echo))?;
+//!         Ok(())
+//!     })
+//!     .bind("127.0.0.1:0")?;
+//!
+//! let mut client = std::net::TcpStream::connect(server.local_addr()?)?;
+//! client.write_all(b"hello")?;
+//! let mut back = [0; 5];
+//! client.read_exact(&mut back)?;
+//! assert_eq!(&back, b"hello");
+//!
+//! server.shutdown_gracefully_blocking(Duration::from_secs(1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod accept;
+mod bootstrap;
+mod channel_set;
+mod driver;
+mod error;
+mod event_loop;
+mod metrics;
+mod options;
+pub mod probe;
+mod recv_buf;
+pub mod sendfile;
+pub mod splice;
+mod stream;
+mod writer;
+
+pub use bootstrap::{Bootstrap, Server, ServerBootstrap};
+pub use error::TransportError;
+pub use event_loop::{EventLoop, EventLoopGroup};
+pub use metrics::ServerMetrics;
+pub use options::{AcceptMode, ChannelOptions, RecvBufferOptions, ServerOptions};
+pub use probe::ZeroCopyCapabilities;
+pub use sendfile::FilePolicy;
+pub use splice::splice_bidirectional;

@@ -1,0 +1,332 @@
+//! Listening sockets and the accept loops that hand connections to event loops.
+
+use std::cell::Cell;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use seine_channel::Addr;
+use socket2::{Domain, SockAddr, SockRef, Socket, Type};
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+use tokio::net::{TcpStream, UnixStream};
+use tokio::sync::{oneshot, watch};
+
+use crate::channel_set::{ChannelSet, Slot};
+use crate::driver::{ChannelParams, run_channel};
+use crate::error::TransportError;
+use crate::event_loop::EventLoop;
+use crate::options::{ChannelOptions, ServerOptions};
+use crate::stream::{SocketStream, tcp_local_addr, unix_addr};
+
+/// What kind of socket a listener accepts.
+#[derive(Clone, Debug)]
+pub(crate) enum ListenKind {
+    Tcp {
+        local: SocketAddr,
+        /// Bound to 0.0.0.0 / [::]: each connection's local address is asked for.
+        unspecified: bool,
+    },
+    Unix {
+        path: PathBuf,
+    },
+}
+
+/// Shared by a server's accept loops.
+pub(crate) struct AcceptCtx {
+    pub(crate) params: ChannelParams,
+    pub(crate) server: Arc<ChannelSet>,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) accepts_per_wakeup: usize,
+    pub(crate) kind: ListenKind,
+    /// When "max connections reached" was last logged (ms since `epoch`).
+    last_limit_warning: AtomicU64,
+    epoch: Instant,
+}
+
+impl AcceptCtx {
+    pub(crate) fn new(
+        params: ChannelParams,
+        server: Arc<ChannelSet>,
+        opts: &ServerOptions,
+        kind: ListenKind,
+    ) -> Self {
+        AcceptCtx {
+            params,
+            server,
+            max_connections: opts.max_connections,
+            accepts_per_wakeup: opts.accepts_per_wakeup.max(1),
+            kind,
+            last_limit_warning: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// Whether a rate-limited warning may be logged now (at most one a second).
+    fn may_warn(&self) -> bool {
+        let now = self.epoch.elapsed().as_millis() as u64 + 1000;
+        let last = self.last_limit_warning.load(Ordering::Relaxed);
+        now >= last + 1000
+            && self
+                .last_limit_warning
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+/// Where accepted connections go.
+pub(crate) enum Handoff {
+    /// To the accepting loop itself (one `SO_REUSEPORT` listener per loop).
+    Local,
+    /// Round robin over every loop of the group.
+    RoundRobin {
+        loops: Vec<EventLoop>,
+        next: Cell<usize>,
+    },
+}
+
+/// A TCP listening socket with the server's options, bound and listening.
+pub(crate) fn tcp_listener(
+    addr: SocketAddr,
+    opts: &ServerOptions,
+    child: &ChannelOptions,
+    reuse_port: bool,
+) -> Result<Socket, TransportError> {
+    let bind_err = |e| TransportError::from_io(e, "binding", addr);
+    let sock = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM.nonblocking().cloexec(),
+        None,
+    )
+    .map_err(bind_err)?;
+    sock.set_reuse_address(opts.reuse_addr).map_err(bind_err)?;
+    if reuse_port {
+        sock.set_reuse_port(true).map_err(bind_err)?;
+    }
+    child
+        .apply_buffers(SockRef::from(&sock))
+        .map_err(bind_err)?;
+    sock.bind(&addr.into()).map_err(bind_err)?;
+    sock.listen(opts.backlog.min(i32::MAX as u32) as i32)
+        .map_err(|e| TransportError::from_io(e, "listening", addr))?;
+    Ok(sock)
+}
+
+/// A Unix domain stream listening socket at `path`.
+pub(crate) fn unix_listener(
+    path: &std::path::Path,
+    opts: &ServerOptions,
+    child: &ChannelOptions,
+) -> Result<Socket, TransportError> {
+    let shown = path.display();
+    let bind_err = |e| TransportError::from_io(e, "binding", format!("unix:{shown}"));
+    let sock =
+        Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None).map_err(bind_err)?;
+    child
+        .apply_buffers(SockRef::from(&sock))
+        .map_err(bind_err)?;
+    sock.bind(&SockAddr::unix(path).map_err(bind_err)?)
+        .map_err(bind_err)?;
+    sock.listen(opts.backlog.min(i32::MAX as u32) as i32)
+        .map_err(bind_err)?;
+    Ok(sock)
+}
+
+/// `accept4(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC`: one syscall, no `fcntl`.
+fn accept4(listener: &Socket) -> io::Result<(OwnedFd, SockAddr)> {
+    // SAFETY: `try_init` hands a zeroed sockaddr_storage and its length; accept4
+    // writes at most that many bytes. A non-negative return is a new descriptor
+    // that nothing else owns.
+    unsafe {
+        SockAddr::try_init(|storage, len| {
+            let fd = libc::accept4(
+                listener.as_raw_fd(),
+                storage.cast(),
+                len,
+                libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            );
+            if fd < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(OwnedFd::from_raw_fd(fd))
+            }
+        })
+    }
+}
+
+/// Accepts on `listener` until `stop` turns true (or the server handle is dropped),
+/// handing each connection over as `handoff` says. `own` is the loop this runs
+/// on. The listener closes when this returns; `_done` tells the server.
+pub(crate) async fn accept_loop(
+    listener: Socket,
+    ctx: Arc<AcceptCtx>,
+    own: usize,
+    handoff: Handoff,
+    mut stop: watch::Receiver<bool>,
+    _done: oneshot::Sender<()>,
+) {
+    // SAFETY: the `Socket` owns its descriptor, which stays open and the same until
+    // the `AsyncFd` (which owns the `Socket`) is dropped.
+    let afd = match unsafe { AsyncFd::register_with_interest(listener, Interest::READABLE) } {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot register the listening socket: not accepting");
+            return;
+        }
+    };
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let mut guard = tokio::select! {
+            biased;
+            r = stop.changed() => {
+                if r.is_err() {
+                    break;
+                }
+                continue;
+            }
+            g = afd.readable() => match g {
+                Ok(g) => g,
+                Err(e) => {
+                    tracing::error!(error = %e, "listening socket failed: not accepting");
+                    break;
+                }
+            },
+        };
+        let mut backoff = false;
+        for _ in 0..ctx.accepts_per_wakeup {
+            match guard.try_io(|l| accept4(l.get_ref())) {
+                Ok(Ok((fd, peer))) => dispatch(&ctx, fd, peer, own, &handoff),
+                Ok(Err(e)) => match e.raw_os_error() {
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
+                        if ctx.may_warn() {
+                            let err = TransportError::from_io(e, "accepting", "");
+                            tracing::warn!(error = %err, "cannot accept: backing off for 100 ms");
+                        }
+                        backoff = true;
+                        break;
+                    }
+                    Some(
+                        libc::ECONNABORTED
+                        | libc::EINTR
+                        | libc::EPROTO
+                        | libc::ENOPROTOOPT
+                        | libc::EHOSTDOWN
+                        | libc::ENONET
+                        | libc::EHOSTUNREACH
+                        | libc::ENETUNREACH
+                        | libc::EPERM,
+                    ) => continue,
+                    _ => {
+                        tracing::warn!(error = %e, "accept failed");
+                        break;
+                    }
+                },
+                Err(_would_block) => break,
+            }
+        }
+        drop(guard);
+        if backoff {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        } else {
+            // Let the loop's channels run between bursts of accepts.
+            tokio::task::yield_now().await;
+        }
+    }
+    tracing::debug!("listener closed");
+}
+
+fn dispatch(ctx: &Arc<AcceptCtx>, fd: OwnedFd, peer: SockAddr, own: usize, handoff: &Handoff) {
+    let peer = match &ctx.kind {
+        ListenKind::Tcp { .. } => peer.as_socket().map_or(Addr::None, Addr::Inet),
+        ListenKind::Unix { .. } => unix_addr(&peer),
+    };
+    let Some(slot) = ctx.server.reserve(ctx.max_connections) else {
+        if ctx.may_warn() {
+            tracing::warn!(
+                peer = %peer,
+                max_connections = ?ctx.max_connections,
+                "max connections reached (or shutting down): closing the new connection; \
+                 raise ServerOptions::max_connections to accept more"
+            );
+        }
+        return;
+    };
+    if let ListenKind::Tcp { .. } = ctx.kind {
+        if let Err(e) = ctx.params.opts.apply_tcp(SockRef::from(&fd)) {
+            tracing::debug!(error = %e, "setting TCP options on an accepted socket failed");
+        }
+    }
+    match handoff {
+        Handoff::Local => {
+            tokio::task::spawn_local(start(fd, peer, ctx.clone(), own, slot));
+        }
+        Handoff::RoundRobin { loops, next } => {
+            let i = next.get();
+            next.set((i + 1) % loops.len());
+            if i == own {
+                tokio::task::spawn_local(start(fd, peer, ctx.clone(), own, slot));
+            } else {
+                let ctx = ctx.clone();
+                let _ = loops[i].execute(move || {
+                    tokio::task::spawn_local(start(fd, peer, ctx, i, slot));
+                });
+            }
+        }
+    }
+}
+
+/// Starts the driver of an accepted connection on the current loop.
+async fn start(fd: OwnedFd, peer: Addr, ctx: Arc<AcceptCtx>, shard: usize, slot: Slot) {
+    match &ctx.kind {
+        ListenKind::Tcp { local, unspecified } => {
+            let stream = match TcpStream::from_owned_fd(fd) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot register an accepted socket");
+                    return;
+                }
+            };
+            let local = if *unspecified {
+                tcp_local_addr(&stream)
+            } else {
+                Addr::Inet(*local)
+            };
+            run_channel(
+                stream,
+                local,
+                peer,
+                ctx.params.clone(),
+                shard,
+                Some(slot),
+                None,
+            )
+            .await
+        }
+        ListenKind::Unix { path } => {
+            let stream = match UnixStream::from_owned_fd(fd) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot register an accepted socket");
+                    return;
+                }
+            };
+            let local = Addr::Unix(path.clone());
+            run_channel(
+                stream,
+                local,
+                peer,
+                ctx.params.clone(),
+                shard,
+                Some(slot),
+                None,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! The channel driver: one local task per connection, on the connection's loop,
+//! owning its [`ChannelCore`] and socket.
+//!
+//! Each turn it waits for whichever comes first: the socket readable (only while
+//! the pipeline wants to read), writable (only while flushed data waits), or work
+//! queued by `Channel` handles; it then runs that work, writes pending data, and
+//! reads a batch. The calls into the core follow the order in
+//! [`seine_channel::transport`].
+
+use std::future::poll_fn;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Poll;
+
+use seine_channel::{Addr, Channel, ChannelCore, ChannelError, Pipeline};
+use tokio::sync::oneshot;
+use tracing::Instrument;
+
+use crate::channel_set::{ChannelSet, Slot};
+use crate::error::TransportError;
+use crate::options::ChannelOptions;
+use crate::recv_buf::RecvBuf;
+use crate::stream::SocketStream;
+use crate::writer::StreamTransport;
+
+/// Builds a channel's pipeline; runs on the channel's loop, once per channel.
+pub(crate) type Initializer =
+    Arc<dyn Fn(&mut Pipeline<'_>) -> Result<(), ChannelError> + Send + Sync + 'static>;
+
+/// Where a new channel registers (server and group) and how it is set up.
+#[derive(Clone)]
+pub(crate) struct ChannelParams {
+    pub(crate) init: Initializer,
+    pub(crate) opts: Arc<ChannelOptions>,
+    pub(crate) server: Option<Arc<ChannelSet>>,
+    pub(crate) group: Arc<ChannelSet>,
+}
+
+/// Unregisters the channel (adding its counters to the totals) however the task
+/// ends, and releases its connection slot.
+struct Registration {
+    channel: Channel,
+    sets: [Option<Arc<ChannelSet>>; 2],
+    shard: usize,
+    _slot: Option<Slot>,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        for set in self.sets.iter().flatten() {
+            set.unregister(self.shard, &self.channel);
+        }
+    }
+}
+
+/// Runs one connected socket as a channel until it closes. `shard` is the loop's
+/// index; `ready` (clients) receives the handle once the channel is active, or the
+/// reason it is not.
+pub(crate) async fn run_channel<S: SocketStream>(
+    stream: S,
+    local: Addr,
+    peer: Addr,
+    params: ChannelParams,
+    shard: usize,
+    slot: Option<Slot>,
+    ready: Option<oneshot::Sender<Result<Channel, TransportError>>>,
+) {
+    let channel = Channel::new(local, peer);
+    let span = tracing::debug_span!("channel", id = %channel.id(), peer = %channel.peer_addr());
+    run_inner(stream, channel, params, shard, slot, ready)
+        .instrument(span)
+        .await
+}
+
+async fn run_inner<S: SocketStream>(
+    stream: S,
+    channel: Channel,
+    params: ChannelParams,
+    shard: usize,
+    slot: Option<Slot>,
+    ready: Option<oneshot::Sender<Result<Channel, TransportError>>>,
+) {
+    let mut reg = Registration {
+        channel: channel.clone(),
+        sets: [None, None],
+        shard,
+        _slot: slot,
+    };
+    for (i, set) in [params.server.as_ref(), Some(&params.group)]
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(set) = set {
+            if !set.register(shard, &channel) {
+                tracing::debug!("shutting down: connection closed at once");
+                if let Some(tx) = ready {
+                    let _ = tx.send(Err(TransportError::Shutdown));
+                }
+                return;
+            }
+            reg.sets[i] = Some(set.clone());
+        }
+    }
+
+    let stream = Rc::new(stream);
+    let transport = StreamTransport::new(stream.clone(), channel.clone(), params.opts.clone());
+    let mut core = ChannelCore::new(
+        channel.clone(),
+        Box::new(transport),
+        params.opts.config.clone(),
+    );
+    if let Err(e) = (params.init)(&mut core.pipeline()) {
+        tracing::warn!(error = %e, "channel initializer failed: closing the connection");
+        core.close_now(Some(e.clone().into()));
+        if let Some(tx) = ready {
+            let _ = tx.send(Err(TransportError::Initializer(e)));
+        }
+        return;
+    }
+    core.fire_active();
+    tracing::trace!("channel active");
+    if let Some(tx) = ready {
+        let _ = tx.send(Ok(channel.clone()));
+    }
+    drive(&mut core, &*stream, &params.opts).await;
+    tracing::trace!("channel closed");
+    drop(core);
+    drop(reg);
+}
+
+#[derive(Default)]
+struct Ready {
+    queued: bool,
+    writable: Option<io::Result<()>>,
+    readable: Option<io::Result<()>>,
+}
+
+async fn drive<S: SocketStream>(core: &mut ChannelCore, stream: &S, opts: &ChannelOptions) {
+    let mut recv = RecvBuf::new(&opts.recv_buffer);
+    let channel = core.channel().clone();
+    let max_reads = opts.max_reads_per_wakeup.max(1);
+    while !core.is_closed() {
+        let ev = poll_fn(|cx| {
+            let mut ev = Ready::default();
+            if core.poll_queued(cx).is_ready() {
+                ev.queued = true;
+            }
+            if core.wants_write() {
+                if let Poll::Ready(r) = stream.poll_write_ready(cx) {
+                    ev.writable = Some(r);
+                }
+            }
+            if core.wants_read() {
+                if let Poll::Ready(r) = stream.poll_read_ready(cx) {
+                    ev.readable = Some(r);
+                }
+            }
+            if ev.queued || ev.writable.is_some() || ev.readable.is_some() {
+                Poll::Ready(ev)
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+
+        if ev.queued {
+            core.run_queued();
+        }
+        match ev.writable {
+            Some(Ok(())) if core.wants_write() => core.write_pending(),
+            Some(Err(e)) => fail(core, &channel, e, "waiting to write"),
+            _ => {}
+        }
+        let more = match ev.readable {
+            Some(Ok(())) if core.wants_read() => {
+                read_batch(core, stream, &mut recv, max_reads, &channel)
+            }
+            Some(Err(e)) => {
+                fail(core, &channel, e, "waiting to read");
+                false
+            }
+            _ => false,
+        };
+        if more {
+            // The batch hit its limit with data left: let the loop's other channels run.
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+fn fail(core: &mut ChannelCore, channel: &Channel, e: io::Error, context: &'static str) {
+    let err = TransportError::from_io(e, context, channel.peer_addr());
+    if err.is_connection_reset() {
+        tracing::debug!(error = %err, "peer went away");
+    } else {
+        tracing::debug!(error = %err, "socket error: closing the channel");
+    }
+    core.fail(err);
+}
+
+/// Reads up to `max_reads` times, firing each read, then `read_complete`. Returns
+/// whether more data may be waiting (the batch hit its limit).
+fn read_batch<S: SocketStream>(
+    core: &mut ChannelCore,
+    stream: &S,
+    recv: &mut RecvBuf,
+    max_reads: usize,
+    channel: &Channel,
+) -> bool {
+    let mut reads = 0;
+    loop {
+        if !core.wants_read() {
+            recv.release();
+            if reads > 0 {
+                core.fire_read_complete();
+            }
+            return false;
+        }
+        if reads == max_reads {
+            core.fire_read_complete();
+            return true;
+        }
+        let want = recv.guess();
+        let buf = recv.buffer();
+        let res = stream.try_read_buf(&mut bytes::BufMut::limit(&mut *buf, want));
+        match res {
+            Ok(0) => {
+                recv.release();
+                if reads > 0 {
+                    core.fire_read_complete();
+                }
+                tracing::trace!("end of input");
+                core.fire_input_closed();
+                return false;
+            }
+            Ok(n) => {
+                channel.metrics().record_read(n);
+                let bytes = buf.split().freeze();
+                recv.record(n);
+                reads += 1;
+                core.fire_read(bytes);
+                if n < want {
+                    // The socket had no more: skip the read that would say WouldBlock.
+                    stream.clear_read_ready();
+                    recv.release();
+                    core.fire_read_complete();
+                    return false;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                recv.release();
+                if reads > 0 {
+                    core.fire_read_complete();
+                }
+                return false;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                recv.release();
+                if reads > 0 {
+                    core.fire_read_complete();
+                }
+                fail(core, channel, e, "read");
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The write side of a socket channel: [`StreamTransport`], the
+//! [`Transport`](seine_channel::Transport) the pipeline's head calls.
+//!
+//! * Memory entries (`Bytes`, `CompositeBuf`) are gathered with
+//!   [`OutboundBuffer::io_slices`] into one reused `IoSlice` array per loop thread
+//!   (up to `IOV_MAX` slices and the channel's write budget) and written with one
+//!   `writev` per call; nothing is copied in user space.
+//! * A [`FileRegion`](seine_buffer::FileRegion) at the front goes out with
+//!   `sendfile(2)` (chosen by the [`FilePolicy`](crate::FilePolicy)); where the kernel
+//!   refuses (`EINVAL`, `EOPNOTSUPP`) or the policy says so, it is read with `pread`
+//!   into a reused per-thread buffer and written (one copy).
+//! * Each call loops until the socket is full (`WouldBlock`, or a short write, after
+//!   which readiness is cleared without another syscall), everything is written, or
+//!   the spin limit is reached (fairness between channels).
+
+use std::cell::RefCell;
+use std::io::{self, IoSlice};
+use std::os::unix::fs::FileExt;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use seine_buffer::BufferError;
+use seine_channel::{Channel, Error, OutboundBuffer, Transport};
+use tokio::io::Interest;
+
+use crate::error::TransportError;
+use crate::options::ChannelOptions;
+use crate::sendfile::{advise_willneed, is_unsupported, sendfile_region};
+use crate::stream::SocketStream;
+
+/// Linux's `IOV_MAX`: the most slices one `writev` takes.
+pub(crate) const IOV_MAX: usize = 1024;
+
+/// Bytes of a file region read per `pread` when it is copied.
+const COPY_CHUNK: usize = 64 * 1024;
+
+/// How far ahead of the send position the kernel is asked to read a file
+/// (`posix_fadvise(WILLNEED)`), so `sendfile` does not block the loop on the disk.
+const READAHEAD_WINDOW: u64 = 4 * 1024 * 1024;
+
+thread_local! {
+    /// The loop thread's gather array. Every element is an empty slice at rest.
+    static IOVECS: RefCell<Box<[IoSlice<'static>]>> =
+        RefCell::new(vec![IoSlice::new(&[]); IOV_MAX].into_boxed_slice());
+    /// The loop thread's buffer for copied file chunks.
+    static COPY_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What copying one chunk of a file region did.
+enum Copy {
+    Shrank,
+    Wrote(usize, usize),
+    WriteErr(io::Error),
+    ReadErr(io::Error),
+}
+
+/// What one write call achieved.
+enum Progress {
+    /// The socket accepted everything offered; more may follow.
+    More,
+    /// The socket is full (readiness cleared): wait for it to become writable.
+    Full,
+}
+
+pub(crate) struct StreamTransport<S> {
+    stream: Rc<S>,
+    channel: Channel,
+    opts: Arc<ChannelOptions>,
+    sendfile_ok: bool,
+    /// (file identity, position) up to which `WILLNEED` was advised.
+    advised: Option<(usize, u64)>,
+}
+
+impl<S: SocketStream> StreamTransport<S> {
+    pub(crate) fn new(stream: Rc<S>, channel: Channel, opts: Arc<ChannelOptions>) -> Self {
+        StreamTransport {
+            stream,
+            channel,
+            opts,
+            sendfile_ok: true,
+            advised: None,
+        }
+    }
+
+    fn error(&self, e: io::Error, context: &'static str) -> Error {
+        let err = TransportError::from_io(e, context, self.channel.peer_addr());
+        if err.is_connection_reset() {
+            tracing::debug!(error = %err, "peer went away during a write");
+        } else {
+            tracing::debug!(error = %err, "write failed");
+        }
+        Error::from(err)
+    }
+
+    /// One `writev` of the flushed memory entries at the front.
+    fn write_memory(&mut self, out: &mut OutboundBuffer) -> Result<Progress, Error> {
+        let budget = self.opts.write_budget.max(1);
+        let stream = &*self.stream;
+        let (res, offered) = gather(out, budget, |slices| stream.try_write_vectored(slices));
+        match res {
+            Ok(n) => {
+                self.channel.metrics().record_copy_write(n);
+                out.advance(n);
+                if n < offered {
+                    stream.clear_write_ready();
+                    Ok(Progress::Full)
+                } else {
+                    Ok(Progress::More)
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Progress::Full),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Progress::More),
+            Err(e) => Err(self.error(e, "writev")),
+        }
+    }
+
+    /// Sends (part of) the file region at the front.
+    fn write_file(&mut self, out: &mut OutboundBuffer) -> Result<Progress, Error> {
+        let region = out.front_file().expect("front is a file region");
+        let remaining = region.remaining();
+        if self.sendfile_ok && self.opts.file_policy.use_sendfile(remaining) {
+            let key = Arc::as_ptr(region.file()) as usize;
+            let pos = region.current_position();
+            let advised_to = match self.advised {
+                Some((k, end)) if k == key && end > pos => end,
+                _ => pos,
+            };
+            if advised_to < pos + READAHEAD_WINDOW / 2 {
+                let end = (region.position() + region.count()).min(pos + READAHEAD_WINDOW);
+                if end > advised_to {
+                    advise_willneed(region.file(), advised_to, end - advised_to);
+                }
+                self.advised = Some((key, end));
+            }
+            let stream = &*self.stream;
+            let res = stream.try_io(Interest::WRITABLE, || {
+                sendfile_region(stream.as_fd(), region, usize::MAX)
+            });
+            return match res {
+                Ok(0) => {
+                    let err = Error::from(BufferError::FileShrank {
+                        position: pos,
+                        expected: remaining,
+                        available: 0,
+                    });
+                    out.fail_front(err.clone());
+                    Err(err)
+                }
+                Ok(n) => {
+                    self.channel.metrics().record_sendfile(n);
+                    out.advance(n);
+                    if (n as u64) < remaining {
+                        stream.clear_write_ready();
+                        Ok(Progress::Full)
+                    } else {
+                        Ok(Progress::More)
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Progress::Full),
+                Err(e) if is_unsupported(&e) => {
+                    tracing::debug!(error = %e, "sendfile refused here: copying file regions instead");
+                    self.sendfile_ok = false;
+                    Ok(Progress::More)
+                }
+                Err(e) => Err(self.error(e, "sendfile")),
+            };
+        }
+        self.copy_file(out)
+    }
+
+    /// `pread` a chunk of the front file region into the thread's buffer and write it.
+    fn copy_file(&mut self, out: &mut OutboundBuffer) -> Result<Progress, Error> {
+        let region = out.front_file().expect("front is a file region");
+        let remaining = region.remaining();
+        let pos = region.current_position();
+        let want = usize::try_from(remaining).map_or(COPY_CHUNK, |r| r.min(COPY_CHUNK));
+        let stream = &*self.stream;
+        let outcome = COPY_BUF.with(|cell| {
+            let mut local = Vec::new();
+            let mut guard = cell.try_borrow_mut();
+            let buf = match guard.as_mut() {
+                Ok(b) => &mut **b,
+                Err(_) => &mut local,
+            };
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
+            let read = loop {
+                match region.file().read_at(&mut buf[..want], pos) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    r => break r,
+                }
+            };
+            match read {
+                Ok(0) => Copy::Shrank,
+                Ok(got) => match stream.try_write_vectored(&[IoSlice::new(&buf[..got])]) {
+                    Ok(n) => Copy::Wrote(n, got),
+                    Err(e) => Copy::WriteErr(e),
+                },
+                Err(e) => Copy::ReadErr(e),
+            }
+        });
+        match outcome {
+            Copy::Shrank => {
+                let err = Error::from(BufferError::FileShrank {
+                    position: pos,
+                    expected: remaining,
+                    available: 0,
+                });
+                out.fail_front(err.clone());
+                Err(err)
+            }
+            Copy::Wrote(n, got) => {
+                self.channel.metrics().record_copy_write(n);
+                out.advance(n);
+                if n < got {
+                    stream.clear_write_ready();
+                    Ok(Progress::Full)
+                } else {
+                    Ok(Progress::More)
+                }
+            }
+            Copy::WriteErr(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Progress::Full),
+            Copy::WriteErr(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Progress::More),
+            Copy::WriteErr(e) => Err(self.error(e, "write of a file region")),
+            Copy::ReadErr(e) => {
+                let err = Error::from(BufferError::Io {
+                    op: "pread",
+                    source: e,
+                });
+                out.fail_front(err.clone());
+                Err(err)
+            }
+        }
+    }
+}
+
+/// Fills the thread's gather array from `out` and hands the filled part to `write`;
+/// returns its result and the bytes offered.
+fn gather<'o, R>(
+    out: &'o OutboundBuffer,
+    budget: usize,
+    write: impl FnOnce(&[IoSlice<'o>]) -> R,
+) -> (R, usize) {
+    IOVECS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut arr) => {
+            let arr: &mut [IoSlice<'static>] = &mut arr;
+            // SAFETY: `IoSlice<'o>` and `IoSlice<'static>` have the same layout. The
+            // elements written here borrow `out` for 'o; every one of them is reset to
+            // an empty `'static` slice below, before this borrow of the array ends, so
+            // at rest the array holds only `'static` slices again. Nothing reads the
+            // elements in between except `write`, within 'o.
+            let arr: &mut [IoSlice<'o>] =
+                unsafe { &mut *(arr as *mut [IoSlice<'static>] as *mut [IoSlice<'o>]) };
+            let (n, bytes) = out.io_slices(arr, budget);
+            let r = write(&arr[..n]);
+            for s in &mut arr[..n] {
+                *s = IoSlice::new(&[]);
+            }
+            (r, bytes)
+        }
+        Err(_) => {
+            // Re-entered on this thread (not expected): use a small array of its own.
+            let mut arr = [IoSlice::new(&[]); 64];
+            let (n, bytes) = out.io_slices(&mut arr, budget);
+            (write(&arr[..n]), bytes)
+        }
+    })
+}
+
+impl<S: SocketStream> Transport for StreamTransport<S> {
+    fn flush(&mut self, out: &mut OutboundBuffer) -> Result<(), Error> {
+        let mut spins = self.opts.write_spin.max(1);
+        while out.has_flushed() && spins > 0 {
+            spins -= 1;
+            let progress = if out.front_file().is_some() {
+                self.write_file(out)?
+            } else {
+                self.write_memory(out)?
+            };
+            if let Progress::Full = progress {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn shutdown_output(&mut self) -> Result<(), Error> {
+        socket2::SockRef::from(&*self.stream)
+            .shutdown(std::net::Shutdown::Write)
+            .map_err(|e| self.error(e, "shutdown(SHUT_WR)"))
+    }
+
+    fn close(&mut self) {
+        // The socket closes when the driver drops its last handle to it, right after
+        // the channel reports closed.
+    }
+}
