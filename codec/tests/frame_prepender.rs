@@ -1,0 +1,212 @@
+//! `LengthFieldPrepender` in an `EmbeddedChannel`: each option, the one-write
+//! zero-copy output, length errors, and a decode/encode echo with the decoder.
+
+use std::io::Write as _;
+
+use seine_buffer::{ByteOrder, Bytes, CompositeBuf, FileRegion};
+use seine_channel::{
+    ChannelHandler, EmbeddedChannel, Handler, InboundContext, InboundHandler, OutboundBuf,
+};
+use seine_codec::{CodecError, LengthFieldDecoder, LengthFieldPrepender};
+
+const HELLO: &[u8] = b"HELLO, WORLD";
+
+fn encode<M: Into<OutboundBuf> + 'static>(prepender: LengthFieldPrepender<M>, msg: M) -> Vec<u8> {
+    let mut ch = EmbeddedChannel::with_handlers([("prepender", Handler::from(prepender))]);
+    let done = ch.write_outbound(msg);
+    assert!(matches!(done.result(), Some(Ok(()))), "{done:?}");
+    assert_eq!(ch.outbound_len(), 1, "one write");
+    ch.read_outbound_bytes()
+}
+
+#[test]
+fn each_option_as_documented() {
+    let payload = || CompositeBuf::from(HELLO);
+    assert_eq!(
+        encode(LengthFieldPrepender::new(2), payload()),
+        [b"\x00\x0c", HELLO].concat()
+    );
+    assert_eq!(
+        encode(
+            LengthFieldPrepender::new(2).length_includes_length_field_length(true),
+            payload()
+        ),
+        [b"\x00\x0e", HELLO].concat()
+    );
+    assert_eq!(
+        encode(LengthFieldPrepender::new(3).length_adjustment(2), payload()),
+        [b"\x00\x00\x0e", HELLO].concat()
+    );
+    assert_eq!(
+        encode(
+            LengthFieldPrepender::new(4).byte_order(ByteOrder::LittleEndian),
+            payload()
+        ),
+        [b"\x0c\x00\x00\x00", HELLO].concat()
+    );
+    assert_eq!(
+        encode(LengthFieldPrepender::new(1), payload()),
+        [b"\x0c", HELLO].concat()
+    );
+    assert_eq!(
+        encode(LengthFieldPrepender::new(8), payload()),
+        [&12u64.to_be_bytes()[..], HELLO].concat()
+    );
+    assert_eq!(
+        encode(
+            LengthFieldPrepender::new(8).byte_order(ByteOrder::LittleEndian),
+            payload()
+        ),
+        [&12u64.to_le_bytes()[..], HELLO].concat()
+    );
+    assert_eq!(
+        encode(LengthFieldPrepender::new(2), CompositeBuf::new()),
+        b"\x00\x00"
+    );
+}
+
+#[test]
+fn header_and_payload_are_segments_of_one_write_without_copy() {
+    let a = Bytes::from(vec![1u8; 1000]);
+    let b = Bytes::from(vec![2u8; 3000]);
+    let payload: CompositeBuf = [a.clone(), b.clone()].into_iter().collect();
+    let mut ch = EmbeddedChannel::with_handlers([(
+        "prepender",
+        Handler::from(LengthFieldPrepender::new(4)),
+    )]);
+    let _ = ch.write_outbound(payload);
+    let out = ch.read_outbound::<CompositeBuf>().unwrap();
+    assert_eq!(ch.outbound_len(), 0);
+    assert_eq!(out.segment_count(), 3);
+    assert_eq!(&out.segments()[0][..], &4000u32.to_be_bytes());
+    assert_eq!(out.segments()[1].as_ptr(), a.as_ptr());
+    assert_eq!(out.segments()[2].as_ptr(), b.as_ptr());
+}
+
+#[test]
+fn accepts_bytes_and_outbound_buf() {
+    let payload = Bytes::from(HELLO.to_vec());
+    let mut ch = EmbeddedChannel::with_handlers([(
+        "prepender",
+        Handler::from(LengthFieldPrepender::new(2).accepting::<Bytes>()),
+    )]);
+    let _ = ch.write_outbound(payload.clone());
+    let out = ch.read_outbound::<CompositeBuf>().unwrap();
+    assert_eq!(out.segments()[1].as_ptr(), payload.as_ptr());
+    assert_eq!(out, [b"\x00\x0c", HELLO].concat()[..]);
+
+    let got = encode(
+        LengthFieldPrepender::new(2).accepting::<OutboundBuf>(),
+        OutboundBuf::from(Bytes::from_static(b"abc")),
+    );
+    assert_eq!(got, b"\x00\x03abc");
+}
+
+#[test]
+fn a_file_region_gets_its_header_as_a_separate_write() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"file body").unwrap();
+    file.flush().unwrap();
+    let region = FileRegion::open(file.path()).unwrap();
+    let mut ch = EmbeddedChannel::with_handlers([(
+        "prepender",
+        Handler::from(LengthFieldPrepender::new(2).accepting::<FileRegion>()),
+    )]);
+    let done = ch.write_outbound(region);
+    assert!(matches!(done.result(), Some(Ok(()))));
+    assert_eq!(ch.outbound_len(), 2);
+    assert_eq!(ch.read_outbound_bytes(), b"\x00\x09file body");
+}
+
+#[test]
+fn a_length_that_does_not_fit_fails_the_write_and_fires_the_error() {
+    for (width, len) in [(1usize, 256usize), (2, 65536)] {
+        let mut ch = EmbeddedChannel::with_handlers([(
+            "prepender",
+            Handler::from(LengthFieldPrepender::new(width)),
+        )]);
+        let done = ch.write_outbound(CompositeBuf::from(vec![0u8; len]));
+        let err = done.result().unwrap().unwrap_err();
+        assert!(
+            matches!(err.downcast_ref::<CodecError>(), Some(CodecError::Encode { reason })
+                if reason.contains("does not fit")),
+            "{err}"
+        );
+        assert_eq!(ch.outbound_len(), 0, "nothing written");
+        assert!(ch.take_exception().is_err(), "fired as exception_caught");
+        assert!(!ch.is_active(), "unhandled: the channel closed");
+    }
+    // Just fits.
+    assert_eq!(
+        encode(
+            LengthFieldPrepender::new(1),
+            CompositeBuf::from(vec![0u8; 255])
+        )
+        .len(),
+        256
+    );
+    // Negative after adjustment.
+    let p = LengthFieldPrepender::new(2).length_adjustment(-5);
+    assert!(
+        matches!(p.length_for(4), Err(CodecError::Encode { reason }) if reason.contains("less than zero"))
+    );
+    // 3 and 4 byte limits.
+    assert!(
+        LengthFieldPrepender::new(3)
+            .length_for((1 << 24) - 1)
+            .is_ok()
+    );
+    assert!(LengthFieldPrepender::new(3).length_for(1 << 24).is_err());
+    assert!(
+        LengthFieldPrepender::new(4)
+            .length_for(u32::MAX as u64)
+            .is_ok()
+    );
+    assert!(LengthFieldPrepender::new(4).length_for(1 << 32).is_err());
+    assert!(LengthFieldPrepender::new(8).length_for(u64::MAX).is_ok());
+    assert!(
+        LengthFieldPrepender::new(8)
+            .length_adjustment(1)
+            .length_for(u64::MAX)
+            .is_err()
+    );
+}
+
+#[test]
+#[should_panic(expected = "length_field_length must be")]
+fn invalid_width_panics() {
+    let _ = LengthFieldPrepender::new(5);
+}
+
+/// Echoes every frame it reads.
+struct Echo;
+impl ChannelHandler for Echo {}
+impl InboundHandler for Echo {
+    type Read = CompositeBuf;
+    type Fire = CompositeBuf;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, msg: CompositeBuf) {
+        let _ = ctx.write(msg);
+    }
+}
+
+#[test]
+fn echo_server_pipeline_round_trips_frames() {
+    let mut ch = EmbeddedChannel::with_handlers([
+        (
+            "decoder",
+            Handler::from(LengthFieldDecoder::new(1 << 20, 0, 4, 0, 4)),
+        ),
+        ("prepender", Handler::from(LengthFieldPrepender::new(4))),
+        ("echo", Handler::inbound(Echo)),
+    ]);
+    let mut stream = Vec::new();
+    for i in 0..50u32 {
+        let payload = vec![i as u8; (i * 37) as usize];
+        stream.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        stream.extend_from_slice(&payload);
+    }
+    for read in stream.chunks(333) {
+        ch.write_inbound(Bytes::copy_from_slice(read)).unwrap();
+    }
+    assert_eq!(ch.read_outbound_bytes(), stream);
+}
