@@ -219,9 +219,19 @@ impl DelimiterDecoder {
         best
     }
 
-    /// Bytes at the end of `src` that may start a delimiter cut by the read.
+    /// Bytes at the end of `src` that may start a delimiter cut by the read: the
+    /// longest suffix that is a proper prefix of a delimiter. O(d²) byte reads for
+    /// delimiters of d bytes.
     fn tail_to_keep(&self, src: &CompositeBuf) -> usize {
-        (self.max_delimiter - 1).min(src.len())
+        let len = src.len();
+        (1..self.max_delimiter.min(len + 1))
+            .rev()
+            .find(|&k| {
+                self.delimiters.iter().any(|d| {
+                    d.len() > k && (0..k).all(|i| src.get_u8_at(len - k + i) == Some(d[i]))
+                })
+            })
+            .unwrap_or(0)
     }
 
     /// Skips all of `src` but what may start a delimiter.
@@ -274,10 +284,9 @@ impl Decoder for DelimiterDecoder {
                     }
                     self.discarding = true;
                     self.discarded = 0;
-                    let seen = src.len() as u64;
                     self.skip_all_but_tail(src);
                     if self.fail_fast {
-                        Err(self.too_long(seen))
+                        Err(self.too_long(length as u64))
                     } else {
                         Ok(None)
                     }

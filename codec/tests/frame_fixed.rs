@@ -1,0 +1,50 @@
+//! `FixedLengthDecoder` in an `EmbeddedChannel` (Netty's
+//! `FixedLengthFrameDecoderTest`).
+
+mod frame_support;
+
+use frame_support::{Ev, assert_every_split, channel, frame};
+use seine_buffer::{Bytes, CompositeBuf};
+use seine_channel::{EmbeddedChannel, Handler};
+use seine_codec::{CodecError, FixedLengthDecoder};
+
+#[test]
+fn frames_at_every_split() {
+    assert_every_split(
+        || Handler::from(FixedLengthDecoder::new(3)),
+        b"ABCDEFGHI",
+        &[frame(b"ABC"), frame(b"DEF"), frame(b"GHI")],
+    );
+}
+
+/// Netty's testFragmentedDecode.
+#[test]
+fn fragmented() {
+    let mut ch = EmbeddedChannel::with_handlers([("f", Handler::from(FixedLengthDecoder::new(3)))]);
+    ch.write_inbound(Bytes::from_static(b"A")).unwrap();
+    assert_eq!(ch.inbound_len(), 0);
+    ch.write_inbound(Bytes::from_static(b"B")).unwrap();
+    assert_eq!(ch.inbound_len(), 0);
+    ch.write_inbound(Bytes::from_static(b"C")).unwrap();
+    assert_eq!(ch.read_inbound::<CompositeBuf>().unwrap(), b"ABC"[..]);
+}
+
+#[test]
+fn partial_frame_at_end_of_input_is_truncated() {
+    let (mut ch, log) = channel(Handler::from(FixedLengthDecoder::new(4)), true);
+    ch.write_inbound(Bytes::from_static(b"abcdef")).unwrap();
+    ch.close_inbound().unwrap();
+    assert_eq!(
+        *log.borrow(),
+        [
+            frame(b"abcd"),
+            Ev::Err(CodecError::TruncatedFrame { remaining: 2 })
+        ]
+    );
+}
+
+#[test]
+#[should_panic(expected = "frame_length must be positive")]
+fn zero_length_panics() {
+    let _ = FixedLengthDecoder::new(0);
+}
