@@ -261,7 +261,7 @@ impl InboundHandler for Quit {
     type Read = CompositeBuf;
     type Fire = CompositeBuf;
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, msg: CompositeBuf) {
-        let _ = ctx.write(Bytes::from(msg.to_vec()));
+        drop(ctx.write(Bytes::from(msg.to_vec())));
         ctx.close();
     }
 }
@@ -363,7 +363,7 @@ fn string_decoder_and_encoder() {
 
     let s = String::from("héllo");
     let ptr = s.as_ptr();
-    let _ = ch.write_outbound(s);
+    drop(ch.write_outbound(s));
     let out = ch.read_outbound::<Bytes>().unwrap();
     assert_eq!(out, "héllo".as_bytes());
     assert_eq!(out.as_ptr(), ptr, "the string's buffer, not a copy");
@@ -425,7 +425,7 @@ fn message_to_byte_encoder_parts_promises_and_errors() {
     assert!(ch.take_exception().is_err());
     assert_eq!(ch.outbound_len(), 0);
     // The next message is fine (the partial output was dropped).
-    let _ = ch.write_outbound((1u32, None::<Bytes>));
+    drop(ch.write_outbound((1u32, None::<Bytes>)));
     assert_eq!(ch.read_outbound_bytes(), b"1\n");
 }
 
@@ -437,7 +437,7 @@ fn many_small_messages_share_scratch_blocks() {
     )]);
     let mut want = Vec::new();
     for i in 0..2000u32 {
-        let _ = ch.write_outbound_unflushed((i + 100, None::<Bytes>));
+        drop(ch.write_outbound_unflushed((i + 100, None::<Bytes>)));
         want.extend_from_slice(format!("{}\n", i + 100).as_bytes());
     }
     ch.flush();
@@ -471,7 +471,7 @@ impl InboundHandler for Double {
     type Read = u16;
     type Fire = u16;
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, u16>, n: u16) {
-        let _ = ctx.write(n.wrapping_mul(2));
+        drop(ctx.write(n.wrapping_mul(2)));
     }
 }
 

@@ -74,7 +74,7 @@ fn header_and_payload_are_segments_of_one_write_without_copy() {
         "prepender",
         Handler::from(LengthFieldPrepender::new(4)),
     )]);
-    let _ = ch.write_outbound(payload);
+    drop(ch.write_outbound(payload));
     let out = ch.read_outbound::<CompositeBuf>().unwrap();
     assert_eq!(ch.outbound_len(), 0);
     assert_eq!(out.segment_count(), 3);
@@ -90,7 +90,7 @@ fn accepts_bytes_and_outbound_buf() {
         "prepender",
         Handler::from(LengthFieldPrepender::new(2).accepting::<Bytes>()),
     )]);
-    let _ = ch.write_outbound(payload.clone());
+    drop(ch.write_outbound(payload.clone()));
     let out = ch.read_outbound::<CompositeBuf>().unwrap();
     assert_eq!(out.segments()[1].as_ptr(), payload.as_ptr());
     assert_eq!(out, [b"\x00\x0c", HELLO].concat()[..]);
@@ -185,7 +185,7 @@ impl InboundHandler for Echo {
     type Read = CompositeBuf;
     type Fire = CompositeBuf;
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, msg: CompositeBuf) {
-        let _ = ctx.write(msg);
+        drop(ctx.write(msg));
     }
 }
 

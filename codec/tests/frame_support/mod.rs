@@ -88,8 +88,7 @@ pub fn run(decoder: Handler, reads: &[&[u8]]) -> Vec<Ev> {
         ch.is_active(),
         "the channel stays open when errors are taken"
     );
-    let out = log.borrow().clone();
-    out
+    log.take()
 }
 
 /// `data` cut at every single position into two reads, plus one read and one
