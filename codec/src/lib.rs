@@ -67,6 +67,7 @@ mod decoder;
 mod encoder;
 mod error;
 pub mod frame;
+pub mod http;
 mod message_to_byte;
 mod message_to_message;
 pub mod resp;

@@ -33,3 +33,4 @@ pub use decoder::{
 pub use encoder::RespEncoder;
 pub use value::{RespCommand, RespValue};
 pub use value_decoder::{DEFAULT_MAX_DEPTH, RespValueDecoder};
+pub(crate) use codec::write_parts;

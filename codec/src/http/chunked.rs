@@ -1,0 +1,225 @@
+//! The chunked transfer coding of request bodies (RFC 9112 §7.1), decoded
+//! incrementally: each chunk's data is moved into the body as it arrives, without
+//! copying.
+
+use seine_buffer::{Buf, CompositeBuf};
+use smallvec::SmallVec;
+
+use super::error::HttpError;
+
+/// Longest chunk-size line accepted (size, extensions, CRLF).
+pub(crate) const MAX_CHUNK_LINE: usize = 4096;
+
+/// Where the decoder is inside a chunked body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Chunked {
+    /// Expecting a chunk-size line.
+    Size,
+    /// Inside a chunk's data, this many bytes left.
+    Data(u64),
+    /// Expecting the CRLF after a chunk's data.
+    DataEnd,
+    /// After the last chunk: trailer lines until an empty line; bytes seen so far.
+    Trailer(usize),
+}
+
+impl Chunked {
+    /// Moves what `src` holds of the body into `body`. Returns `Ok(true)` when the
+    /// body (trailers included) is complete, `Ok(false)` when more bytes are needed.
+    pub(crate) fn advance(
+        &mut self,
+        src: &mut CompositeBuf,
+        body: &mut CompositeBuf,
+        max_body: usize,
+        max_trailers: usize,
+    ) -> Result<bool, HttpError> {
+        loop {
+            match *self {
+                Chunked::Size => {
+                    let Some(line) = line(src, MAX_CHUNK_LINE, "chunk-size line")? else {
+                        return Ok(false);
+                    };
+                    let size = parse_chunk_size(&line)?;
+                    if size == 0 {
+                        *self = Chunked::Trailer(0);
+                        continue;
+                    }
+                    let total = (body.len() as u64).saturating_add(size);
+                    if total > max_body as u64 {
+                        return Err(HttpError::BodyTooLarge {
+                            length: total,
+                            max: max_body,
+                        });
+                    }
+                    *self = Chunked::Data(size);
+                }
+                Chunked::Data(left) => {
+                    if src.is_empty() {
+                        return Ok(false);
+                    }
+                    let n = left.min(src.len() as u64) as usize;
+                    let mut data = src.split_to(n);
+                    body.append(&mut data);
+                    *self = if n as u64 == left {
+                        Chunked::DataEnd
+                    } else {
+                        Chunked::Data(left - n as u64)
+                    };
+                }
+                Chunked::DataEnd => {
+                    if src.len() < 2 {
+                        return Ok(false);
+                    }
+                    if src.get_u16_at(0) != Some(u16::from_be_bytes(*b"\r\n")) {
+                        return Err(HttpError::bad("chunk data not followed by CRLF"));
+                    }
+                    src.advance(2);
+                    *self = Chunked::Size;
+                }
+                Chunked::Trailer(seen) => {
+                    let left = max_trailers.saturating_sub(seen);
+                    let Some(line) = line(src, left, "trailer section").map_err(|e| match e {
+                        HttpError::HeadersTooLarge { size, .. } => HttpError::HeadersTooLarge {
+                            size: seen + size,
+                            max: max_trailers,
+                        },
+                        other => other,
+                    })?
+                    else {
+                        return Ok(false);
+                    };
+                    if line.is_empty() {
+                        return Ok(true);
+                    }
+                    if !line.contains(&b':') {
+                        return Err(HttpError::bad("a trailer line without ':'"));
+                    }
+                    *self = Chunked::Trailer(seen + line.len() + 2);
+                }
+            }
+        }
+    }
+}
+
+/// Cuts the next CRLF-terminated line off `src` (without its CRLF), copied into a
+/// small buffer; `None` if it has not all arrived. A line of `limit` bytes or more
+/// is an error.
+fn line(
+    src: &mut CompositeBuf,
+    limit: usize,
+    what: &str,
+) -> Result<Option<SmallVec<[u8; 32]>>, HttpError> {
+    let lf = match src.find_byte(b'\n', 0) {
+        Some(lf) if lf < limit => lf,
+        Some(lf) => return Err(too_long(what, lf + 1, limit)),
+        None if src.len() >= limit => return Err(too_long(what, src.len(), limit)),
+        None => return Ok(None),
+    };
+    if lf == 0 || src.get_u8_at(lf - 1) != Some(b'\r') {
+        return Err(HttpError::bad(format!("a {what} not ended by CRLF")));
+    }
+    let mut out: SmallVec<[u8; 32]> = SmallVec::from_elem(0, lf - 1);
+    src.copy_to_slice_at(0, &mut out);
+    src.advance(lf + 1);
+    Ok(Some(out))
+}
+
+fn too_long(what: &str, size: usize, max: usize) -> HttpError {
+    if what == "trailer section" {
+        HttpError::HeadersTooLarge { size, max }
+    } else {
+        HttpError::bad(format!("a {what} longer than {max} bytes"))
+    }
+}
+
+/// Parses `chunk-size [ BWS ";" chunk-ext ]`: 1 to 16 significant hex digits.
+pub(crate) fn parse_chunk_size(line: &[u8]) -> Result<u64, HttpError> {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(HttpError::bad(format!(
+            "invalid chunk size {:?}",
+            String::from_utf8_lossy(line)
+        )));
+    }
+    let mut size: u64 = 0;
+    for &d in &line[..digits] {
+        let v = (d as char).to_digit(16).unwrap_or(0) as u64;
+        size = size
+            .checked_mul(16)
+            .and_then(|s| s.checked_add(v))
+            .ok_or_else(|| HttpError::bad("chunk size overflows 64 bits"))?;
+    }
+    let rest = &line[digits..];
+    let rest = &rest[rest.iter().take_while(|b| matches!(b, b' ' | b'\t')).count()..];
+    if !rest.is_empty() && rest[0] != b';' {
+        return Err(HttpError::bad(format!(
+            "invalid chunk size {:?}",
+            String::from_utf8_lossy(line)
+        )));
+    }
+    if rest.iter().any(|&b| b == b'\r' || b == 0) {
+        return Err(HttpError::bad("a control character in a chunk extension"));
+    }
+    Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seine_buffer::Bytes;
+
+    #[test]
+    fn chunk_sizes() {
+        assert_eq!(parse_chunk_size(b"0").unwrap(), 0);
+        assert_eq!(parse_chunk_size(b"1aF").unwrap(), 0x1af);
+        assert_eq!(parse_chunk_size(b"10;name=value").unwrap(), 16);
+        assert_eq!(parse_chunk_size(b"10 ;x").unwrap(), 16);
+        assert_eq!(parse_chunk_size(b"0000000000000000000001").unwrap(), 1);
+        assert_eq!(parse_chunk_size(b"ffffffffffffffff").unwrap(), u64::MAX);
+        for bad in [&b""[..], b"x", b"-1", b"+1", b"0x10", b"10 x", b"1ffffffffffffffff", b" 1"] {
+            assert!(parse_chunk_size(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn body_in_pieces() {
+        let wire = b"3\r\nabc\r\n10;ext\r\n0123456789abcdef\r\n0\r\nTrailer: x\r\n\r\nNEXT";
+        for at in 0..wire.len() {
+            let mut src = CompositeBuf::from(Bytes::copy_from_slice(&wire[..at]));
+            let mut body = CompositeBuf::new();
+            let mut state = Chunked::Size;
+            let done = state.advance(&mut src, &mut body, 1 << 20, 1024).unwrap();
+            assert!(!done || at >= wire.len() - 4, "done early at {at}");
+            src.push(Bytes::copy_from_slice(&wire[at..]));
+            assert!(state.advance(&mut src, &mut body, 1 << 20, 1024).unwrap() || done);
+            assert_eq!(body, b"abc0123456789abcdef"[..], "split at {at}");
+            assert_eq!(src, b"NEXT"[..]);
+        }
+    }
+
+    #[test]
+    fn limits_and_errors() {
+        let run = |wire: &[u8], max_body: usize| {
+            let mut src = CompositeBuf::from(wire.to_vec());
+            Chunked::Size.advance(&mut src, &mut CompositeBuf::new(), max_body, 64)
+        };
+        assert!(matches!(
+            run(b"11\r\n", 16),
+            Err(HttpError::BodyTooLarge { length: 17, max: 16 })
+        ));
+        assert!(matches!(run(b"3\r\nabcXY", 16), Err(HttpError::BadRequest { .. })));
+        assert!(matches!(run(b"3\nabc", 16), Err(HttpError::BadRequest { .. })));
+        assert!(matches!(
+            run(&[b'1'; 5000], 16),
+            Err(HttpError::BadRequest { .. })
+        ));
+        let mut trailers = b"0\r\n".to_vec();
+        trailers.extend(std::iter::repeat_n(b"X: y\r\n", 20).flatten());
+        assert!(matches!(
+            run(&trailers, 16),
+            Err(HttpError::HeadersTooLarge { .. })
+        ));
+        assert!(matches!(run(b"0\r\nnocolon\r\n\r\n", 16), Err(HttpError::BadRequest { .. })));
+        assert!(run(b"0\r\n\r\n", 16).unwrap());
+    }
+}

@@ -1,0 +1,321 @@
+//! [`HttpServerCodec`]: the HTTP/1.1 server codec as one duplex pipeline handler.
+
+use std::collections::VecDeque;
+
+use seine_buffer::{Bytes, Cumulation, CumulationStrategy};
+use seine_channel::{
+    ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf,
+    OutboundContext, OutboundHandler, Promise,
+};
+
+use super::decoder::HttpRequestDecoder;
+use super::encoder::{HttpResponseEncoder, ResponseContext};
+use super::error::HttpError;
+use super::request::{HttpRequest, Version};
+use super::response::HttpResponse;
+use crate::encoder::EncodeBuf;
+use crate::error::CodecError;
+use crate::resp::write_parts;
+
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// An HTTP/1.1 server in one pipeline slot: reads bytes and fires [`HttpRequest`]s,
+/// accepts [`HttpResponse`]s and writes them.
+///
+/// * **Requests** are decoded by an [`HttpRequestDecoder`] (limits, smuggling rules
+///   and costs are documented there) from a [`Cumulation`]; pipelined requests are
+///   fired one after the other.
+/// * **Responses** must be written in request order (one per request; 1xx responses
+///   do not count). Each is encoded by [`HttpResponseEncoder`] knowing its request:
+///   headers only for `HEAD`, `Connection: keep-alive` for an HTTP/1.0 client that
+///   asked for it. The body is not copied; a file region goes by `sendfile`.
+/// * **Keep-alive**: HTTP/1.1 stays open unless `Connection: close`, HTTP/1.0
+///   closes unless `Connection: keep-alive`. When a response closes the connection
+///   (the request or the response said so), the codec closes the channel once that
+///   response is flushed, and ignores any request after it.
+/// * **`Expect: 100-continue`**: the codec answers `100 Continue` when the request's
+///   head has arrived and its body has not (after the responses to earlier
+///   requests).
+/// * **Bad requests**: the codec answers the [`HttpError`]'s status (400, 413, 414,
+///   431, 417, 501, 505) with `Connection: close` — after the responses owed to the
+///   requests before it — closes the channel once that is flushed, and fires the
+///   `HttpError` as an exception (handlers find it with
+///   `error.downcast_ref::<HttpError>()`).
+///
+/// # Examples
+///
+/// ```
+/// use seine_buffer::Bytes;
+/// use seine_channel::prelude::*;
+/// use seine_codec::http::{HttpRequest, HttpResponse, HttpServerCodec};
+///
+/// struct Hello;
+/// impl ChannelHandler for Hello {}
+/// impl InboundHandler for Hello {
+///     type Read = HttpRequest;
+///     type Fire = HttpRequest;
+///     fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
+///         let body = format!("hello {}\n", req.path());
+///         drop(ctx.write(HttpResponse::text(200, body)));
+///     }
+/// }
+///
+/// let mut ch = EmbeddedChannel::with_handlers([
+///     ("http", HttpServerCodec::new().into()),
+///     ("app", Handler::inbound(Hello)),
+/// ]);
+/// ch.write_inbound(Bytes::from_static(b"GET /world HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).unwrap();
+/// let out = String::from_utf8(ch.read_outbound_bytes()).unwrap();
+/// assert!(out.starts_with("HTTP/1.1 200 OK\r\n"));
+/// assert!(out.contains("Connection: close\r\n"));
+/// assert!(out.ends_with("\r\n\r\nhello /world\n"));
+/// assert!(!ch.is_active()); // closed after the response
+/// ```
+pub struct HttpServerCodec {
+    decoder: HttpRequestDecoder,
+    encoder: HttpResponseEncoder,
+    cumulation: Cumulation,
+    out: EncodeBuf,
+    /// Requests fired and not yet answered, oldest first.
+    pending: VecDeque<ResponseContext>,
+    /// Whether input is still decoded (off after a request that closes, or an error).
+    reading: bool,
+    /// A response that closes the connection was written.
+    closing: bool,
+    /// A bad request to answer once the responses owed before it are written.
+    pending_error: Option<HttpError>,
+    /// A `100 Continue` to send once the responses owed before it are written.
+    continue_wanted: bool,
+}
+
+impl Default for HttpServerCodec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HttpServerCodec {
+    /// A codec with the default decoder limits (64 KiB head, 100 fields, 8 MiB body)
+    /// and the adaptive cumulation.
+    ///
+    /// ```
+    /// let handler: seine_channel::Handler = seine_codec::http::HttpServerCodec::new().into();
+    /// ```
+    pub fn new() -> Self {
+        Self::with_decoder(HttpRequestDecoder::new())
+    }
+
+    /// A codec with the given decoder (to change its limits).
+    ///
+    /// ```
+    /// use seine_codec::http::{HttpRequestDecoder, HttpServerCodec};
+    /// let codec = HttpServerCodec::with_decoder(HttpRequestDecoder::new().max_body_size(1 << 30));
+    /// ```
+    pub fn with_decoder(decoder: HttpRequestDecoder) -> Self {
+        HttpServerCodec {
+            decoder,
+            encoder: HttpResponseEncoder::new(),
+            cumulation: Cumulation::default(),
+            out: EncodeBuf::new(),
+            pending: VecDeque::new(),
+            reading: true,
+            closing: false,
+            pending_error: None,
+            continue_wanted: false,
+        }
+    }
+
+    /// Sets the response encoder (to turn the `Date` field off).
+    ///
+    /// ```
+    /// use seine_codec::http::{HttpResponseEncoder, HttpServerCodec};
+    /// let codec = HttpServerCodec::new().encoder(HttpResponseEncoder::new().date(false));
+    /// ```
+    pub fn encoder(mut self, encoder: HttpResponseEncoder) -> Self {
+        self.encoder = encoder;
+        self
+    }
+
+    /// Sets how received bytes are accumulated.
+    ///
+    /// ```
+    /// use seine_buffer::CumulationStrategy;
+    /// let codec = seine_codec::http::HttpServerCodec::new().cumulation(CumulationStrategy::Compose);
+    /// ```
+    pub fn cumulation(mut self, strategy: CumulationStrategy) -> Self {
+        self.cumulation = Cumulation::new(strategy);
+        self
+    }
+
+    /// Decodes and fires every complete request; `eof` at the end of input.
+    fn decode_all(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, eof: bool) {
+        while self.reading {
+            let buf = self.cumulation.buf();
+            let result = if eof {
+                self.decoder.decode_request_eof(buf)
+            } else {
+                self.decoder.decode_request(buf)
+            };
+            match result {
+                Ok(Some(req)) => {
+                    let rc = ResponseContext::of(&req);
+                    self.pending.push_back(rc);
+                    self.continue_wanted = false;
+                    if !rc.keep_alive {
+                        // Nothing after this request is answered.
+                        self.stop_reading();
+                    }
+                    ctx.fire_read(req);
+                }
+                Ok(None) => {
+                    if self.decoder.take_continue() {
+                        if self.pending.is_empty() {
+                            send_continue(ctx);
+                        } else {
+                            self.continue_wanted = true;
+                        }
+                    }
+                    return;
+                }
+                Err(e) => {
+                    self.stop_reading();
+                    if self.pending.is_empty() {
+                        self.answer_error(ctx, e);
+                    } else {
+                        self.pending_error = Some(e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn stop_reading(&mut self) {
+        self.reading = false;
+        self.continue_wanted = false;
+        self.cumulation.clear();
+    }
+
+    /// Answers a bad request with its status, closes after the flush, reports it.
+    fn answer_error(&mut self, ctx: &mut Context<'_>, error: HttpError) {
+        let status = error.status();
+        let resp = HttpResponse::text(status, format!("{status} {error}\n")).close();
+        let rc = ResponseContext {
+            head: false,
+            version: Version::Http11,
+            keep_alive: false,
+        };
+        if self.encoder.encode_response(resp, &rc, &mut self.out).is_ok() {
+            for part in self.out.take_parts() {
+                drop(ctx.write_message(part));
+            }
+        }
+        self.closing = true;
+        ctx.flush();
+        ctx.close();
+        ctx.fire_exception(error);
+    }
+}
+
+fn send_continue(ctx: &mut Context<'_>) {
+    drop(ctx.write_message(OutboundBuf::Bytes(Bytes::from_static(CONTINUE))));
+}
+
+impl ChannelHandler for HttpServerCodec {
+    /// Passes the bytes received but not decoded on to the next handler (one
+    /// `Bytes` per segment, not copied).
+    fn handler_removed(&mut self, ctx: &mut Context<'_>) {
+        for seg in self.cumulation.take_all().into_segments() {
+            ctx.fire_message(seg);
+        }
+    }
+}
+
+impl InboundHandler for HttpServerCodec {
+    type Read = Bytes;
+    type Fire = HttpRequest;
+
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, msg: Bytes) {
+        if !self.reading {
+            return;
+        }
+        self.cumulation.push(msg);
+        self.decode_all(ctx, false);
+    }
+
+    fn input_closed(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+        self.decode_all(ctx, true);
+        ctx.fire_input_closed();
+    }
+}
+
+impl OutboundHandler for HttpServerCodec {
+    type Write = HttpResponse;
+    type Emit = OutboundBuf;
+
+    fn write(
+        &mut self,
+        ctx: &mut OutboundContext<'_, OutboundBuf>,
+        resp: HttpResponse,
+        promise: Promise,
+    ) {
+        if self.closing {
+            return ctx.fail_promise(
+                promise,
+                CodecError::Encode {
+                    reason: "a response after the one that closed the connection".into(),
+                },
+            );
+        }
+        let interim = resp.status < 200;
+        let rc = if interim {
+            self.pending.front().copied()
+        } else {
+            self.pending.pop_front()
+        }
+        .unwrap_or_default();
+        match self.encoder.encode_response(resp, &rc, &mut self.out) {
+            Ok(close) => {
+                write_parts(ctx, &mut self.out, promise);
+                if close {
+                    self.closing = true;
+                    self.stop_reading();
+                    ctx.close();
+                    return;
+                }
+            }
+            Err(e) => {
+                // The request is owed a response: answer 500 and close.
+                self.out.take_parts();
+                let status = 500;
+                let resp = HttpResponse::text(status, "500 the response could not be encoded\n");
+                let rc = ResponseContext {
+                    keep_alive: false,
+                    ..rc
+                };
+                if self.encoder.encode_response(resp, &rc, &mut self.out).is_ok() {
+                    for part in self.out.take_parts() {
+                        drop(ctx.write_message(part));
+                    }
+                }
+                ctx.fail_promise(promise, e);
+                self.closing = true;
+                self.stop_reading();
+                ctx.close();
+                return;
+            }
+        }
+        if !interim && self.pending.is_empty() {
+            if let Some(error) = self.pending_error.take() {
+                self.answer_error(ctx, error);
+            } else if std::mem::take(&mut self.continue_wanted) {
+                send_continue(ctx);
+            }
+        }
+    }
+}
+
+impl From<HttpServerCodec> for Handler {
+    fn from(codec: HttpServerCodec) -> Self {
+        Handler::duplex(codec)
+    }
+}

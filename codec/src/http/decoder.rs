@@ -1,0 +1,530 @@
+//! [`HttpRequestDecoder`]: HTTP/1.x requests, head and whole body.
+
+use seine_buffer::{Buf, CompositeBuf};
+
+use super::chunked::Chunked;
+use super::error::HttpError;
+use super::headers::HttpHeaders;
+use super::request::{HttpRequest, Method, Version};
+use crate::decoder::Decoder;
+use crate::error::CodecError;
+
+/// Default [`HttpRequestDecoder::max_header_size`]: 64 KiB for the request line and
+/// headers together.
+pub const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
+/// Default [`HttpRequestDecoder::max_headers`]: 100 fields.
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+/// Default [`HttpRequestDecoder::max_body_size`]: 8 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 8 * 1024 * 1024;
+
+/// Header fields parsed on the stack; more than this allocates a `Vec` per request.
+const STACK_HEADERS: usize = 100;
+
+/// Decodes HTTP/1.0 and HTTP/1.1 requests, one at a time (pipelined requests
+/// follow each other in the input).
+///
+/// The head is parsed with `httparse` once its end (an empty line) has arrived; the
+/// search for that end resumes where it stopped, so a head trickling in byte by byte
+/// costs O(head size) in total. The body is framed by `Content-Length` or the
+/// chunked coding (RFC 9112) and delivered whole in [`HttpRequest::body`].
+///
+/// # Cost
+///
+/// The request target and header values are [`Bytes`](seine_buffer::Bytes) views of
+/// the received head: not copied when the head lies in one segment, copied once
+/// (counted by [`copied_bytes`](Self::copied_bytes)) when it spans several. Body
+/// bytes are never copied: a `Content-Length` body is split off the input, a chunked
+/// body is the list of its chunks' data.
+///
+/// # Limits and bad input
+///
+/// Everything a peer claims is checked before anything is buffered for it:
+///
+/// * a head longer than [`max_header_size`](Self::max_header_size):
+///   [`HttpError::HeadersTooLarge`] (431), or [`HttpError::UriTooLong`] (414) when
+///   the request line alone does not fit; more than
+///   [`max_headers`](Self::max_headers) fields: [`HttpError::TooManyHeaders`] (431);
+/// * a `Content-Length` over [`max_body_size`](Self::max_body_size), or chunks adding
+///   up to more: [`HttpError::BodyTooLarge`] (413), before the body is read;
+/// * (RFC 9112 §6.3, request smuggling) a `Content-Length` that is not a decimal
+///   number, several that differ, `Transfer-Encoding` together with
+///   `Content-Length`, `Transfer-Encoding` in an HTTP/1.0 request, `chunked` not last
+///   or given twice, a malformed chunk: [`HttpError::BadRequest`] (400); other
+///   transfer codings: [`HttpError::UnsupportedTransferEncoding`] (501);
+/// * an HTTP/1.1 request without exactly one `Host`: 400; an `Expect` other than
+///   `100-continue`: 417; a version other than 1.0 / 1.1: 505;
+/// * input ending inside a request: [`HttpError::Truncated`] from `decode_eof`.
+///
+/// After an error the decoder starts over; the connection should be closed (the
+/// input is no longer framed).
+///
+/// # `Expect: 100-continue`
+///
+/// When an HTTP/1.1 request asks for it and its body has not arrived,
+/// [`take_continue`](Self::take_continue) returns `true` once: the server should then
+/// write `HTTP/1.1 100 Continue` ([`HttpServerCodec`](super::HttpServerCodec) does).
+///
+/// # Examples
+///
+/// ```
+/// use seine_buffer::CompositeBuf;
+/// use seine_codec::http::{HttpRequestDecoder, Method};
+///
+/// let mut dec = HttpRequestDecoder::new();
+/// let mut buf = CompositeBuf::from(
+///     &b"POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+/// );
+/// let post = dec.decode_request(&mut buf).unwrap().unwrap();
+/// assert_eq!(post.method, Method::Post);
+/// assert_eq!(post.body, b"hello"[..]);
+/// let get = dec.decode_request(&mut buf).unwrap().unwrap();
+/// assert_eq!(get.path(), "/");
+/// assert!(buf.is_empty());
+/// ```
+#[derive(Debug)]
+pub struct HttpRequestDecoder {
+    max_header_size: usize,
+    max_headers: usize,
+    max_body_size: usize,
+    state: State,
+    copied: u64,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Looking for the end of a head; `scanned` bytes hold no end yet.
+    Head { scanned: usize },
+    /// The head is parsed; the body is being read.
+    Body {
+        req: Box<HttpRequest>,
+        framing: Framing,
+        continue_pending: bool,
+    },
+}
+
+#[derive(Debug)]
+enum Framing {
+    Length(usize),
+    Chunked(Chunked),
+}
+
+impl Default for HttpRequestDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HttpRequestDecoder {
+    /// A decoder with the default limits: 64 KiB head, 100 fields, 8 MiB body.
+    /// Does not allocate.
+    ///
+    /// ```
+    /// let _ = seine_codec::http::HttpRequestDecoder::new();
+    /// ```
+    pub fn new() -> Self {
+        HttpRequestDecoder {
+            max_header_size: DEFAULT_MAX_HEADER_SIZE,
+            max_headers: DEFAULT_MAX_HEADERS,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            state: State::Head { scanned: 0 },
+            copied: 0,
+        }
+    }
+
+    /// Sets the longest head (request line + headers, and a chunked body's
+    /// trailers) accepted, in bytes.
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::http::{HttpError, HttpRequestDecoder};
+    /// let mut dec = HttpRequestDecoder::new().max_header_size(32);
+    /// let mut buf = CompositeBuf::from(&b"GET / HTTP/1.1\r\nHost: a-long-host-name\r\n\r\n"[..]);
+    /// assert_eq!(dec.decode_request(&mut buf).unwrap_err().status(), 431);
+    /// ```
+    pub fn max_header_size(mut self, max: usize) -> Self {
+        self.max_header_size = max;
+        self
+    }
+
+    /// Sets the largest number of header fields accepted.
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::http::{HttpError, HttpRequestDecoder};
+    /// let mut dec = HttpRequestDecoder::new().max_headers(1);
+    /// let mut buf = CompositeBuf::from(&b"GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\n"[..]);
+    /// assert_eq!(dec.decode_request(&mut buf), Err(HttpError::TooManyHeaders { max: 1 }));
+    /// ```
+    pub fn max_headers(mut self, max: usize) -> Self {
+        self.max_headers = max;
+        self
+    }
+
+    /// Sets the largest body accepted, in bytes.
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::http::{HttpError, HttpRequestDecoder};
+    /// let mut dec = HttpRequestDecoder::new().max_body_size(4);
+    /// let mut buf = CompositeBuf::from(&b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"[..]);
+    /// assert_eq!(dec.decode_request(&mut buf), Err(HttpError::BodyTooLarge { length: 5, max: 4 }));
+    /// ```
+    pub fn max_body_size(mut self, max: usize) -> Self {
+        self.max_body_size = max;
+        self
+    }
+
+    /// Bytes of heads copied because they spanned segments.
+    ///
+    /// ```
+    /// assert_eq!(seine_codec::http::HttpRequestDecoder::new().copied_bytes(), 0);
+    /// ```
+    pub fn copied_bytes(&self) -> u64 {
+        self.copied
+    }
+
+    /// Whether the head of a request has been decoded and its body is awaited.
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// let mut dec = seine_codec::http::HttpRequestDecoder::new();
+    /// let mut buf = CompositeBuf::from(&b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab"[..]);
+    /// assert!(dec.decode_request(&mut buf).unwrap().is_none());
+    /// assert!(dec.in_body());
+    /// ```
+    pub fn in_body(&self) -> bool {
+        matches!(self.state, State::Body { .. })
+    }
+
+    /// Returns `true` once per request that asked for `Expect: 100-continue` and
+    /// whose body is awaited: the moment to answer `100 Continue`.
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// let mut dec = seine_codec::http::HttpRequestDecoder::new();
+    /// let mut buf = CompositeBuf::from(
+    ///     &b"PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"[..],
+    /// );
+    /// assert!(dec.decode_request(&mut buf).unwrap().is_none());
+    /// assert!(dec.take_continue());
+    /// assert!(!dec.take_continue());
+    /// ```
+    pub fn take_continue(&mut self) -> bool {
+        match &mut self.state {
+            State::Body {
+                continue_pending, ..
+            } => std::mem::take(continue_pending),
+            State::Head { .. } => false,
+        }
+    }
+
+    /// Decodes one request if complete, with the typed error.
+    /// [`Decoder::decode`] is this with the error converted to [`CodecError`].
+    ///
+    /// # Errors
+    ///
+    /// See the type's documentation; each [`HttpError`] has its status.
+    pub fn decode_request(
+        &mut self,
+        src: &mut CompositeBuf,
+    ) -> Result<Option<HttpRequest>, HttpError> {
+        let result = self.step(src);
+        if result.is_err() {
+            self.state = State::Head { scanned: 0 };
+        }
+        result
+    }
+
+    fn step(&mut self, src: &mut CompositeBuf) -> Result<Option<HttpRequest>, HttpError> {
+        if let State::Head { scanned } = &mut self.state {
+            if *scanned == 0 {
+                // RFC 9112 §2.2: ignore empty lines before a request line (clients
+                // sometimes send a CRLF after a body).
+                while matches!(src.get_u8_at(0), Some(b'\r' | b'\n')) {
+                    src.advance(1);
+                }
+            }
+            let Some(end) = self.find_head_end(src)? else {
+                return Ok(None);
+            };
+            let req = self.parse_head(src, end)?;
+            self.state = State::Head { scanned: 0 };
+            let (framing, continue_pending) = self.framing(&req)?;
+            match framing {
+                Framing::Length(0) => return Ok(Some(req)),
+                framing => {
+                    self.state = State::Body {
+                        req: Box::new(req),
+                        framing,
+                        continue_pending,
+                    }
+                }
+            }
+        }
+        let State::Body { req, framing, .. } = &mut self.state else {
+            unreachable!("the head was parsed above");
+        };
+        let done = match framing {
+            Framing::Length(n) => {
+                if src.len() < *n {
+                    false
+                } else {
+                    req.body = src.split_to(*n);
+                    true
+                }
+            }
+            Framing::Chunked(c) => {
+                c.advance(src, &mut req.body, self.max_body_size, self.max_header_size)?
+            }
+        };
+        if !done {
+            return Ok(None);
+        }
+        match std::mem::replace(&mut self.state, State::Head { scanned: 0 }) {
+            State::Body { req, .. } => Ok(Some(*req)),
+            State::Head { .. } => unreachable!("in a body"),
+        }
+    }
+
+    /// Finds the end of the head (just past its empty line), resuming the search.
+    fn find_head_end(&mut self, src: &CompositeBuf) -> Result<Option<usize>, HttpError> {
+        let State::Head { scanned } = &mut self.state else {
+            unreachable!("called in the head state");
+        };
+        let limit = self.max_header_size;
+        let mut i = *scanned;
+        let found = loop {
+            let Some(lf) = src.find_byte(b'\n', i) else {
+                i = src.len();
+                break None;
+            };
+            match (src.get_u8_at(lf + 1), src.get_u8_at(lf + 2)) {
+                (Some(b'\n'), _) => break Some(lf + 2),
+                (Some(b'\r'), Some(b'\n')) => break Some(lf + 3),
+                (None, _) | (Some(b'\r'), None) => {
+                    i = lf;
+                    break None;
+                }
+                _ => {
+                    i = lf + 1;
+                    if i > limit {
+                        break None;
+                    }
+                }
+            }
+        };
+        *scanned = i;
+        match found {
+            Some(end) if end <= limit => Ok(Some(end)),
+            Some(end) => Err(HttpError::HeadersTooLarge {
+                size: end,
+                max: limit,
+            }),
+            None if src.len() > limit => {
+                if src.find_byte(b'\n', 0).is_none_or(|lf| lf >= limit) {
+                    Err(HttpError::UriTooLong { max: limit })
+                } else {
+                    Err(HttpError::HeadersTooLarge {
+                        size: src.len(),
+                        max: limit,
+                    })
+                }
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Cuts the head (`end` bytes) off `src` and parses it.
+    fn parse_head(&mut self, src: &mut CompositeBuf, end: usize) -> Result<HttpRequest, HttpError> {
+        let head = src.split_to(end);
+        if head.segment_count() > 1 {
+            self.copied += end as u64;
+        }
+        let head = head.into_bytes();
+        let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+        let mut heap = Vec::new();
+        let storage: &mut [httparse::Header<'_>] = if self.max_headers <= STACK_HEADERS {
+            &mut stack[..self.max_headers]
+        } else {
+            heap.resize(self.max_headers, httparse::EMPTY_HEADER);
+            &mut heap
+        };
+        let mut parsed = httparse::Request::new(storage);
+        match parsed.parse(&head) {
+            Ok(httparse::Status::Complete(n)) if n == head.len() => {}
+            Ok(_) => return Err(HttpError::bad("malformed request head")),
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(HttpError::TooManyHeaders {
+                    max: self.max_headers,
+                });
+            }
+            Err(httparse::Error::Version) => return Err(HttpError::UnsupportedVersion),
+            Err(e) => return Err(HttpError::bad(format!("malformed request head: {e}"))),
+        }
+        let (Some(method), Some(path), Some(version)) = (parsed.method, parsed.path, parsed.version)
+        else {
+            return Err(HttpError::bad("incomplete request line"));
+        };
+        let mut headers = HttpHeaders::new();
+        headers.reserve(parsed.headers.len());
+        for h in parsed.headers.iter() {
+            headers.append(head.slice_ref(h.name.as_bytes()), head.slice_ref(h.value));
+        }
+        Ok(HttpRequest {
+            method: Method::from_token(method),
+            uri: head.slice_ref(path.as_bytes()),
+            version: if version == 0 {
+                Version::Http10
+            } else {
+                Version::Http11
+            },
+            headers,
+            body: CompositeBuf::new(),
+        })
+    }
+
+    /// How the body is framed (RFC 9112 §6), and whether to answer 100 Continue.
+    fn framing(&self, req: &HttpRequest) -> Result<(Framing, bool), HttpError> {
+        let h = &req.headers;
+        let hosts = h.get_all("host").count();
+        if hosts > 1 || (hosts == 0 && req.version == Version::Http11) {
+            return Err(HttpError::bad(format!(
+                "an HTTP/1.1 request needs exactly one Host header, this one has {hosts}"
+            )));
+        }
+        let mut length: Option<u64> = None;
+        for value in h.get_all("content-length") {
+            for part in value.split(|&b| b == b',') {
+                let part = part.trim_ascii();
+                if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+                    return Err(HttpError::bad(format!(
+                        "invalid Content-Length {:?}",
+                        String::from_utf8_lossy(value)
+                    )));
+                }
+                let n = part.iter().try_fold(0u64, |n, &d| {
+                    n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+                });
+                let n = n.ok_or_else(|| HttpError::bad("Content-Length overflows 64 bits"))?;
+                match length {
+                    Some(prev) if prev != n => {
+                        return Err(HttpError::bad(format!(
+                            "conflicting Content-Length values {prev} and {n}"
+                        )));
+                    }
+                    _ => length = Some(n),
+                }
+            }
+        }
+        let mut chunked = false;
+        if h.contains("transfer-encoding") {
+            if req.version == Version::Http10 {
+                return Err(HttpError::bad("Transfer-Encoding in an HTTP/1.0 request"));
+            }
+            if length.is_some() {
+                return Err(HttpError::bad(
+                    "both Content-Length and Transfer-Encoding (a request smuggling pattern)",
+                ));
+            }
+            let codings: Vec<&[u8]> = h
+                .get_all("transfer-encoding")
+                .flat_map(|v| v.split(|&b| b == b','))
+                .map(<[u8]>::trim_ascii)
+                .filter(|t| !t.is_empty())
+                .collect();
+            let is_chunked = |t: &&[u8]| t.eq_ignore_ascii_case(b"chunked");
+            let te_value = || {
+                h.get_all("transfer-encoding")
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if !codings.last().is_some_and(is_chunked) {
+                return Err(HttpError::bad(format!(
+                    "Transfer-Encoding {:?} does not end with chunked",
+                    te_value()
+                )));
+            }
+            if !codings.iter().all(is_chunked) {
+                return Err(HttpError::UnsupportedTransferEncoding { value: te_value() });
+            }
+            if codings.len() > 1 {
+                return Err(HttpError::bad("chunked applied more than once"));
+            }
+            chunked = true;
+        }
+        if let Some(n) = length
+            && n > self.max_body_size as u64
+        {
+            return Err(HttpError::BodyTooLarge {
+                length: n,
+                max: self.max_body_size,
+            });
+        }
+        let framing = if chunked {
+            Framing::Chunked(Chunked::Size)
+        } else {
+            // Checked against max_body_size (a usize) above.
+            Framing::Length(length.unwrap_or(0) as usize)
+        };
+        let mut continue_pending = false;
+        if let Some(expect) = h.get("expect") {
+            if !expect.trim_ascii().eq_ignore_ascii_case(b"100-continue") {
+                return Err(HttpError::ExpectationFailed {
+                    value: String::from_utf8_lossy(expect).into_owned(),
+                });
+            }
+            continue_pending = req.version == Version::Http11
+                && !matches!(framing, Framing::Length(0));
+        }
+        Ok((framing, continue_pending))
+    }
+}
+
+impl Decoder for HttpRequestDecoder {
+    type Item = HttpRequest;
+
+    fn decode(&mut self, src: &mut CompositeBuf) -> Result<Option<HttpRequest>, CodecError> {
+        self.decode_request(src).map_err(CodecError::from)
+    }
+
+    fn decode_eof(&mut self, src: &mut CompositeBuf) -> Result<Option<HttpRequest>, CodecError> {
+        self.decode_request_eof(src).map_err(CodecError::from)
+    }
+}
+
+impl HttpRequestDecoder {
+    /// At the end of input: the last request if complete; empty lines are ignored;
+    /// an unfinished request is [`HttpError::Truncated`].
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_request`](Self::decode_request), plus [`HttpError::Truncated`].
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::http::{HttpError, HttpRequestDecoder};
+    /// let mut dec = HttpRequestDecoder::new();
+    /// let mut buf = CompositeBuf::from(&b"GET / HT"[..]);
+    /// assert_eq!(dec.decode_request_eof(&mut buf), Err(HttpError::Truncated { received: 8 }));
+    /// ```
+    pub fn decode_request_eof(
+        &mut self,
+        src: &mut CompositeBuf,
+    ) -> Result<Option<HttpRequest>, HttpError> {
+        if let Some(req) = self.decode_request(src)? {
+            return Ok(Some(req));
+        }
+        let in_body = match &self.state {
+            State::Body { req, .. } => Some(req.body.len()),
+            State::Head { .. } => None,
+        };
+        if in_body.is_none() && src.is_empty() {
+            return Ok(None);
+        }
+        let received = src.len() + in_body.unwrap_or(0);
+        self.state = State::Head { scanned: 0 };
+        src.clear();
+        Err(HttpError::Truncated { received })
+    }
+}
