@@ -1,0 +1,197 @@
+//! CPU and memory accounting from `/proc` and `getrusage`.
+//!
+//! Server CPU is `utime + stime` of `/proc/<pid>/stat` (clock ticks, all threads of the
+//! process, including threads that already exited), diffed over the measured window.
+//! A server given as a pid also counts its descendants (nginx: master + worker).
+
+use std::fs;
+use std::io;
+use std::time::Duration;
+
+fn clk_tck() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
+/// The fields after the `(comm)` of `/proc/<pid>/stat` (field 3 is index 0).
+fn stat_fields(pid: u32) -> io::Result<Vec<String>> {
+    let s = fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let close = s
+        .rfind(')')
+        .ok_or_else(|| io::Error::other("malformed /proc stat"))?;
+    Ok(s[close + 1..]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect())
+}
+
+/// CPU seconds (user + system) consumed so far by process `pid`.
+pub fn process_cpu_seconds(pid: u32) -> io::Result<f64> {
+    let f = stat_fields(pid)?;
+    // utime is field 14, stime field 15 (1-based); index 0 here is field 3.
+    let ticks = |i: usize| -> io::Result<f64> {
+        f.get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|v| v as f64)
+            .ok_or_else(|| io::Error::other("malformed /proc stat"))
+    };
+    Ok((ticks(11)? + ticks(12)?) / clk_tck())
+}
+
+/// Parent pid of `pid`.
+pub fn parent_pid(pid: u32) -> io::Result<u32> {
+    let f = stat_fields(pid)?;
+    f.get(1)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| io::Error::other("malformed /proc stat"))
+}
+
+/// `pid` and all its live descendants.
+pub fn process_tree(pid: u32) -> Vec<u32> {
+    let mut all: Vec<(u32, u32)> = Vec::new();
+    if let Ok(rd) = fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            if let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok())
+                && let Ok(pp) = parent_pid(p)
+            {
+                all.push((p, pp));
+            }
+        }
+    }
+    let mut out = vec![pid];
+    let mut i = 0;
+    while i < out.len() {
+        let parent = out[i];
+        for &(p, pp) in &all {
+            if pp == parent && !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Parses `"12,34"` into pids and expands each to its process tree.
+pub fn parse_pids(s: &str) -> Result<Vec<u32>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').filter(|p| !p.is_empty()) {
+        let pid: u32 = part
+            .trim()
+            .parse()
+            .map_err(|e| format!("pid {part:?}: {e}"))?;
+        for p in process_tree(pid) {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Summed CPU seconds of `pids`; processes that vanished count as 0.
+pub fn pids_cpu_seconds(pids: &[u32]) -> f64 {
+    pids.iter()
+        .map(|&p| process_cpu_seconds(p).unwrap_or(0.0))
+        .sum()
+}
+
+/// Resident set size (`VmRSS`) of `pid` in bytes.
+pub fn vm_rss_bytes(pid: u32) -> io::Result<u64> {
+    let s = fs::read_to_string(format!("/proc/{pid}/status"))?;
+    for line in s.lines() {
+        if let Some(rest) = line.strip_prefix("VmRSS:") {
+            let kb: u64 = rest
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .map_err(io::Error::other)?;
+            return Ok(kb * 1024);
+        }
+    }
+    Err(io::Error::other("no VmRSS line"))
+}
+
+fn tv(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
+}
+
+fn rusage(who: libc::c_int) -> f64 {
+    // SAFETY: getrusage writes a plain struct; zeroed is a valid initial value.
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(who, &mut ru) != 0 {
+            return 0.0;
+        }
+        tv(ru.ru_utime) + tv(ru.ru_stime)
+    }
+}
+
+/// CPU seconds (user + system, all threads) consumed so far by this process.
+pub fn self_cpu_seconds() -> f64 {
+    rusage(libc::RUSAGE_SELF)
+}
+
+/// CPU seconds of this process's waited-for children.
+pub fn children_cpu_seconds() -> f64 {
+    rusage(libc::RUSAGE_CHILDREN)
+}
+
+/// Raises `RLIMIT_NOFILE`'s soft limit to `want` (or the hard limit); returns the new soft limit.
+pub fn raise_nofile(want: u64) -> u64 {
+    // SAFETY: plain struct in/out.
+    unsafe {
+        let mut rl: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) != 0 {
+            return 0;
+        }
+        if rl.rlim_cur < want {
+            rl.rlim_cur = want.min(rl.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl);
+        }
+        rl.rlim_cur
+    }
+}
+
+/// Machine-wide busy fraction (0..=1 of all cores) over `window`, from `/proc/stat`.
+pub fn machine_busy(window: Duration) -> io::Result<f64> {
+    fn sample() -> io::Result<(u64, u64)> {
+        let s = fs::read_to_string("/proc/stat")?;
+        let line = s.lines().next().unwrap_or("");
+        let v: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let total: u64 = v.iter().take(8).sum();
+        let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+        Ok((total, idle))
+    }
+    let (t0, i0) = sample()?;
+    std::thread::sleep(window);
+    let (t1, i1) = sample()?;
+    let dt = t1.saturating_sub(t0).max(1);
+    Ok(1.0 - i1.saturating_sub(i0) as f64 / dt as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_cpu_and_rss_are_readable() {
+        let pid = std::process::id();
+        let mut x = 0u64;
+        for i in 0..2_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(process_cpu_seconds(pid).unwrap() >= 0.0);
+        assert!(self_cpu_seconds() > 0.0);
+        assert!(vm_rss_bytes(pid).unwrap() > 0);
+        assert!(process_tree(pid).contains(&pid));
+    }
+}
