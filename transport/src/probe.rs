@@ -309,20 +309,19 @@ fn sendfile_supported() -> bool {
 const PROBE_BYTES: &[u8] = b"seine zero-copy probe";
 
 fn try_sendfile() -> io::Result<()> {
-    let mut file = match nix::sys::memfd::memfd_create(
-        c"seine-probe",
-        nix::sys::memfd::MFdFlags::MFD_CLOEXEC,
-    ) {
-        Ok(fd) => File::from(fd),
-        Err(_) => {
-            use std::os::unix::fs::OpenOptionsExt;
-            File::options()
-                .read(true)
-                .write(true)
-                .custom_flags(libc::O_TMPFILE)
-                .open(std::env::temp_dir())?
-        }
-    };
+    let mut file =
+        match nix::sys::memfd::memfd_create(c"seine-probe", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
+        {
+            Ok(fd) => File::from(fd),
+            Err(_) => {
+                use std::os::unix::fs::OpenOptionsExt;
+                File::options()
+                    .read(true)
+                    .write(true)
+                    .custom_flags(libc::O_TMPFILE)
+                    .open(std::env::temp_dir())?
+            }
+        };
     file.write_all(PROBE_BYTES)?;
     let (tx, mut rx) = UnixStream::pair()?;
     let mut offset = 0;

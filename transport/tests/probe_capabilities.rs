@@ -17,7 +17,10 @@ fn without_a_socket() {
     assert_eq!((caps.scatter_gather, caps.tx_checksum), (None, None));
     assert_eq!(caps.sendfile_is_copy_free(), None);
     let line = caps.to_string();
-    assert!(line.starts_with("zero-copy: sendfile=yes splice=yes"), "{line}");
+    assert!(
+        line.starts_with("zero-copy: sendfile=yes splice=yes"),
+        "{line}"
+    );
     assert!(line.contains("egress=? sg=? tx-csum=?"), "{line}");
     assert!(!line.contains('\n'));
 }
@@ -33,7 +36,10 @@ fn loopback_tcp_leaves_by_lo_copy_free() {
         assert_eq!(caps.scatter_gather, Some(true), "{caps}");
         assert_eq!(caps.tx_checksum, Some(true), "{caps}");
         assert_eq!(caps.sendfile_is_copy_free(), Some(true), "{caps}");
-        assert!(caps.to_string().contains("egress=lo sg=on tx-csum=on"), "{caps}");
+        assert!(
+            caps.to_string().contains("egress=lo sg=on tx-csum=on"),
+            "{caps}"
+        );
     }
 }
 
@@ -67,7 +73,10 @@ fn connected_udp_to_loopback_is_lo() {
     // connect() on UDP sends nothing; it only picks the route and local address.
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.connect("127.0.0.1:9").unwrap();
-    assert_eq!(egress_interface(udp.as_fd()).unwrap().as_deref(), Some("lo"));
+    assert_eq!(
+        egress_interface(udp.as_fd()).unwrap().as_deref(),
+        Some("lo")
+    );
 }
 
 #[test]
