@@ -261,7 +261,6 @@ fn control_socket() -> io::Result<OwnedFd> {
 
 /// One ethtool "get value" command (`cmd`) for interface `name`, through `ctl`.
 fn ethtool_get(ctl: BorrowedFd<'_>, name: &str, cmd: u32) -> io::Result<bool> {
-    let mut ifr_name = [0 as libc::c_char; libc::IFNAMSIZ];
     if name.is_empty() || name.len() >= libc::IFNAMSIZ || name.contains('\0') {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -271,16 +270,16 @@ fn ethtool_get(ctl: BorrowedFd<'_>, name: &str, cmd: u32) -> io::Result<bool> {
             ),
         ));
     }
-    for (dst, &src) in ifr_name.iter_mut().zip(name.as_bytes()) {
+    let mut value = EthtoolValue { cmd, data: 0 };
+    // SAFETY: `ifreq` is plain C data (a byte array and a union of integers, socket
+    // addresses and raw pointers), for which all-zero bytes are a valid value. Zeroed
+    // whole, no byte the kernel copies in is uninitialized (valgrind checks this).
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    // NUL-terminated: at most IFNAMSIZ - 1 bytes are copied into the zeroed name.
+    for (dst, &src) in ifr.ifr_name.iter_mut().zip(name.as_bytes()) {
         *dst = src as libc::c_char;
     }
-    let mut value = EthtoolValue { cmd, data: 0 };
-    let mut ifr = libc::ifreq {
-        ifr_name, // NUL-terminated: at most IFNAMSIZ - 1 bytes were copied
-        ifr_ifru: libc::__c_anonymous_ifr_ifru {
-            ifru_data: (&raw mut value).cast::<libc::c_char>(),
-        },
-    };
+    ifr.ifr_ifru.ifru_data = (&raw mut value).cast::<libc::c_char>();
     // SAFETY: SIOCETHTOOL reads `ifr` (a NUL-terminated name and `ifru_data`) and,
     // for the ETHTOOL_G* "get value" commands, reads and writes exactly one
     // `struct ethtool_value` at `ifru_data`, which points to `value`: a live,

@@ -75,6 +75,18 @@ const MAX_SENDFILE: usize = 0x7fff_f000;
 
 /// How the transport writes a [`FileRegion`] to a socket: `sendfile(2)` or
 /// `pread` into a buffer + write. `Auto` (the default) decides by size.
+///
+/// # Examples
+///
+/// ```
+/// use seine_transport::sendfile::{FilePolicy, SENDFILE_MIN_BYTES};
+///
+/// assert_eq!(FilePolicy::default(), FilePolicy::Auto);
+/// assert!(FilePolicy::Auto.use_sendfile(SENDFILE_MIN_BYTES));
+/// assert!(!FilePolicy::Auto.use_sendfile(SENDFILE_MIN_BYTES - 1));
+/// assert!(FilePolicy::ForceSendfile.use_sendfile(1));
+/// assert!(!FilePolicy::ForceCopy.use_sendfile(u64::MAX));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum FilePolicy {
     /// `sendfile(2)` for regions of at least [`SENDFILE_MIN_BYTES`], `pread` + write
