@@ -66,6 +66,9 @@ const PIPE_SIZE: usize = 256 << 10;
 /// Writing to a peer that has gone away may raise `SIGPIPE`, as `write(2)` would;
 /// Rust programs ignore it by default (then it is an `EPIPE` error here).
 ///
+/// Dropping the future before it completes closes both sockets and discards what
+/// sits in the pipes (at most one pipe's worth per direction).
+///
 /// # Errors
 ///
 /// Creating the pipes fails (`EMFILE`), or a socket error in either direction
