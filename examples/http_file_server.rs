@@ -1,0 +1,395 @@
+//! A static file server: GET and HEAD for the files under a directory, sent with
+//! `sendfile(2)` (the bytes never enter user space).
+//!
+//! ```text
+//! cargo run --release --example http_file_server -- --root /srv/www --addr 127.0.0.1:8080
+//! curl -O http://127.0.0.1:8080/big.iso
+//! curl -r 0-99 http://127.0.0.1:8080/big.iso      # 206 Partial Content
+//! ```
+//!
+//! * Files: `Content-Type` by extension, `Last-Modified`, `If-Modified-Since` (304),
+//!   one `Range` (`bytes=a-b`, `a-`, `-n`: 206, or 416 when unsatisfiable); the body
+//!   is a `FileRegion`.
+//! * Directories: an HTML listing (`/dir` redirects to `/dir/`).
+//! * Safety: a path with a `..` segment is refused (403); the path is resolved with
+//!   `canonicalize` (following symlinks) and must stay under the root (403), missing
+//!   files are 404.
+//! * Connections: keep-alive (from `HttpServerCodec`); a connection that has not
+//!   sent a complete request head within `--header-timeout` seconds of opening (a
+//!   slowloris peer), or stays idle `--idle-timeout` seconds after a response, is
+//!   closed.
+//!
+//! File system calls (`open`, `stat`, `readdir`) run on the event loop: fine for a
+//! page cache-hot tree, a thread pool would be the next step for slow disks.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use seine::buffer::FileRegion;
+use seine::channel::prelude::*;
+use seine::codec::http::{
+    HttpRequest, HttpRequestDecoder, HttpResponse, HttpServerCodec, Method, format_http_date,
+    parse_http_date,
+};
+use seine::transport::{EventLoopGroup, ServerBootstrap};
+
+struct Config {
+    root: PathBuf,
+    header_timeout: Duration,
+    idle_timeout: Duration,
+}
+
+/// Serves one connection's requests.
+struct Files {
+    config: Arc<Config>,
+    /// Identifies the armed timer; an older timer's event is ignored.
+    timer_gen: u64,
+    timer: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// The user event a timer fires.
+struct Deadline(u64);
+
+impl Files {
+    fn arm(&mut self, ctx: &mut Context<'_>, after: Duration) {
+        if let Some(t) = self.timer.take() {
+            t.abort();
+        }
+        self.timer_gen += 1;
+        self.timer = Some(ctx.schedule_user_event(after, Deadline(self.timer_gen)));
+    }
+}
+
+impl ChannelHandler for Files {}
+
+impl InboundHandler for Files {
+    type Read = HttpRequest;
+    type Fire = HttpRequest;
+
+    fn channel_active(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+        self.arm(ctx, self.config.header_timeout);
+        ctx.fire_active();
+    }
+
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
+        let resp = respond(&self.config.root, &req);
+        drop(ctx.write(resp));
+        self.arm(ctx, self.config.idle_timeout);
+    }
+
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, event: UserEvent) {
+        match event.downcast::<Deadline>() {
+            Ok(Deadline(n)) if n == self.timer_gen => {
+                if ctx.pending_outbound_bytes() > 0 {
+                    // Still sending a response to a slow reader: wait for it.
+                    self.arm(ctx, self.config.idle_timeout);
+                } else {
+                    ctx.close();
+                }
+            }
+            Ok(_) => {} // a timer that was re-armed meanwhile
+            Err(other) => ctx.fire_user_event(other),
+        }
+    }
+
+    fn channel_inactive(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+        if let Some(t) = self.timer.take() {
+            t.abort();
+        }
+        ctx.fire_inactive();
+    }
+}
+
+fn error(status: u16) -> HttpResponse {
+    let text = format!("{status} {}\n", seine::codec::http::reason_phrase(status));
+    HttpResponse::text(status, text)
+}
+
+/// The response to `req` for the tree under `root` (canonical).
+fn respond(root: &Path, req: &HttpRequest) -> HttpResponse {
+    if req.method != Method::Get && req.method != Method::Head {
+        return error(405).with_header("Allow", "GET, HEAD");
+    }
+    let Some(decoded) = percent_decode(req.path().as_bytes()) else {
+        return error(400);
+    };
+    if !decoded.starts_with(b"/") || decoded.contains(&0) {
+        return error(400);
+    }
+    if decoded.split(|&b| b == b'/').any(|seg| seg == b"..") {
+        return error(403);
+    }
+    let relative = Path::new(std::ffi::OsStr::from_bytes(&decoded[1..]));
+    let path = match root.join(relative).canonicalize() {
+        Ok(p) => p,
+        Err(_) => return error(404),
+    };
+    if !path.starts_with(root) {
+        return error(403); // a symlink out of the root
+    }
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return error(403),
+        Err(_) => return error(404),
+    };
+    let meta = match file.metadata() {
+        Ok(m) => m,
+        Err(_) => return error(500),
+    };
+    if meta.is_dir() {
+        if !decoded.ends_with(b"/") {
+            return HttpResponse::new(301).with_header("Location", format!("{}/", req.path()));
+        }
+        return listing(&path, &decoded);
+    }
+    if !meta.is_file() {
+        return error(403);
+    }
+    let modified = meta.modified().unwrap_or(UNIX_EPOCH);
+    let last_modified = format_http_date(modified);
+    if let Some(since) = req.header("if-modified-since").and_then(parse_http_date) {
+        // HTTP dates have whole seconds: compare at that precision.
+        let secs = |t: std::time::SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if secs(modified) <= secs(since) {
+            return HttpResponse::new(304).with_header("Last-Modified", last_modified);
+        }
+    }
+    let len = meta.len();
+    let (status, start, count) = match req.header("range").map(|r| parse_range(r, len)) {
+        Some(Range::Unsatisfiable) => {
+            return error(416).with_header("Content-Range", format!("bytes */{len}"));
+        }
+        Some(Range::Bytes(start, end)) => (206, start, end - start + 1),
+        Some(Range::Ignore) | None => (200, 0, len),
+    };
+    let region = match FileRegion::new(Arc::new(file), start, count) {
+        Ok(r) => r,
+        Err(_) => return error(500),
+    };
+    let mut resp = HttpResponse::new(status)
+        .with_header("Content-Type", content_type(&path))
+        .with_header("Last-Modified", last_modified)
+        .with_header("Accept-Ranges", "bytes")
+        .with_body(region);
+    if status == 206 {
+        let range = format!("bytes {start}-{}/{len}", start + count - 1);
+        resp.headers.append("Content-Range", range);
+    }
+    resp
+}
+
+enum Range {
+    /// Inclusive byte positions.
+    Bytes(u64, u64),
+    Unsatisfiable,
+    /// Not a single byte range we understand: serve the whole file.
+    Ignore,
+}
+
+/// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n` against a file of `len` bytes.
+fn parse_range(header: &str, len: u64) -> Range {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return Range::Ignore;
+    };
+    if spec.contains(',') {
+        return Range::Ignore; // several ranges: the whole file is a valid answer
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return Range::Ignore;
+    };
+    let num = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+    };
+    match (a.is_empty(), num(a), num(b)) {
+        (true, _, Some(n)) => {
+            // The last n bytes.
+            if n == 0 || len == 0 {
+                Range::Unsatisfiable
+            } else {
+                Range::Bytes(len.saturating_sub(n), len - 1)
+            }
+        }
+        (false, Some(start), end) if b.is_empty() || end.is_some() => {
+            if start >= len {
+                return Range::Unsatisfiable;
+            }
+            match end {
+                Some(end) if end < start => Range::Ignore,
+                Some(end) => Range::Bytes(start, end.min(len - 1)),
+                None => Range::Bytes(start, len - 1),
+            }
+        }
+        _ => Range::Ignore,
+    }
+}
+
+fn content_type(path: &Path) -> &'static str {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "txt" | "md" | "rs" | "toml" => "text/plain; charset=utf-8",
+        "xml" => "application/xml",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "wasm" => "application/wasm",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "mp3" => "audio/mpeg",
+        "zip" => "application/zip",
+        "gz" => "application/gzip",
+        "tar" => "application/x-tar",
+        _ => "application/octet-stream",
+    }
+}
+
+/// An HTML page listing the directory `dir`, shown at URL path `url` (decoded).
+fn listing(dir: &Path, url: &[u8]) -> HttpResponse {
+    let mut entries: Vec<(String, bool)> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(Result::ok)
+            .map(|e| {
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                (e.file_name().to_string_lossy().into_owned(), is_dir)
+            })
+            .collect(),
+        Err(_) => return error(403),
+    };
+    entries.sort();
+    let title = html_escape(&String::from_utf8_lossy(url));
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of {title}</title></head>\n\
+         <body><h1>Index of {title}</h1>\n<ul>\n<li><a href=\"../\">../</a></li>\n"
+    );
+    for (name, is_dir) in entries {
+        let slash = if is_dir { "/" } else { "" };
+        page.push_str(&format!(
+            "<li><a href=\"{}{slash}\">{}{slash}</a></li>\n",
+            percent_encode(&name),
+            html_escape(&name)
+        ));
+    }
+    page.push_str("</ul></body></html>\n");
+    HttpResponse::new(200)
+        .with_header("Content-Type", "text/html; charset=utf-8")
+        .with_body(page)
+}
+
+fn percent_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' {
+            let hex = std::str::from_utf8(s.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+fn percent_encode(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+struct Args {
+    addr: String,
+    threads: usize,
+    root: PathBuf,
+    header_timeout: u64,
+    idle_timeout: u64,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        addr: "127.0.0.1:8080".into(),
+        threads: EventLoopGroup::default_threads(),
+        root: PathBuf::from("."),
+        header_timeout: 10,
+        idle_timeout: 30,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        let number = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
+        match flag.as_str() {
+            "--addr" => a.addr = value,
+            "--threads" => a.threads = number(&value)? as usize,
+            "--root" => a.root = PathBuf::from(value),
+            "--header-timeout" => a.header_timeout = number(&value)?,
+            "--idle-timeout" => a.idle_timeout = number(&value)?,
+            _ => {
+                return Err(format!(
+                    "unknown option {flag}; use --addr HOST:PORT --threads N --root DIR \
+                     --header-timeout SECS --idle-timeout SECS"
+                ));
+            }
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = parse_args()?;
+    let config = Arc::new(Config {
+        root: args.root.canonicalize()?,
+        header_timeout: Duration::from_secs(args.header_timeout),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
+    });
+
+    let group = EventLoopGroup::new(args.threads.max(1))?;
+    let server = ServerBootstrap::new()
+        .group(&group)
+        .child_handler(move |pipeline| {
+            // GET and HEAD carry no body worth buffering.
+            let decoder = HttpRequestDecoder::new().max_body_size(64 * 1024);
+            pipeline.add_last("http", HttpServerCodec::with_decoder(decoder).into())?;
+            let files = Files { config: config.clone(), timer_gen: 0, timer: None };
+            pipeline.add_last("files", Handler::inbound(files))?;
+            Ok(())
+        })
+        .bind(&args.addr)?;
+    println!("listening on {}", server.local_addr()?);
+    std::io::stdout().flush()?;
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(tokio::signal::ctrl_c())?;
+    eprintln!("shutting down");
+    server.shutdown_gracefully_blocking(Duration::from_secs(5));
+    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    Ok(())
+}
