@@ -401,9 +401,9 @@ impl FileRegion {
     ///   sink) and the file may change: one copy per chunk, and a shrinking file is
     ///   an error, not a crash.
     /// * Use `mapped_chunks` for sealed content (generated assets in a memfd): no
-    ///   copy at all. For ordinary files you promise will not shrink, map them
-    ///   yourself with `unsafe { memmap2::MmapOptions::new().offset(..).len(..).map(..) }`
-    ///   and iterate with [`MappedChunks::from_mmap`].
+    ///   copy at all. For ordinary files you promise will not shrink or change, use
+    ///   [`mapped_chunks_unchecked`](Self::mapped_chunks_unchecked) (`unsafe`: the
+    ///   promise is yours).
     ///
     /// # Errors
     ///
@@ -437,9 +437,74 @@ impl FileRegion {
     /// assert!(matches!(region.mapped_chunks(4096), Err(seine_buffer::BufferError::MapRefused { .. })));
     /// ```
     pub fn mapped_chunks(&self, max: usize) -> Result<MappedChunks, BufferError> {
+        match self.mappable_range()? {
+            None => Ok(MappedChunks::empty(max)),
+            Some((position, len)) => {
+                let map = crate::wrap::map_sealed(&self.file, position, len)?;
+                Ok(MappedChunks::from_mmap(map, max))
+            }
+        }
+    }
+
+    /// Like [`mapped_chunks`](Self::mapped_chunks), for an ordinary file the caller
+    /// vouches for: the opt-in zero-copy path for sinks that cannot `sendfile`
+    /// (TLS, compression) when the file is known not to change. One `mmap`; the
+    /// chunks are views of it, no byte is copied.
+    ///
+    /// # Safety
+    ///
+    /// Until every chunk (and every `Bytes` sliced from one) is dropped, the file
+    /// must not be truncated (touching a vanished page raises `SIGBUS`, which kills
+    /// the process) nor written by anyone (the bytes would change under shared
+    /// references). Files that are replaced by rename, never rewritten in place,
+    /// meet this; files other processes edit do not: use
+    /// [`pread_chunks`](Self::pread_chunks) for those.
+    ///
+    /// # Errors
+    ///
+    /// [`BufferError::FileShrank`] if the file is already shorter than the region,
+    /// [`BufferError::Io`] if `fstat` or `mmap` fails.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// let mut file = tempfile::tempfile().unwrap();
+    /// file.write_all(&[9u8; 10_000]).unwrap();
+    /// let region = seine_buffer::FileRegion::from_file(file).unwrap();
+    /// // SAFETY: this test owns the temp file; nobody truncates or writes it while
+    /// // the chunks live.
+    /// let chunks: Vec<_> = unsafe { region.mapped_chunks_unchecked(4096) }.unwrap().collect();
+    /// assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), 10_000);
+    /// assert_eq!(chunks[1].as_ptr(), chunks[0][4096..].as_ptr()); // one mapping
+    /// ```
+    #[allow(unsafe_code)]
+    pub unsafe fn mapped_chunks_unchecked(&self, max: usize) -> Result<MappedChunks, BufferError> {
+        match self.mappable_range()? {
+            None => Ok(MappedChunks::empty(max)),
+            Some((position, len)) => {
+                // SAFETY: the caller guarantees (this function's contract) that the
+                // file is neither truncated nor written while the mapping lives; the
+                // range was checked against the file's current length just above.
+                let map = unsafe {
+                    memmap2::MmapOptions::new()
+                        .offset(position)
+                        .len(len)
+                        .map(&*self.file)
+                }
+                .map_err(|e| BufferError::io("mmap", e))?;
+                Ok(MappedChunks::from_mmap(map, max))
+            }
+        }
+    }
+
+    /// The remaining range as (position, length), checked against the file's
+    /// length; `None` when nothing remains.
+    fn mappable_range(&self) -> Result<Option<(u64, usize)>, BufferError> {
         let remaining = self.remaining();
         if remaining == 0 {
-            return Ok(MappedChunks::empty(max));
+            return Ok(None);
         }
         let position = self.current_position();
         let file_len = file_len(&self.file)?;
@@ -459,8 +524,7 @@ impl FileRegion {
                 ),
             )
         })?;
-        let map = crate::wrap::map_sealed(&self.file, position, len)?;
-        Ok(MappedChunks::from_mmap(map, max))
+        Ok(Some((position, len)))
     }
 }
 

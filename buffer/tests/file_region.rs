@@ -296,3 +296,22 @@ fn progress_observer_from_another_thread() {
     clone.advance(0);
     assert_eq!(progress.transferred(), 10_000);
 }
+
+#[test]
+fn mapped_chunks_unchecked_maps_an_ordinary_file_at_an_unaligned_offset() {
+    use std::io::Write;
+    let mut file = tempfile::tempfile().unwrap();
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    file.write_all(&data).unwrap();
+    let region = seine_buffer::FileRegion::new(std::sync::Arc::new(file), 1234, 15_000).unwrap();
+    // SAFETY: the test owns the file and neither truncates nor writes it while
+    // the chunks live.
+    let chunks: Vec<_> = unsafe { region.mapped_chunks_unchecked(4096) }
+        .unwrap()
+        .collect();
+    let joined: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+    assert_eq!(joined, &data[1234..1234 + 15_000]);
+    for pair in chunks.windows(2) {
+        assert_eq!(pair[1].as_ptr(), pair[0][pair[0].len()..].as_ptr());
+    }
+}
