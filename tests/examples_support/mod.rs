@@ -1,0 +1,147 @@
+//! Starting the example servers for the end-to-end tests: find the binary `cargo
+//! test` built next to this test, run it, and read the `listening on ADDR` line.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The example binary `name`: `cargo test` builds the examples into
+/// `<target>/<profile>/examples/`, the parent of this test's `deps/` directory
+/// (so `CARGO_TARGET_DIR` is honoured). Built with `cargo build --example` if
+/// missing (for `cargo test --test <this>`).
+pub fn example_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+    let bin = profile_dir.join("examples").join(name);
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build --example");
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    assert!(bin.exists(), "{} not found", bin.display());
+    bin
+}
+
+/// A running example server, stopped (Ctrl-C, then killed) when dropped.
+pub struct ExampleServer {
+    pub child: Child,
+    pub addr: SocketAddr,
+    name: String,
+}
+
+impl ExampleServer {
+    /// Starts example `name` with `args` (plus `--addr 127.0.0.1:0` unless given)
+    /// and waits for its `listening on` line.
+    pub fn start(name: &str, args: &[&str]) -> Self {
+        let mut cmd = Command::new(example_bin(name));
+        if !args.contains(&"--addr") {
+            cmd.args(["--addr", "127.0.0.1:0"]);
+        }
+        let mut child = cmd
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {name}: {e}"));
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("read the first line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{name} printed {line:?} first"))
+            .parse()
+            .expect("an address");
+        ExampleServer { child, addr, name: name.into() }
+    }
+
+    /// Sends SIGINT (what Ctrl-C sends) and waits up to `within` for a clean exit.
+    pub fn interrupt(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(self.addr).unwrap_or_else(|e| panic!("connect to {}: {e}", self.name));
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.set_nodelay(true).unwrap();
+        s
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+}
+
+impl Drop for ExampleServer {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            if self.interrupt(Duration::from_secs(5)).is_none() {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+    }
+}
+
+/// Sends `request` on a new connection and reads until the server closes it (or
+/// `timeout` passes); returns everything read.
+pub fn exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(timeout)).unwrap();
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+/// Whether an external tool is installed (for the `#[ignore]`d real-client tests).
+pub fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// A small deterministic PRNG (xorshift64*), so tests need no crate for it.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = Vec::with_capacity(n + 8);
+        while v.len() < n {
+            v.extend_from_slice(&self.next().to_le_bytes());
+        }
+        v.truncate(n);
+        v
+    }
+}
