@@ -1,0 +1,316 @@
+//! End-to-end tests of `examples/http_file_server.rs`: raw HTTP over loopback
+//! (always run) and `curl` (`#[ignore]`d: `cargo test -- --ignored` after
+//! `apt-get install -y curl`).
+
+mod examples_support;
+
+use std::io::{Read, Write};
+use std::os::unix::fs::symlink;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use examples_support::{ExampleServer, Rng, TempDir, exchange, have, read_response};
+
+/// A tree to serve: small files, a binary file, a subdirectory, symlinks in and
+/// out (the second directory is the outside one; keep it alive with the first).
+fn tree() -> (TempDir, TempDir) {
+    let dir = TempDir::new("www");
+    let p = dir.path();
+    std::fs::write(p.join("hello.txt"), b"hello, world\n").unwrap();
+    std::fs::write(p.join("page.html"), b"<h1>hi</h1>").unwrap();
+    std::fs::write(p.join("data.bin"), Rng(7).bytes(100_000)).unwrap();
+    std::fs::write(p.join("empty"), b"").unwrap();
+    std::fs::create_dir(p.join("sub dir")).unwrap();
+    std::fs::write(p.join("sub dir").join("a&b.txt"), b"inside").unwrap();
+    symlink(p.join("hello.txt"), p.join("link-in")).unwrap();
+    let outside = TempDir::new("outside");
+    std::fs::write(outside.path().join("secret"), b"secret").unwrap();
+    symlink(outside.path().join("secret"), p.join("link-out")).unwrap();
+    (dir, outside)
+}
+
+fn server(root: &TempDir, extra: &[&str]) -> ExampleServer {
+    let mut args = vec!["--root", root.path().to_str().unwrap(), "--threads", "2"];
+    args.extend_from_slice(extra);
+    ExampleServer::start("http_file_server", &args)
+}
+
+fn get(conn: &mut std::net::TcpStream, path: &str, extra: &str) -> examples_support::Response {
+    write!(conn, "GET {path} HTTP/1.1\r\nHost: t\r\n{extra}\r\n").unwrap();
+    read_response(conn, false)
+}
+
+#[test]
+fn files_ranges_and_conditional_requests_on_one_connection() {
+    let (root, _outside) = tree();
+    let srv = server(&root, &[]);
+    let mut c = srv.connect();
+
+    let r = get(&mut c, "/hello.txt", "");
+    assert_eq!((r.status, &r.body[..]), (200, &b"hello, world\n"[..]));
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    let last_modified = r.header("last-modified").expect("Last-Modified").to_string();
+
+    let r = get(&mut c, "/data.bin", "");
+    assert_eq!(r.body, Rng(7).bytes(100_000));
+    assert_eq!(r.header("content-type"), Some("application/octet-stream"));
+
+    let r = get(&mut c, "/page.html", "");
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+
+    for (range, status, body, content_range) in [
+        ("bytes=0-4", 206, &b"hello"[..], Some("bytes 0-4/13")),
+        ("bytes=7-", 206, b"world\n", Some("bytes 7-12/13")),
+        ("bytes=-3", 206, b"ld\n", Some("bytes 10-12/13")),
+        ("bytes=5-100", 206, b", world\n", Some("bytes 5-12/13")),
+        ("bytes=-100", 206, b"hello, world\n", Some("bytes 0-12/13")),
+        ("bytes=13-", 416, b"416 Range Not Satisfiable\n", Some("bytes */13")),
+        ("bytes=-0", 416, b"416 Range Not Satisfiable\n", Some("bytes */13")),
+        ("bytes=0-1,3-4", 200, b"hello, world\n", None),
+        ("pages=1", 200, b"hello, world\n", None),
+    ] {
+        let r = get(&mut c, "/hello.txt", &format!("Range: {range}\r\n"));
+        assert_eq!(r.status, status, "{range}");
+        assert_eq!(r.body, body, "{range}");
+        assert_eq!(r.header("content-range"), content_range, "{range}");
+    }
+
+    let r = get(&mut c, "/hello.txt", &format!("If-Modified-Since: {last_modified}\r\n"));
+    assert_eq!((r.status, r.body.len()), (304, 0));
+    let r = get(&mut c, "/hello.txt", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n");
+    assert_eq!(r.status, 200);
+
+    write!(c, "HEAD /data.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let r = read_response(&mut c, true);
+    assert_eq!((r.status, r.header("content-length")), (200, Some("100000")));
+
+    let r = get(&mut c, "/empty", "");
+    assert_eq!((r.status, r.body.len()), (200, 0));
+    let r = get(&mut c, "/link-in", "");
+    assert_eq!(r.body, b"hello, world\n");
+}
+
+#[test]
+fn directories_errors_and_escapes() {
+    let (root, _outside) = tree();
+    let srv = server(&root, &[]);
+    let mut c = srv.connect();
+    let r = get(&mut c, "/sub%20dir", "");
+    assert_eq!((r.status, r.header("location")), (301, Some("/sub%20dir/")));
+    let r = get(&mut c, "/sub%20dir/", "");
+    let page = String::from_utf8(r.body).unwrap();
+    assert_eq!(r.status, 200);
+    assert!(page.contains("<a href=\"a%26b.txt\">a&amp;b.txt</a>"), "{page}");
+    let r = get(&mut c, "/sub%20dir/a%26b.txt", "");
+    assert_eq!(r.body, b"inside");
+    let r = get(&mut c, "/", "");
+    assert!(String::from_utf8_lossy(&r.body).contains("hello.txt"));
+
+    for (path, status) in [
+        ("/missing", 404),
+        ("/../../../../etc/passwd", 403),
+        ("/sub%20dir/../../etc/passwd", 403),
+        ("/%2e%2e/%2e%2e/etc/passwd", 403),
+        ("/link-out", 403),
+        ("/bad%zz", 400),
+        ("/nul%00", 400),
+    ] {
+        let r = get(&mut c, path, "");
+        assert_eq!(r.status, status, "{path}");
+    }
+    write!(c, "DELETE /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let r = read_response(&mut c, false);
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
+}
+
+#[test]
+fn malformed_requests_over_raw_tcp() {
+    let (root, _outside) = tree();
+    let srv = server(&root, &[]);
+    let mut big_header = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: ".to_vec();
+    big_header.extend(std::iter::repeat_n(b'a', 1 << 20));
+    big_header.extend_from_slice(b"\r\n\r\n");
+    let mut many = b"GET / HTTP/1.1\r\nHost: t\r\n".to_vec();
+    for i in 0..10_000 {
+        many.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+    }
+    many.extend_from_slice(b"\r\n");
+    let cases: Vec<(&[u8], &str)> = vec![
+        (b"GARBAGE\r\n\r\n", "400"),
+        (b"GET / HTTP/1.1\r\n\r\n", "400"), // no Host
+        (&big_header, "431"),
+        (&many, "431"),
+        (b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: -5\r\n\r\n", "400"),
+        (b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999\r\n\r\n", "413"),
+        (b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400"),
+        (b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", "505"),
+    ];
+    for (wire, status) in cases {
+        let out = exchange(srv.addr, wire, Duration::from_secs(10));
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with(&format!("HTTP/1.1 {status} ")), "{text:.200}");
+        assert!(text.contains("Connection: close\r\n"), "{text:.200}");
+    }
+    // A truncated chunked body, then the client half-closes: 400.
+    let mut s = srv.connect();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
+    // HTTP/1.0 without keep-alive: answered, then closed.
+    let out = exchange(srv.addr, b"GET /hello.txt HTTP/1.0\r\n\r\n", Duration::from_secs(10));
+    assert!(String::from_utf8_lossy(&out).ends_with("\r\n\r\nhello, world\n"));
+}
+
+#[test]
+fn slowloris_and_idle_connections_are_closed() {
+    let (root, _outside) = tree();
+    let srv = server(&root, &["--header-timeout", "1", "--idle-timeout", "2"]);
+    // Trickles header lines and never finishes the head.
+    let mut s = srv.connect();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n").unwrap();
+    let start = Instant::now();
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(100));
+        if s.write_all(b"X-Slow: 1\r\n").is_err() {
+            break; // reset by the server
+        }
+    }
+    // Closed by the server: end of stream (or a reset) well before the 30 s read
+    // timeout.
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    let waited = start.elapsed();
+    assert!(waited < Duration::from_secs(3), "closed after {waited:?}");
+    // A kept-alive connection that goes quiet is closed after the idle timeout.
+    let mut c = srv.connect();
+    assert_eq!(get(&mut c, "/hello.txt", "").status, 200);
+    let start = Instant::now();
+    let mut buf = [0u8; 1];
+    assert_eq!(c.read(&mut buf).unwrap_or(0), 0);
+    let waited = start.elapsed();
+    assert!(waited > Duration::from_millis(1500) && waited < Duration::from_secs(5), "{waited:?}");
+}
+
+// ---- curl ----
+
+fn curl(args: &[&str]) -> (String, Vec<u8>) {
+    let out = Command::new("curl").args(["-s", "-S"]).args(args).output().expect("run curl");
+    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    (String::from_utf8_lossy(&out.stderr).into_owned(), out.stdout)
+}
+
+fn code(args: &[&str]) -> String {
+    let mut all = vec!["-o", "/dev/null", "-w", "%{http_code}"];
+    all.extend_from_slice(args);
+    String::from_utf8(curl(&all).1).unwrap()
+}
+
+fn sha256_file(path: &std::path::Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+fn sha256_of_url(url: &str) -> String {
+    let out = Command::new("sh")
+        .args(["-c", &format!("curl -s -S --fail '{url}' | sha256sum")])
+        .output()
+        .expect("curl | sha256sum");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+#[ignore = "needs curl (apt-get install -y curl)"]
+fn curl_one_gib_sparse_file() {
+    assert!(have("curl"), "curl is not installed");
+    let root = TempDir::new("sparse");
+    let path = root.path().join("big.img");
+    {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::File::create(&path).unwrap();
+        f.set_len(1 << 30).unwrap();
+        for at in [0u64, 4095, 1 << 20, 512 << 20, (1 << 30) - 7] {
+            f.write_all_at(b"seine!\n", at.min((1 << 30) - 7)).unwrap();
+        }
+    }
+    let srv = server(&root, &[]);
+    let url = format!("http://{}/big.img", srv.addr);
+    assert_eq!(sha256_of_url(&url), sha256_file(&path));
+}
+
+#[test]
+#[ignore = "needs curl (apt-get install -y curl)"]
+fn curl_ranges_conditional_errors_head_and_keep_alive() {
+    assert!(have("curl"), "curl is not installed");
+    let (root, _outside) = tree();
+    let srv = server(&root, &[]);
+    let base = format!("http://{}", srv.addr);
+    let data = Rng(7).bytes(100_000);
+    let url = format!("{base}/data.bin");
+    for (range, want) in [
+        ("0-99", &data[..100]),
+        ("99990-", &data[99_990..]),
+        ("-10", &data[99_990..]),
+        ("50000-50009", &data[50_000..50_010]),
+    ] {
+        let (_, body) = curl(&["-r", range, &url]);
+        assert_eq!(body, want, "range {range}");
+        assert_eq!(code(&["-r", range, &url]), "206");
+    }
+    assert_eq!(code(&["-r", "100000-", &url]), "416");
+    let (_, head) = curl(&["-I", &url]);
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.contains("Content-Length: 100000\r\n"), "{head}");
+    let last_modified = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Last-Modified: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(code(&["-H", &format!("If-Modified-Since: {last_modified}"), &url]), "304");
+    assert_eq!(code(&["-z", "Thu, 01 Jan 1970 00:00:00 GMT", &url]), "200");
+    assert_eq!(code(&[&format!("{base}/nope")]), "404");
+    assert_eq!(code(&["--path-as-is", &format!("{base}/../../../etc/passwd")]), "403");
+    assert_eq!(code(&[&format!("{base}/link-out")]), "403");
+    // Several URLs in one curl: one connection, reused.
+    let (_, out) = curl(&[
+        "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
+        "-w", "%{http_code} %{num_connects}\n",
+        &format!("{base}/hello.txt"), &url, &format!("{base}/sub%20dir/"),
+    ]);
+    assert_eq!(String::from_utf8(out).unwrap(), "200 1\n200 0\n200 0\n");
+}
+
+#[test]
+#[ignore = "needs curl (apt-get install -y curl)"]
+fn curl_64_mib_file_by_32_clients_at_once() {
+    assert!(have("curl"), "curl is not installed");
+    let root = TempDir::new("big");
+    let path = root.path().join("64m.bin");
+    let mut rng = Rng(64);
+    let mut f = std::fs::File::create(&path).unwrap();
+    for _ in 0..64 {
+        f.write_all(&rng.bytes(1 << 20)).unwrap();
+    }
+    drop(f);
+    let want = sha256_file(&path);
+    let srv = server(&root, &[]);
+    let url = format!("http://{}/64m.bin", srv.addr);
+    let clients: Vec<_> = (0..32)
+        .map(|_| {
+            Command::new("sh")
+                .args(["-c", &format!("curl -s -S --fail '{url}' | sha256sum")])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in clients {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap(), want);
+    }
+}
