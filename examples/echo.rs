@@ -55,7 +55,11 @@ fn parse_args(default_addr: &str) -> Result<(String, usize), String> {
         match flag.as_str() {
             "--addr" => addr = value,
             "--threads" => threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
-            _ => return Err(format!("unknown option {flag}; use --addr HOST:PORT --threads N")),
+            _ => {
+                return Err(format!(
+                    "unknown option {flag}; use --addr HOST:PORT --threads N"
+                ));
+            }
         }
     }
     Ok((addr, threads.max(1)))
@@ -86,7 +90,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on {}", server.local_addr()?);
     std::io::stdout().flush()?;
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(tokio::signal::ctrl_c())?;
     eprintln!("shutting down");
     server.shutdown_gracefully_blocking(Duration::from_secs(5));

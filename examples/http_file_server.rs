@@ -153,7 +153,8 @@ fn respond(root: &Path, req: &HttpRequest) -> HttpResponse {
     let last_modified = format_http_date(modified);
     if let Some(since) = req.header("if-modified-since").and_then(parse_http_date) {
         // HTTP dates have whole seconds: compare at that precision.
-        let secs = |t: std::time::SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let secs =
+            |t: std::time::SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         if secs(modified) <= secs(since) {
             return HttpResponse::new(304).with_header("Last-Modified", last_modified);
         }
@@ -202,7 +203,9 @@ fn parse_range(header: &str, len: u64) -> Range {
         return Range::Ignore;
     };
     let num = |s: &str| -> Option<u64> {
-        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
     };
     match (a.is_empty(), num(a), num(b)) {
         (true, _, Some(n)) => {
@@ -228,7 +231,11 @@ fn parse_range(header: &str, len: u64) -> Range {
 }
 
 fn content_type(path: &Path) -> &'static str {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     match ext.as_str() {
         "html" | "htm" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -378,7 +385,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // GET and HEAD carry no body worth buffering.
             let decoder = HttpRequestDecoder::new().max_body_size(64 * 1024);
             pipeline.add_last("http", HttpServerCodec::with_decoder(decoder).into())?;
-            let files = Files { config: config.clone(), timer_gen: 0, timer: None };
+            let files = Files {
+                config: config.clone(),
+                timer_gen: 0,
+                timer: None,
+            };
             pipeline.add_last("files", Handler::inbound(files))?;
             Ok(())
         })
@@ -386,7 +397,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on {}", server.local_addr()?);
     std::io::stdout().flush()?;
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(tokio::signal::ctrl_c())?;
     eprintln!("shutting down");
     server.shutdown_gracefully_blocking(Duration::from_secs(5));

@@ -97,7 +97,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             // A tokio socket belongs to the runtime that registered it: move it to
             // the chosen loop as a std socket and register it there.
-            let Ok(client) = client.into_std() else { continue };
+            let Ok(client) = client.into_std() else {
+                continue;
+            };
             let _ = loops.next().spawn(move || async move {
                 if let Ok(client) = TcpStream::from_std(client) {
                     forward(client, upstream).await;
@@ -106,7 +108,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     })?;
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(tokio::signal::ctrl_c())?;
     eprintln!("shutting down");
     group.shutdown_gracefully_blocking(Duration::from_secs(1));

@@ -63,7 +63,9 @@ impl Store {
 
     fn shard(&self, key: &[u8]) -> MutexGuard<'_, HashMap<Bytes, Entry>> {
         let i = self.hasher.hash_one(key) as usize % SHARDS;
-        self.shards[i].lock().unwrap_or_else(PoisonError::into_inner)
+        self.shards[i]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `f` on the live entry of `key` (`None` if missing or expired); what
@@ -89,7 +91,13 @@ impl Store {
     }
 
     fn set(&self, key: &Bytes, value: Bytes, expires: Option<Instant>) {
-        self.shard(key).insert(own(key), Entry { value: own(&value), expires });
+        self.shard(key).insert(
+            own(key),
+            Entry {
+                value: own(&value),
+                expires,
+            },
+        );
     }
 
     fn remove(&self, key: &[u8]) -> bool {
@@ -151,7 +159,9 @@ fn err(text: &'static str) -> RespValue {
 
 fn arity(cmd: &RespCommand) -> RespValue {
     let name = String::from_utf8_lossy(cmd.name()).to_lowercase();
-    RespValue::error(format!("ERR wrong number of arguments for '{name}' command"))
+    RespValue::error(format!(
+        "ERR wrong number of arguments for '{name}' command"
+    ))
 }
 
 fn int(b: &[u8]) -> Option<i64> {
@@ -192,7 +202,11 @@ impl Kv {
                 },
                 _ => return arity(cmd),
             };
-            let by = if is("DECR") || is("DECRBY") { by.checked_neg() } else { Some(by) };
+            let by = if is("DECR") || is("DECRBY") {
+                by.checked_neg()
+            } else {
+                Some(by)
+            };
             let Some(by) = by else { return err(NOT_INT) };
             return store.with(&args[1], |slot| {
                 let current = match slot {
@@ -208,7 +222,12 @@ impl Kv {
                 let value = Bytes::from(next.to_string());
                 match slot {
                     Some(e) => e.value = value,
-                    None => *slot = Some(Entry { value, expires: None }),
+                    None => {
+                        *slot = Some(Entry {
+                            value,
+                            expires: None,
+                        })
+                    }
                 }
                 RespValue::Integer(next)
             });
@@ -220,7 +239,7 @@ impl Kv {
             return RespValue::Array(args[1..].iter().map(|k| store.get(k).into()).collect());
         }
         if is("MSET") {
-            if n < 3 || n % 2 == 0 {
+            if n < 3 || n.is_multiple_of(2) {
                 return arity(cmd);
             }
             for kv in args[1..].chunks(2) {
@@ -243,8 +262,14 @@ impl Kv {
             if n != 3 {
                 return arity(cmd);
             }
-            let Some(t) = int(&args[2]) else { return err(NOT_INT) };
-            let ms = if is("EXPIRE") { t.saturating_mul(1000) } else { t };
+            let Some(t) = int(&args[2]) else {
+                return err(NOT_INT);
+            };
+            let ms = if is("EXPIRE") {
+                t.saturating_mul(1000)
+            } else {
+                t
+            };
             return store.with(&args[1], |slot| match slot {
                 None => RespValue::Integer(0),
                 Some(_) if ms <= 0 => {
@@ -264,7 +289,9 @@ impl Kv {
             return store.with(&args[1], |slot| match slot {
                 None => RespValue::Integer(-2),
                 Some(Entry { expires: None, .. }) => RespValue::Integer(-1),
-                Some(Entry { expires: Some(at), .. }) => {
+                Some(Entry {
+                    expires: Some(at), ..
+                }) => {
                     let left = at.saturating_duration_since(Instant::now());
                     RespValue::Integer(if is("TTL") {
                         left.as_millis().div_ceil(1000) as i64
@@ -275,7 +302,11 @@ impl Kv {
             });
         }
         if is("ECHO") {
-            return if n == 2 { RespValue::Bulk(args[1].clone()) } else { arity(cmd) };
+            return if n == 2 {
+                RespValue::Bulk(args[1].clone())
+            } else {
+                arity(cmd)
+            };
         }
         if is("DBSIZE") {
             return RespValue::Integer(store.len() as i64);
@@ -346,7 +377,11 @@ impl Kv {
                 if t <= 0 {
                     return err("ERR invalid expire time in 'set' command");
                 }
-                let ms = if opt.eq_ignore_ascii_case(b"EX") { t.saturating_mul(1000) } else { t };
+                let ms = if opt.eq_ignore_ascii_case(b"EX") {
+                    t.saturating_mul(1000)
+                } else {
+                    t
+                };
                 ttl = Some(Instant::now() + Duration::from_millis(ms as u64));
                 i += 1;
             } else {
@@ -370,7 +405,10 @@ impl Kv {
                 Some(e) if keep_ttl => e.expires,
                 _ => ttl,
             };
-            *slot = Some(Entry { value: own(value), expires });
+            *slot = Some(Entry {
+                value: own(value),
+                expires,
+            });
             RespValue::ok()
         })
     }
@@ -424,7 +462,11 @@ fn parse_args(default_addr: &str) -> Result<(String, usize), String> {
         match flag.as_str() {
             "--addr" => addr = value,
             "--threads" => threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
-            _ => return Err(format!("unknown option {flag}; use --addr HOST:PORT --threads N")),
+            _ => {
+                return Err(format!(
+                    "unknown option {flag}; use --addr HOST:PORT --threads N"
+                ));
+            }
         }
     }
     Ok((addr, threads.max(1)))
@@ -443,14 +485,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .group(&group)
         .child_handler(move |pipeline| {
             pipeline.add_last("resp", RespCodec::new().into())?;
-            pipeline.add_last("kv", Handler::inbound(Kv { store: store.clone() }))?;
+            pipeline.add_last(
+                "kv",
+                Handler::inbound(Kv {
+                    store: store.clone(),
+                }),
+            )?;
             Ok(())
         })
         .bind(&addr)?;
     println!("listening on {}", server.local_addr()?);
     std::io::stdout().flush()?;
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(tokio::signal::ctrl_c())?;
     eprintln!("shutting down");
     server.shutdown_gracefully_blocking(Duration::from_secs(5));

@@ -12,14 +12,19 @@ use examples_support::{ExampleServer, Rng};
 
 /// Sends one frame and checks that the same frame comes back.
 fn round_trip(conn: &mut TcpStream, payload: &[u8]) {
-    conn.write_all(&(payload.len() as u32).to_be_bytes()).unwrap();
+    conn.write_all(&(payload.len() as u32).to_be_bytes())
+        .unwrap();
     conn.write_all(payload).unwrap();
     let mut len = [0u8; 4];
     conn.read_exact(&mut len).expect("a frame header");
     assert_eq!(u32::from_be_bytes(len) as usize, payload.len());
     let mut back = vec![0u8; payload.len()];
     conn.read_exact(&mut back).expect("a frame payload");
-    assert!(back == payload, "payload of {} bytes differs", payload.len());
+    assert!(
+        back == payload,
+        "payload of {} bytes differs",
+        payload.len()
+    );
 }
 
 fn connect(addr: SocketAddr) -> TcpStream {

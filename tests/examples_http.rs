@@ -50,7 +50,10 @@ fn files_ranges_and_conditional_requests_on_one_connection() {
     assert_eq!((r.status, &r.body[..]), (200, &b"hello, world\n"[..]));
     assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
     assert_eq!(r.header("accept-ranges"), Some("bytes"));
-    let last_modified = r.header("last-modified").expect("Last-Modified").to_string();
+    let last_modified = r
+        .header("last-modified")
+        .expect("Last-Modified")
+        .to_string();
 
     let r = get(&mut c, "/data.bin", "");
     assert_eq!(r.body, Rng(7).bytes(100_000));
@@ -65,8 +68,18 @@ fn files_ranges_and_conditional_requests_on_one_connection() {
         ("bytes=-3", 206, b"ld\n", Some("bytes 10-12/13")),
         ("bytes=5-100", 206, b", world\n", Some("bytes 5-12/13")),
         ("bytes=-100", 206, b"hello, world\n", Some("bytes 0-12/13")),
-        ("bytes=13-", 416, b"416 Range Not Satisfiable\n", Some("bytes */13")),
-        ("bytes=-0", 416, b"416 Range Not Satisfiable\n", Some("bytes */13")),
+        (
+            "bytes=13-",
+            416,
+            b"416 Range Not Satisfiable\n",
+            Some("bytes */13"),
+        ),
+        (
+            "bytes=-0",
+            416,
+            b"416 Range Not Satisfiable\n",
+            Some("bytes */13"),
+        ),
         ("bytes=0-1,3-4", 200, b"hello, world\n", None),
         ("pages=1", 200, b"hello, world\n", None),
     ] {
@@ -76,14 +89,25 @@ fn files_ranges_and_conditional_requests_on_one_connection() {
         assert_eq!(r.header("content-range"), content_range, "{range}");
     }
 
-    let r = get(&mut c, "/hello.txt", &format!("If-Modified-Since: {last_modified}\r\n"));
+    let r = get(
+        &mut c,
+        "/hello.txt",
+        &format!("If-Modified-Since: {last_modified}\r\n"),
+    );
     assert_eq!((r.status, r.body.len()), (304, 0));
-    let r = get(&mut c, "/hello.txt", "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n");
+    let r = get(
+        &mut c,
+        "/hello.txt",
+        "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n",
+    );
     assert_eq!(r.status, 200);
 
     write!(c, "HEAD /data.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
     let r = read_response(&mut c, true);
-    assert_eq!((r.status, r.header("content-length")), (200, Some("100000")));
+    assert_eq!(
+        (r.status, r.header("content-length")),
+        (200, Some("100000"))
+    );
 
     let r = get(&mut c, "/empty", "");
     assert_eq!((r.status, r.body.len()), (200, 0));
@@ -101,7 +125,10 @@ fn directories_errors_and_escapes() {
     let r = get(&mut c, "/sub%20dir/", "");
     let page = String::from_utf8(r.body).unwrap();
     assert_eq!(r.status, 200);
-    assert!(page.contains("<a href=\"a%26b.txt\">a&amp;b.txt</a>"), "{page}");
+    assert!(
+        page.contains("<a href=\"a%26b.txt\">a&amp;b.txt</a>"),
+        "{page}"
+    );
     let r = get(&mut c, "/sub%20dir/a%26b.txt", "");
     assert_eq!(r.body, b"inside");
     let r = get(&mut c, "/", "");
@@ -149,18 +176,26 @@ fn malformed_requests_over_raw_tcp() {
     for (wire, status) in cases {
         let out = exchange(srv.addr, wire, Duration::from_secs(10));
         let text = String::from_utf8_lossy(&out);
-        assert!(text.starts_with(&format!("HTTP/1.1 {status} ")), "{text:.200}");
+        assert!(
+            text.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{text:.200}"
+        );
         assert!(text.contains("Connection: close\r\n"), "{text:.200}");
     }
     // A truncated chunked body, then the client half-closes: 400.
     let mut s = srv.connect();
-    s.write_all(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab").unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab")
+        .unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     assert!(out.starts_with("HTTP/1.1 400 "), "{out}");
     // HTTP/1.0 without keep-alive: answered, then closed.
-    let out = exchange(srv.addr, b"GET /hello.txt HTTP/1.0\r\n\r\n", Duration::from_secs(10));
+    let out = exchange(
+        srv.addr,
+        b"GET /hello.txt HTTP/1.0\r\n\r\n",
+        Duration::from_secs(10),
+    );
     assert!(String::from_utf8_lossy(&out).ends_with("\r\n\r\nhello, world\n"));
 }
 
@@ -191,15 +226,29 @@ fn slowloris_and_idle_connections_are_closed() {
     let mut buf = [0u8; 1];
     assert_eq!(c.read(&mut buf).unwrap_or(0), 0);
     let waited = start.elapsed();
-    assert!(waited > Duration::from_millis(1500) && waited < Duration::from_secs(5), "{waited:?}");
+    assert!(
+        waited > Duration::from_millis(1500) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
 }
 
 // ---- curl ----
 
 fn curl(args: &[&str]) -> (String, Vec<u8>) {
-    let out = Command::new("curl").args(["-s", "-S"]).args(args).output().expect("run curl");
-    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    (String::from_utf8_lossy(&out.stderr).into_owned(), out.stdout)
+    let out = Command::new("curl")
+        .args(["-s", "-S"])
+        .args(args)
+        .output()
+        .expect("run curl");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.stdout,
+    )
 }
 
 fn code(args: &[&str]) -> String {
@@ -209,8 +258,15 @@ fn code(args: &[&str]) -> String {
 }
 
 fn sha256_file(path: &std::path::Path) -> String {
-    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum");
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 fn sha256_of_url(url: &str) -> String {
@@ -219,7 +275,11 @@ fn sha256_of_url(url: &str) -> String {
         .output()
         .expect("curl | sha256sum");
     assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -263,23 +323,40 @@ fn curl_ranges_conditional_errors_head_and_keep_alive() {
     assert_eq!(code(&["-r", "100000-", &url]), "416");
     let (_, head) = curl(&["-I", &url]);
     let head = String::from_utf8(head).unwrap();
-    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.contains("Content-Length: 100000\r\n"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 200 OK\r\n") && head.contains("Content-Length: 100000\r\n"),
+        "{head}"
+    );
     let last_modified = head
         .lines()
         .find_map(|l| l.strip_prefix("Last-Modified: "))
         .unwrap()
         .trim()
         .to_string();
-    assert_eq!(code(&["-H", &format!("If-Modified-Since: {last_modified}"), &url]), "304");
+    assert_eq!(
+        code(&["-H", &format!("If-Modified-Since: {last_modified}"), &url]),
+        "304"
+    );
     assert_eq!(code(&["-z", "Thu, 01 Jan 1970 00:00:00 GMT", &url]), "200");
     assert_eq!(code(&[&format!("{base}/nope")]), "404");
-    assert_eq!(code(&["--path-as-is", &format!("{base}/../../../etc/passwd")]), "403");
+    assert_eq!(
+        code(&["--path-as-is", &format!("{base}/../../../etc/passwd")]),
+        "403"
+    );
     assert_eq!(code(&[&format!("{base}/link-out")]), "403");
     // Several URLs in one curl: one connection, reused.
     let (_, out) = curl(&[
-        "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
-        "-w", "%{http_code} %{num_connects}\n",
-        &format!("{base}/hello.txt"), &url, &format!("{base}/sub%20dir/"),
+        "-o",
+        "/dev/null",
+        "-o",
+        "/dev/null",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{num_connects}\n",
+        &format!("{base}/hello.txt"),
+        &url,
+        &format!("{base}/sub%20dir/"),
     ]);
     assert_eq!(String::from_utf8(out).unwrap(), "200 1\n200 0\n200 0\n");
 }
@@ -311,6 +388,12 @@ fn curl_64_mib_file_by_32_clients_at_once() {
     for c in clients {
         let out = c.wait_with_output().unwrap();
         assert!(out.status.success());
-        assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap(), want);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .next()
+                .unwrap(),
+            want
+        );
     }
 }

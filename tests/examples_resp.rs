@@ -34,7 +34,11 @@ fn read_replies(conn: &mut TcpStream, n: usize) -> String {
             return String::from_utf8_lossy(&buf).into_owned();
         }
         let k = conn.read(&mut chunk).expect("read a reply");
-        assert!(k > 0, "server closed; got {:?}", String::from_utf8_lossy(&buf));
+        assert!(
+            k > 0,
+            "server closed; got {:?}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.extend_from_slice(&chunk[..k]);
     }
 }
@@ -80,34 +84,91 @@ fn commands_over_loopback() {
     let mut c = server.connect();
     assert_eq!(send(&mut c, &[&["PING"]]), "+PONG\r\n");
     assert_eq!(
-        send(&mut c, &[&["SET", "k", "v"], &["GET", "k"], &["GET", "missing"], &["EXISTS", "k", "missing"]]),
+        send(
+            &mut c,
+            &[
+                &["SET", "k", "v"],
+                &["GET", "k"],
+                &["GET", "missing"],
+                &["EXISTS", "k", "missing"]
+            ]
+        ),
         "+OK\r\n$1\r\nv\r\n$-1\r\n:1\r\n"
     );
     assert_eq!(
-        send(&mut c, &[&["INCR", "n"], &["INCR", "n"], &["DECR", "n"], &["INCR", "k"]]),
+        send(
+            &mut c,
+            &[
+                &["INCR", "n"],
+                &["INCR", "n"],
+                &["DECR", "n"],
+                &["INCR", "k"]
+            ]
+        ),
         ":1\r\n:2\r\n:1\r\n-ERR value is not an integer or out of range\r\n"
     );
     assert_eq!(
-        send(&mut c, &[&["MSET", "a", "1", "b", "2"], &["MGET", "a", "b", "zz"], &["DEL", "a", "zz"]]),
+        send(
+            &mut c,
+            &[
+                &["MSET", "a", "1", "b", "2"],
+                &["MGET", "a", "b", "zz"],
+                &["DEL", "a", "zz"]
+            ]
+        ),
         "+OK\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n:1\r\n"
     );
     assert_eq!(
-        send(&mut c, &[&["SET", "x", "1", "NX"], &["SET", "x", "2", "NX"], &["SET", "y", "1", "XX"], &["GET", "x"]]),
+        send(
+            &mut c,
+            &[
+                &["SET", "x", "1", "NX"],
+                &["SET", "x", "2", "NX"],
+                &["SET", "y", "1", "XX"],
+                &["GET", "x"]
+            ]
+        ),
         "+OK\r\n$-1\r\n$-1\r\n$1\r\n1\r\n"
     );
     assert_eq!(
-        send(&mut c, &[&["SET", "t", "v", "EX", "100"], &["TTL", "t"], &["TTL", "k"], &["TTL", "nope"]]),
+        send(
+            &mut c,
+            &[
+                &["SET", "t", "v", "EX", "100"],
+                &["TTL", "t"],
+                &["TTL", "k"],
+                &["TTL", "nope"]
+            ]
+        ),
         "+OK\r\n:100\r\n:-1\r\n:-2\r\n"
     );
     assert_eq!(send(&mut c, &[&["SET", "p", "v", "PX", "50"]]), "+OK\r\n");
     std::thread::sleep(Duration::from_millis(120));
-    assert_eq!(send(&mut c, &[&["GET", "p"], &["EXPIRE", "k", "100"], &["TTL", "k"]]), "$-1\r\n:1\r\n:100\r\n");
-    assert_eq!(send(&mut c, &[&["ECHO", "hi"], &["DBSIZE"]]), "$2\r\nhi\r\n:5\r\n");
+    assert_eq!(
+        send(
+            &mut c,
+            &[&["GET", "p"], &["EXPIRE", "k", "100"], &["TTL", "k"]]
+        ),
+        "$-1\r\n:1\r\n:100\r\n"
+    );
+    assert_eq!(
+        send(&mut c, &[&["ECHO", "hi"], &["DBSIZE"]]),
+        "$2\r\nhi\r\n:5\r\n"
+    );
     let unknown = send(&mut c, &[&["NOSUCH", "a"]]);
-    assert!(unknown.starts_with("-ERR unknown command 'NOSUCH'"), "{unknown}");
-    assert_eq!(send(&mut c, &[&["GET"]]), "-ERR wrong number of arguments for 'get' command\r\n");
+    assert!(
+        unknown.starts_with("-ERR unknown command 'NOSUCH'"),
+        "{unknown}"
+    );
+    assert_eq!(
+        send(&mut c, &[&["GET"]]),
+        "-ERR wrong number of arguments for 'get' command\r\n"
+    );
     assert!(send(&mut c, &[&["HELLO", "3"]]).starts_with("-NOPROTO"));
-    assert_eq!(send(&mut c, &[&["CONFIG", "GET", "save"]]), "*2\r\n$4\r\nsave\r\n$0\r\n\r\n");
+    assert_eq!(
+        send(&mut c, &[&["CONFIG", "GET", "save"]]),
+        "*2\r\n$4\r\nsave\r\n$0\r\n\r\n"
+    );
     assert_eq!(send(&mut c, &[&["COMMAND", "DOCS"]]), "*0\r\n");
     // Inline commands too, and the connection is still usable after errors.
     c.write_all(b"PING\r\n").unwrap();
@@ -120,12 +181,18 @@ fn clients_on_different_loops_share_the_store() {
     let server = ExampleServer::start("resp_server", &["--threads", "2"]);
     let mut conns: Vec<TcpStream> = (0..6).map(|_| server.connect()).collect();
     for (i, c) in conns.iter_mut().enumerate() {
-        assert_eq!(send(c, &[&["SET", &format!("key{i}"), &format!("v{i}")]]), "+OK\r\n");
+        assert_eq!(
+            send(c, &[&["SET", &format!("key{i}"), &format!("v{i}")]]),
+            "+OK\r\n"
+        );
         assert_eq!(send(c, &[&["INCR", "shared"]]), format!(":{}\r\n", i + 1));
     }
     for c in &mut conns {
         for i in 0..6 {
-            assert_eq!(send(c, &[&["GET", &format!("key{i}")]]), format!("$2\r\nv{i}\r\n"));
+            assert_eq!(
+                send(c, &[&["GET", &format!("key{i}")]]),
+                format!("$2\r\nv{i}\r\n")
+            );
         }
     }
 }
@@ -151,7 +218,10 @@ fn large_values_round_trip() {
     let big = "x".repeat(3 << 20);
     assert_eq!(send(&mut c, &[&["SET", "big", &big]]), "+OK\r\n");
     let reply = send(&mut c, &[&["GET", "big"]]);
-    assert_eq!(reply.len(), big.len() + format!("${}\r\n\r\n", big.len()).len());
+    assert_eq!(
+        reply.len(),
+        big.len() + format!("${}\r\n\r\n", big.len()).len()
+    );
     assert!(reply.starts_with(&format!("${}\r\nxxx", big.len())));
 }
 
@@ -191,7 +261,12 @@ fn redis_cli_round_trips() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"SET x 42\nGET x\nPING\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"SET x 42\nGET x\nPING\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "OK\n42\nPONG\n");
     assert_eq!(redis_cli(p, &["FLUSHDB"]), "OK");
@@ -205,7 +280,17 @@ fn redis_benchmark_pipelined_without_errors() {
     let server = ExampleServer::start("resp_server", &[]);
     let out = Command::new("redis-benchmark")
         .args(["-p", &server.port().to_string()])
-        .args(["-t", "ping,set,get,incr,mset", "-n", "100000", "-c", "50", "-P", "16", "-q"])
+        .args([
+            "-t",
+            "ping,set,get,incr,mset",
+            "-n",
+            "100000",
+            "-c",
+            "50",
+            "-P",
+            "16",
+            "-q",
+        ])
         .output()
         .expect("run redis-benchmark");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -217,12 +302,21 @@ fn redis_benchmark_pipelined_without_errors() {
         .collect();
     eprintln!("{}", summary.join("\n"));
     for test in ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET"] {
-        assert!(summary.iter().any(|l| l.starts_with(test)), "no result for {test}: {stdout}");
+        assert!(
+            summary.iter().any(|l| l.starts_with(test)),
+            "no result for {test}: {stdout}"
+        );
     }
     let lower = format!("{stdout}{stderr}").to_lowercase();
-    assert!(!lower.contains("error") && !lower.contains("err "), "{stdout}\n{stderr}");
+    assert!(
+        !lower.contains("error") && !lower.contains("err "),
+        "{stdout}\n{stderr}"
+    );
     // The counter INCR'd 100000 times.
-    assert_eq!(redis_cli(server.port(), &["GET", "counter:__rand_int__"]), "100000");
+    assert_eq!(
+        redis_cli(server.port(), &["GET", "counter:__rand_int__"]),
+        "100000"
+    );
 }
 
 #[test]
@@ -231,6 +325,8 @@ fn ctrl_c_stops_gracefully() {
     let mut server = ExampleServer::start("resp_server", &["--threads", "2"]);
     let mut c = server.connect();
     assert_eq!(send(&mut c, &[&["PING"]]), "+PONG\r\n");
-    let status = server.interrupt(Duration::from_secs(10)).expect("exits after SIGINT");
+    let status = server
+        .interrupt(Duration::from_secs(10))
+        .expect("exits after SIGINT");
     assert!(status.success(), "{status:?}");
 }

@@ -43,7 +43,12 @@ fn channel() -> EmbeddedChannel {
     let codec = HttpServerCodec::new().encoder(HttpResponseEncoder::new().date(false));
     EmbeddedChannel::with_handlers([
         ("http", codec.into()),
-        ("app", Handler::inbound(App { file: Some(Arc::new(f)) })),
+        (
+            "app",
+            Handler::inbound(App {
+                file: Some(Arc::new(f)),
+            }),
+        ),
     ])
 }
 
@@ -65,10 +70,14 @@ fn keep_alive_pipelined_requests_answered_in_order() {
         b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyzGET /c HTTP/1.1\r\nHost: h\r\n\r\n",
     ))
     .unwrap();
-    assert_eq!(text(&mut ch), [ok("GET /a 0"), ok("POST /b 3"), ok("GET /c 0")].concat());
+    assert_eq!(
+        text(&mut ch),
+        [ok("GET /a 0"), ok("POST /b 3"), ok("GET /c 0")].concat()
+    );
     assert!(ch.is_active());
     // And again on the same connection.
-    ch.write_inbound(Bytes::from_static(b"GET /d HTTP/1.1\r\nHost: h\r\n\r\n")).unwrap();
+    ch.write_inbound(Bytes::from_static(b"GET /d HTTP/1.1\r\nHost: h\r\n\r\n"))
+        .unwrap();
     assert_eq!(text(&mut ch), ok("GET /d 0"));
     assert!(ch.is_active());
 }
@@ -78,25 +87,35 @@ fn split_at_every_byte_through_the_pipeline() {
     let wire = b"POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\n\r\n";
     for at in 0..=wire.len() {
         let mut ch = channel();
-        ch.write_inbound(Bytes::copy_from_slice(&wire[..at])).unwrap();
-        ch.write_inbound(Bytes::copy_from_slice(&wire[at..])).unwrap();
-        assert_eq!(text(&mut ch), [ok("POST /b 3"), ok("GET /c 0")].concat(), "split at {at}");
+        ch.write_inbound(Bytes::copy_from_slice(&wire[..at]))
+            .unwrap();
+        ch.write_inbound(Bytes::copy_from_slice(&wire[at..]))
+            .unwrap();
+        assert_eq!(
+            text(&mut ch),
+            [ok("POST /b 3"), ok("GET /c 0")].concat(),
+            "split at {at}"
+        );
     }
 }
 
 #[test]
 fn http10_closes_by_default_and_keeps_alive_when_asked() {
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"GET /a HTTP/1.0\r\n\r\nGET /ignored HTTP/1.0\r\n\r\n"))
-        .unwrap();
+    ch.write_inbound(Bytes::from_static(
+        b"GET /a HTTP/1.0\r\n\r\nGET /ignored HTTP/1.0\r\n\r\n",
+    ))
+    .unwrap();
     let out = text(&mut ch);
     assert!(out.contains("Connection: close\r\n"), "{out}");
     assert!(!out.contains("/ignored"));
     assert!(!ch.is_active());
 
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"))
-        .unwrap();
+    ch.write_inbound(Bytes::from_static(
+        b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    ))
+    .unwrap();
     let out = text(&mut ch);
     assert!(out.contains("Connection: keep-alive\r\n"), "{out}");
     assert!(ch.is_active());
@@ -110,23 +129,33 @@ fn connection_close_closes_after_the_response() {
     ))
     .unwrap();
     let out = text(&mut ch);
-    assert!(out.starts_with("HTTP/1.1 200 OK\r\n") && out.ends_with("GET /a 0"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 200 OK\r\n") && out.ends_with("GET /a 0"),
+        "{out}"
+    );
     assert!(out.contains("Connection: close\r\n"));
     assert!(!ch.is_active());
     // The server's own `Connection: close` too.
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"GET /close HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n"))
-        .unwrap();
+    ch.write_inbound(Bytes::from_static(
+        b"GET /close HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n",
+    ))
+    .unwrap();
     let out = text(&mut ch);
-    assert!(out.ends_with("bye\n") && out.matches("HTTP/1.1").count() == 1, "{out}");
+    assert!(
+        out.ends_with("bye\n") && out.matches("HTTP/1.1").count() == 1,
+        "{out}"
+    );
     assert!(!ch.is_active());
 }
 
 #[test]
 fn head_gets_headers_only() {
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"HEAD /x HTTP/1.1\r\nHost: h\r\n\r\nHEAD /file HTTP/1.1\r\nHost: h\r\n\r\n"))
-        .unwrap();
+    ch.write_inbound(Bytes::from_static(
+        b"HEAD /x HTTP/1.1\r\nHost: h\r\n\r\nHEAD /file HTTP/1.1\r\nHost: h\r\n\r\n",
+    ))
+    .unwrap();
     assert_eq!(
         text(&mut ch),
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 9\r\n\r\n\
@@ -137,7 +166,8 @@ fn head_gets_headers_only() {
 #[test]
 fn file_body_is_written_as_a_file_region() {
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"GET /file HTTP/1.1\r\nHost: h\r\n\r\n")).unwrap();
+    ch.write_inbound(Bytes::from_static(b"GET /file HTTP/1.1\r\nHost: h\r\n\r\n"))
+        .unwrap();
     let head = ch.read_outbound::<OutboundBuf>().unwrap();
     assert!(!head.is_file());
     let body = ch.read_outbound::<OutboundBuf>().unwrap();
@@ -148,7 +178,10 @@ fn file_body_is_written_as_a_file_region() {
 #[test]
 fn chunked_response() {
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"GET /chunked HTTP/1.1\r\nHost: h\r\n\r\n")).unwrap();
+    ch.write_inbound(Bytes::from_static(
+        b"GET /chunked HTTP/1.1\r\nHost: h\r\n\r\n",
+    ))
+    .unwrap();
     assert_eq!(
         text(&mut ch),
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"
@@ -179,10 +212,16 @@ fn expect_100_continue() {
 /// answer its status and close.
 fn refused(wire: &[u8]) -> (u16, String) {
     let mut ch = channel();
-    let e = ch.write_inbound(Bytes::copy_from_slice(wire)).expect_err("an error reaches the tail");
+    let e = ch
+        .write_inbound(Bytes::copy_from_slice(wire))
+        .expect_err("an error reaches the tail");
     let e = e.downcast_ref::<HttpError>().expect("an HttpError").clone();
     let out = text(&mut ch);
-    assert!(!ch.is_active(), "closed after {:?}", String::from_utf8_lossy(wire));
+    assert!(
+        !ch.is_active(),
+        "closed after {:?}",
+        String::from_utf8_lossy(wire)
+    );
     let status_line = format!("HTTP/1.1 {} ", e.status());
     assert!(out.contains(&status_line), "{out:?}");
     assert!(out.contains("Connection: close\r\n"), "{out:?}");
@@ -220,18 +259,27 @@ fn bad_requests_are_answered_with_their_status_and_closed() {
 
 #[test]
 fn bad_request_after_good_ones_is_answered_after_them() {
-    let (_, out) = refused(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nBAD\r\n\r\n");
-    let statuses: Vec<&str> = out.match_indices("HTTP/1.1 ").map(|(i, _)| &out[i + 9..i + 12]).collect();
+    let (_, out) =
+        refused(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\nBAD\r\n\r\n");
+    let statuses: Vec<&str> = out
+        .match_indices("HTTP/1.1 ")
+        .map(|(i, _)| &out[i + 9..i + 12])
+        .collect();
     assert_eq!(statuses, ["200", "200", "400"], "{out}");
 }
 
 #[test]
 fn truncated_request_at_end_of_input_is_a_400() {
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc"))
-        .unwrap();
+    ch.write_inbound(Bytes::from_static(
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc",
+    ))
+    .unwrap();
     let e = ch.close_inbound().expect_err("truncated");
-    assert!(matches!(e.downcast_ref::<HttpError>(), Some(HttpError::Truncated { received: 3 })));
+    assert!(matches!(
+        e.downcast_ref::<HttpError>(),
+        Some(HttpError::Truncated { received: 3 })
+    ));
     assert!(text(&mut ch).starts_with("HTTP/1.1 400 Bad Request\r\n"));
 }
 
@@ -254,14 +302,20 @@ impl InboundHandler for Later {
 #[test]
 fn error_waits_for_responses_written_later() {
     let codec = HttpServerCodec::new().encoder(HttpResponseEncoder::new().date(false));
-    let mut ch = EmbeddedChannel::with_handlers([("http", codec.into()), ("app", Handler::inbound(Later))]);
-    let e = ch.write_inbound(Bytes::from_static(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nBAD\r\n\r\n"));
+    let mut ch =
+        EmbeddedChannel::with_handlers([("http", codec.into()), ("app", Handler::inbound(Later))]);
+    let e = ch.write_inbound(Bytes::from_static(
+        b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nBAD\r\n\r\n",
+    ));
     assert!(e.is_ok(), "the error waits for the response owed: {e:?}");
     assert_eq!(text(&mut ch), "");
     ch.advance_time(std::time::Duration::from_millis(20));
     let out = text(&mut ch);
     assert!(out.starts_with(&ok("late /a")), "{out}");
-    assert!(out[ok("late /a").len()..].starts_with("HTTP/1.1 400 Bad Request\r\n"), "{out}");
+    assert!(
+        out[ok("late /a").len()..].starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{out}"
+    );
     assert!(!ch.is_active());
 }
 
@@ -276,8 +330,12 @@ fn response_with_bad_header_fails_its_write_and_answers_500() {
             drop(ctx.write(HttpResponse::ok("x").with_header("X", "a\r\nInjected: yes")));
         }
     }
-    let mut ch = EmbeddedChannel::with_handlers([("http", HttpServerCodec::new().into()), ("app", Handler::inbound(Bad))]);
-    ch.write_inbound(Bytes::from_static(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")).unwrap();
+    let mut ch = EmbeddedChannel::with_handlers([
+        ("http", HttpServerCodec::new().into()),
+        ("app", Handler::inbound(Bad)),
+    ]);
+    ch.write_inbound(Bytes::from_static(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
+        .unwrap();
     let out = text(&mut ch);
     assert!(out.starts_with("HTTP/1.1 500 "), "{out}");
     assert!(!out.contains("Injected"));

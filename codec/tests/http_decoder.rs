@@ -12,7 +12,10 @@ PUT /c HTTP/1.1\r\nhost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
 
 fn check(reqs: &[HttpRequest]) {
     assert_eq!(reqs.len(), 4);
-    assert_eq!((reqs[0].method.clone(), reqs[0].path(), reqs[0].query()), (Method::Get, "/a", Some("x=1")));
+    assert_eq!(
+        (reqs[0].method.clone(), reqs[0].path(), reqs[0].query()),
+        (Method::Get, "/a", Some("x=1"))
+    );
     assert_eq!(reqs[0].header("accept"), Some("*/*"));
     assert!(reqs[0].body.is_empty());
     assert_eq!(reqs[1].method, Method::Post);
@@ -73,7 +76,9 @@ fn pipelined_requests_in_three_segments() {
 
 #[test]
 fn one_segment_requests_are_zero_copy() {
-    let wire = Bytes::from_static(b"POST /x HTTP/1.1\r\nHost: h\r\nX-Id: 42\r\nContent-Length: 3\r\n\r\nabc");
+    let wire = Bytes::from_static(
+        b"POST /x HTTP/1.1\r\nHost: h\r\nX-Id: 42\r\nContent-Length: 3\r\n\r\nabc",
+    );
     let mut buf = CompositeBuf::from(wire.clone());
     let mut dec = HttpRequestDecoder::new();
     let req = dec.decode_request(&mut buf).unwrap().unwrap();
@@ -83,9 +88,12 @@ fn one_segment_requests_are_zero_copy() {
     assert!(within(req.body.segments()[0].as_ptr()));
     assert_eq!(dec.copied_bytes(), 0);
     // A head split over two segments is copied once.
-    let mut buf: CompositeBuf = [Bytes::from_static(b"GET / HTTP/1.1\r\nHo"), Bytes::from_static(b"st: h\r\n\r\n")]
-        .into_iter()
-        .collect();
+    let mut buf: CompositeBuf = [
+        Bytes::from_static(b"GET / HTTP/1.1\r\nHo"),
+        Bytes::from_static(b"st: h\r\n\r\n"),
+    ]
+    .into_iter()
+    .collect();
     assert!(dec.decode_request(&mut buf).unwrap().is_some());
     assert_eq!(dec.copied_bytes(), 27);
 }
@@ -100,7 +108,10 @@ fn err_with(mut dec: HttpRequestDecoder, wire: &[u8]) -> HttpError {
         Err(e) => e,
         Ok(r) => match dec.decode_request_eof(&mut buf) {
             Err(e) => e,
-            Ok(r2) => panic!("{:?} decoded as {r:?} / {r2:?}", String::from_utf8_lossy(wire)),
+            Ok(r2) => panic!(
+                "{:?} decoded as {r:?} / {r2:?}",
+                String::from_utf8_lossy(wire)
+            ),
         },
     }
 }
@@ -114,7 +125,10 @@ fn header_limits() {
     // A 1 MiB header line: refused as soon as the limit is passed.
     let mut wire = b"GET / HTTP/1.1\r\nHost: h\r\nX-Big: ".to_vec();
     wire.extend(std::iter::repeat_n(b'a', 1 << 20));
-    assert!(matches!(err(&wire), HttpError::HeadersTooLarge { max: 65536, .. }));
+    assert!(matches!(
+        err(&wire),
+        HttpError::HeadersTooLarge { max: 65536, .. }
+    ));
     assert_eq!(status(&wire), 431);
     // 10 000 header fields.
     let mut wire = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
@@ -134,21 +148,44 @@ fn header_limits() {
     // Exactly at the limit is fine.
     let head = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
     let mut dec = HttpRequestDecoder::new().max_header_size(head.len());
-    assert!(dec.decode_request(&mut CompositeBuf::from(&head[..])).unwrap().is_some());
+    assert!(
+        dec.decode_request(&mut CompositeBuf::from(&head[..]))
+            .unwrap()
+            .is_some()
+    );
     let mut dec = HttpRequestDecoder::new().max_header_size(head.len() - 1);
-    assert!(dec.decode_request(&mut CompositeBuf::from(&head[..])).is_err());
+    assert!(
+        dec.decode_request(&mut CompositeBuf::from(&head[..]))
+            .is_err()
+    );
 }
 
 #[test]
 fn body_limits_are_checked_before_buffering() {
     let e = err(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 18446744073709551615\r\n\r\n");
-    assert_eq!(e, HttpError::BodyTooLarge { length: u64::MAX, max: 8 << 20 });
+    assert_eq!(
+        e,
+        HttpError::BodyTooLarge {
+            length: u64::MAX,
+            max: 8 << 20
+        }
+    );
     assert_eq!(e.status(), 413);
     let dec = HttpRequestDecoder::new().max_body_size(10);
-    let e = err_with(dec, b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n6\r\n");
-    assert_eq!(e, HttpError::BodyTooLarge { length: 11, max: 10 });
+    let e = err_with(
+        dec,
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n6\r\n",
+    );
+    assert_eq!(
+        e,
+        HttpError::BodyTooLarge {
+            length: 11,
+            max: 10
+        }
+    );
     // A huge chunk size is refused from its size line.
-    let e = err(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffff\r\n");
+    let e =
+        err(b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffff\r\n");
     assert_eq!(e.status(), 413);
 }
 
@@ -169,14 +206,21 @@ fn malformed_requests() {
         (b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
-        (b"GET / HTTP/1.1\r\nHost: h\r\nExpect: the-unexpected\r\n\r\n", 417),
+        (
+            b"GET / HTTP/1.1\r\nHost: h\r\nExpect: the-unexpected\r\n\r\n",
+            417,
+        ),
     ];
     for (wire, want) in cases {
         assert_eq!(status(wire), *want, "{:?}", String::from_utf8_lossy(wire));
     }
     // HTTP/1.0 needs no Host.
     let mut dec = HttpRequestDecoder::new();
-    assert!(dec.decode_request(&mut CompositeBuf::from(&b"GET / HTTP/1.0\r\n\r\n"[..])).unwrap().is_some());
+    assert!(
+        dec.decode_request(&mut CompositeBuf::from(&b"GET / HTTP/1.0\r\n\r\n"[..]))
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[test]
@@ -199,9 +243,16 @@ fn content_length_rules() {
         assert_eq!(e.status(), 400, "{bad:?}: {e}");
     }
     // Identical duplicates are one length.
-    for ok in ["Content-Length: 5, 5", "Content-Length: 5\r\nContent-Length: 5", "Content-Length:  5 "] {
+    for ok in [
+        "Content-Length: 5, 5",
+        "Content-Length: 5\r\nContent-Length: 5",
+        "Content-Length:  5 ",
+    ] {
         let mut dec = HttpRequestDecoder::new();
-        let req = dec.decode_request(&mut CompositeBuf::from(post(ok))).unwrap().unwrap();
+        let req = dec
+            .decode_request(&mut CompositeBuf::from(post(ok)))
+            .unwrap()
+            .unwrap();
         assert_eq!(req.body, b"abcde"[..], "{ok:?}");
     }
 }
@@ -216,7 +267,10 @@ fn transfer_encoding_rules() {
         ("Transfer-Encoding: chunked, gzip", 400),
         ("Transfer-Encoding: gzip, chunked", 501),
         ("Transfer-Encoding: chunked, chunked", 400),
-        ("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked", 400),
+        (
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+            400,
+        ),
         ("Transfer-Encoding: ", 400),
         ("Transfer-Encoding: xchunked", 400),
     ] {
@@ -225,7 +279,10 @@ fn transfer_encoding_rules() {
     assert_eq!(status(&req("Transfer-Encoding: chunked", "HTTP/1.0")), 400);
     let mut dec = HttpRequestDecoder::new();
     let got = dec
-        .decode_request(&mut CompositeBuf::from(req("Transfer-Encoding: CHUNKED", "HTTP/1.1")))
+        .decode_request(&mut CompositeBuf::from(req(
+            "Transfer-Encoding: CHUNKED",
+            "HTTP/1.1",
+        )))
         .unwrap();
     assert!(got.unwrap().body.is_empty());
 }
@@ -233,7 +290,8 @@ fn transfer_encoding_rules() {
 #[test]
 fn bad_chunks() {
     let chunked = |body: &str| {
-        format!("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n{body}").into_bytes()
+        format!("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n{body}")
+            .into_bytes()
     };
     for body in [
         "x\r\n",
@@ -254,27 +312,56 @@ fn bad_chunks() {
 fn truncated_at_eof() {
     let cases: &[(&[u8], usize)] = &[
         (b"GET / HTTP/1.1\r\nHost:", 21),
-        (b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n12345", 5),
-        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", 2),
-        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n", 5),
-        (b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n", 0),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n12345",
+            5,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+            2,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n",
+            5,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n",
+            0,
+        ),
     ];
     for (wire, received) in cases {
         let e = err(wire);
-        assert_eq!(e, HttpError::Truncated { received: *received }, "{:?}", String::from_utf8_lossy(wire));
+        assert_eq!(
+            e,
+            HttpError::Truncated {
+                received: *received
+            },
+            "{:?}",
+            String::from_utf8_lossy(wire)
+        );
         assert_eq!(e.status(), 400);
     }
     // Blank lines at the end are not a request.
     let mut dec = HttpRequestDecoder::new();
-    assert_eq!(dec.decode_request_eof(&mut CompositeBuf::from(&b"\r\n\r\n"[..])), Ok(None));
+    assert_eq!(
+        dec.decode_request_eof(&mut CompositeBuf::from(&b"\r\n\r\n"[..])),
+        Ok(None)
+    );
 }
 
 #[test]
 fn decoder_trait_maps_errors() {
     use seine_codec::{CodecError, Decoder};
     let mut dec = HttpRequestDecoder::new().max_body_size(1);
-    let mut buf = CompositeBuf::from(&b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n"[..]);
-    assert_eq!(dec.decode(&mut buf), Err(CodecError::TooLongFrame { length: 2, max: 1 }));
+    let mut buf =
+        CompositeBuf::from(&b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n"[..]);
+    assert_eq!(
+        dec.decode(&mut buf),
+        Err(CodecError::TooLongFrame { length: 2, max: 1 })
+    );
     let mut buf = CompositeBuf::from(&b"BAD\r\n\r\n"[..]);
-    assert!(matches!(dec.decode(&mut buf), Err(CodecError::CorruptFrame { .. })));
+    assert!(matches!(
+        dec.decode(&mut buf),
+        Err(CodecError::CorruptFrame { .. })
+    ));
 }

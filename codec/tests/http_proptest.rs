@@ -54,8 +54,14 @@ fn req() -> impl Strategy<Value = Req> {
             headers: headers
                 .into_iter()
                 .filter(|(n, _)| {
-                    !["host", "content-length", "transfer-encoding", "expect", "connection"]
-                        .contains(&n.to_ascii_lowercase().as_str())
+                    ![
+                        "host",
+                        "content-length",
+                        "transfer-encoding",
+                        "expect",
+                        "connection",
+                    ]
+                    .contains(&n.to_ascii_lowercase().as_str())
                 })
                 .map(|(n, v)| (n, v.trim().to_string()))
                 .collect(),

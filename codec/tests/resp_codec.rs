@@ -3,9 +3,7 @@
 
 use seine_buffer::{Bytes, CompositeBuf};
 use seine_channel::prelude::*;
-use seine_codec::resp::{
-    RespCodec, RespCommand, RespCommandDecoder, RespValue, RespValueDecoder,
-};
+use seine_codec::resp::{RespCodec, RespCommand, RespCommandDecoder, RespValue, RespValueDecoder};
 use seine_codec::{CodecError, Decoder};
 
 /// Replies to each command with an array of its arguments as bulk strings.
@@ -20,7 +18,10 @@ impl InboundHandler for Echo {
 }
 
 fn channel() -> EmbeddedChannel {
-    EmbeddedChannel::with_handlers([("resp", RespCodec::new().into()), ("echo", Handler::inbound(Echo))])
+    EmbeddedChannel::with_handlers([
+        ("resp", RespCodec::new().into()),
+        ("echo", Handler::inbound(Echo)),
+    ])
 }
 
 fn commands(ch: &mut EmbeddedChannel) -> Vec<RespCommand> {
@@ -48,8 +49,10 @@ fn expected() -> Vec<RespCommand> {
 fn pipeline_split_at_every_byte_boundary() {
     for at in 0..=PIPELINE.len() {
         let mut ch = EmbeddedChannel::with_handlers([("resp", RespCodec::new().into())]);
-        ch.write_inbound(Bytes::copy_from_slice(&PIPELINE[..at])).unwrap();
-        ch.write_inbound(Bytes::copy_from_slice(&PIPELINE[at..])).unwrap();
+        ch.write_inbound(Bytes::copy_from_slice(&PIPELINE[..at]))
+            .unwrap();
+        ch.write_inbound(Bytes::copy_from_slice(&PIPELINE[at..]))
+            .unwrap();
         assert_eq!(commands(&mut ch), expected(), "split at {at}");
     }
 }
@@ -85,8 +88,10 @@ fn decoder_on_composites_split_three_ways() {
 #[test]
 fn replies_are_written_in_order() {
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n"))
-        .unwrap();
+    ch.write_inbound(Bytes::from_static(
+        b"PING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n",
+    ))
+    .unwrap();
     assert_eq!(
         ch.read_outbound_bytes(),
         b"*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n"
@@ -117,7 +122,10 @@ fn protocol_error(input: &[u8]) -> (Vec<u8>, CodecError, bool) {
     let err = ch
         .write_inbound(Bytes::copy_from_slice(input))
         .expect_err("a protocol error reaches the tail");
-    let err = err.downcast_ref::<CodecError>().expect("a CodecError").clone();
+    let err = err
+        .downcast_ref::<CodecError>()
+        .expect("a CodecError")
+        .clone();
     let out = ch.read_outbound_bytes();
     (out, err, ch.is_active())
 }
@@ -125,16 +133,32 @@ fn protocol_error(input: &[u8]) -> (Vec<u8>, CodecError, bool) {
 #[test]
 fn malformed_input_answers_and_closes() {
     for (input, reply) in [
-        (&b"*1\r\n$-1\r\n"[..], "-ERR Protocol error: invalid bulk length -1"),
+        (
+            &b"*1\r\n$-1\r\n"[..],
+            "-ERR Protocol error: invalid bulk length -1",
+        ),
         (b"*-3\r\n", "-ERR Protocol error: negative array length -3"),
-        (b"*2\r\n$3\r\nGET\r\n:1\r\n", "-ERR Protocol error: expected '$'"),
-        (b"*1\r\n*1\r\n$1\r\nx\r\n", "-ERR Protocol error: expected '$'"),
+        (
+            b"*2\r\n$3\r\nGET\r\n:1\r\n",
+            "-ERR Protocol error: expected '$'",
+        ),
+        (
+            b"*1\r\n*1\r\n$1\r\nx\r\n",
+            "-ERR Protocol error: expected '$'",
+        ),
         (b"*1\r\n$abc\r\n", "-ERR Protocol error: a header line"),
-        (b"*1\r\n$3\r\nfoobar\r\n", "-ERR Protocol error: bulk string of 3 bytes"),
+        (
+            b"*1\r\n$3\r\nfoobar\r\n",
+            "-ERR Protocol error: bulk string of 3 bytes",
+        ),
     ] {
         let (out, err, active) = protocol_error(input);
         let text = String::from_utf8_lossy(&out);
-        assert!(text.starts_with(reply), "{text:?} for {:?}", String::from_utf8_lossy(input));
+        assert!(
+            text.starts_with(reply),
+            "{text:?} for {:?}",
+            String::from_utf8_lossy(input)
+        );
         assert!(text.ends_with("\r\n"));
         assert!(matches!(err, CodecError::CorruptFrame { .. }));
         assert!(!active, "closed after {:?}", String::from_utf8_lossy(input));
@@ -144,9 +168,15 @@ fn malformed_input_answers_and_closes() {
 #[test]
 fn commands_before_the_error_are_answered_first() {
     let mut ch = channel();
-    assert!(ch.write_inbound(Bytes::from_static(b"PING\r\n*1\r\n$x\r\n")).is_err());
+    assert!(
+        ch.write_inbound(Bytes::from_static(b"PING\r\n*1\r\n$x\r\n"))
+            .is_err()
+    );
     let out = String::from_utf8(ch.read_outbound_bytes()).unwrap();
-    assert!(out.starts_with("*1\r\n$4\r\nPING\r\n-ERR Protocol error"), "{out:?}");
+    assert!(
+        out.starts_with("*1\r\n$4\r\nPING\r\n-ERR Protocol error"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -154,7 +184,10 @@ fn huge_claimed_bulk_is_refused_without_allocating() {
     let (out, err, active) = protocol_error(b"*2\r\n$3\r\nSET\r\n$4294967296\r\n");
     assert_eq!(
         err,
-        CodecError::TooLongFrame { length: 4 << 30, max: 512 << 20 }
+        CodecError::TooLongFrame {
+            length: 4 << 30,
+            max: 512 << 20
+        }
     );
     assert!(String::from_utf8_lossy(&out).starts_with("-ERR Protocol error: length 4294967296"));
     assert!(!active);
@@ -162,7 +195,10 @@ fn huge_claimed_bulk_is_refused_without_allocating() {
 
 #[test]
 fn configured_limits() {
-    let mut dec = RespCommandDecoder::new().max_array_len(2).max_bulk_len(3).max_inline_len(10);
+    let mut dec = RespCommandDecoder::new()
+        .max_array_len(2)
+        .max_bulk_len(3)
+        .max_inline_len(10);
     for (input, length, max) in [
         (&b"*3\r\n"[..], 3, 2),
         (b"*1\r\n$4\r\n", 4, 3),
@@ -193,7 +229,8 @@ fn truncated_command_at_eof() {
     );
     // Through the codec, a client that hangs up mid-command is not answered.
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"PING\r\n*2\r\n")).unwrap();
+    ch.write_inbound(Bytes::from_static(b"PING\r\n*2\r\n"))
+        .unwrap();
     ch.close_inbound().unwrap();
     assert_eq!(ch.read_outbound_bytes(), b"*1\r\n$4\r\nPING\r\n");
 }
@@ -237,8 +274,12 @@ fn encoder_refuses_crlf_and_fails_the_write() {
 #[test]
 fn removing_the_codec_passes_leftover_bytes_on() {
     let mut ch = EmbeddedChannel::with_handlers([("resp", RespCodec::new().into())]);
-    ch.write_inbound(Bytes::from_static(b"PING\r\n*1\r\n$4\r\nPI")).unwrap();
-    assert_eq!(ch.read_inbound::<RespCommand>().unwrap(), RespCommand::from_args(["PING"]));
+    ch.write_inbound(Bytes::from_static(b"PING\r\n*1\r\n$4\r\nPI"))
+        .unwrap();
+    assert_eq!(
+        ch.read_inbound::<RespCommand>().unwrap(),
+        RespCommand::from_args(["PING"])
+    );
     ch.pipeline().remove("resp").unwrap();
     assert_eq!(ch.read_inbound::<Bytes>().unwrap(), "*1\r\n$4\r\nPI");
 }

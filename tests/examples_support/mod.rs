@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 /// missing (for `cargo test --test <this>`).
 pub fn example_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target/<profile>");
+    let profile_dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
     let bin = profile_dir.join("examples").join(name);
     if !bin.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -61,12 +64,18 @@ impl ExampleServer {
             .unwrap_or_else(|| panic!("{name} printed {line:?} first"))
             .parse()
             .expect("an address");
-        ExampleServer { child, addr, name: name.into() }
+        ExampleServer {
+            child,
+            addr,
+            name: name.into(),
+        }
     }
 
     /// Sends SIGINT (what Ctrl-C sends) and waits up to `within` for a clean exit.
     pub fn interrupt(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let _ = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -78,7 +87,8 @@ impl ExampleServer {
     }
 
     pub fn connect(&self) -> TcpStream {
-        let s = TcpStream::connect(self.addr).unwrap_or_else(|e| panic!("connect to {}: {e}", self.name));
+        let s = TcpStream::connect(self.addr)
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", self.name));
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         s.set_nodelay(true).unwrap();
         s
@@ -91,11 +101,11 @@ impl ExampleServer {
 
 impl Drop for ExampleServer {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            if self.interrupt(Duration::from_secs(5)).is_none() {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-            }
+        if let Ok(None) = self.child.try_wait()
+            && self.interrupt(Duration::from_secs(5)).is_none()
+        {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
@@ -194,13 +204,23 @@ pub fn read_response(conn: &mut TcpStream, head_only: bool) -> Response {
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         let n = conn.read(&mut byte).expect("read a response head");
-        assert!(n == 1, "closed inside a head: {:?}", String::from_utf8_lossy(&head));
+        assert!(
+            n == 1,
+            "closed inside a head: {:?}",
+            String::from_utf8_lossy(&head)
+        );
         head.push(byte[0]);
     }
     let head = String::from_utf8(head).expect("an ASCII head");
     let status = head[9..12].parse().expect("a status");
-    let mut resp = Response { status, head, body: Vec::new() };
-    let len: usize = resp.header("content-length").map_or(0, |v| v.parse().expect("a length"));
+    let mut resp = Response {
+        status,
+        head,
+        body: Vec::new(),
+    };
+    let len: usize = resp
+        .header("content-length")
+        .map_or(0, |v| v.parse().expect("a length"));
     if !head_only && status != 304 && status != 204 {
         resp.body = vec![0; len];
         conn.read_exact(&mut resp.body).expect("read a body");

@@ -150,7 +150,10 @@ pub(crate) fn parse_chunk_size(line: &[u8]) -> Result<u64, HttpError> {
             .ok_or_else(|| HttpError::bad("chunk size overflows 64 bits"))?;
     }
     let rest = &line[digits..];
-    let rest = &rest[rest.iter().take_while(|b| matches!(b, b' ' | b'\t')).count()..];
+    let rest = &rest[rest
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count()..];
     if !rest.is_empty() && rest[0] != b';' {
         return Err(HttpError::bad(format!(
             "invalid chunk size {:?}",
@@ -176,8 +179,21 @@ mod tests {
         assert_eq!(parse_chunk_size(b"10 ;x").unwrap(), 16);
         assert_eq!(parse_chunk_size(b"0000000000000000000001").unwrap(), 1);
         assert_eq!(parse_chunk_size(b"ffffffffffffffff").unwrap(), u64::MAX);
-        for bad in [&b""[..], b"x", b"-1", b"+1", b"0x10", b"10 x", b"1ffffffffffffffff", b" 1"] {
-            assert!(parse_chunk_size(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b""[..],
+            b"x",
+            b"-1",
+            b"+1",
+            b"0x10",
+            b"10 x",
+            b"1ffffffffffffffff",
+            b" 1",
+        ] {
+            assert!(
+                parse_chunk_size(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -205,10 +221,19 @@ mod tests {
         };
         assert!(matches!(
             run(b"11\r\n", 16),
-            Err(HttpError::BodyTooLarge { length: 17, max: 16 })
+            Err(HttpError::BodyTooLarge {
+                length: 17,
+                max: 16
+            })
         ));
-        assert!(matches!(run(b"3\r\nabcXY", 16), Err(HttpError::BadRequest { .. })));
-        assert!(matches!(run(b"3\nabc", 16), Err(HttpError::BadRequest { .. })));
+        assert!(matches!(
+            run(b"3\r\nabcXY", 16),
+            Err(HttpError::BadRequest { .. })
+        ));
+        assert!(matches!(
+            run(b"3\nabc", 16),
+            Err(HttpError::BadRequest { .. })
+        ));
         assert!(matches!(
             run(&[b'1'; 5000], 16),
             Err(HttpError::BadRequest { .. })
@@ -219,7 +244,10 @@ mod tests {
             run(&trailers, 16),
             Err(HttpError::HeadersTooLarge { .. })
         ));
-        assert!(matches!(run(b"0\r\nnocolon\r\n\r\n", 16), Err(HttpError::BadRequest { .. })));
+        assert!(matches!(
+            run(b"0\r\nnocolon\r\n\r\n", 16),
+            Err(HttpError::BadRequest { .. })
+        ));
         assert!(run(b"0\r\n\r\n", 16).unwrap());
     }
 }

@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 
 use seine_buffer::{Bytes, Cumulation, CumulationStrategy};
 use seine_channel::{
-    ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf,
-    OutboundContext, OutboundHandler, Promise,
+    ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf, OutboundContext,
+    OutboundHandler, Promise,
 };
 
 use super::decoder::HttpRequestDecoder;
@@ -204,7 +204,11 @@ impl HttpServerCodec {
             version: Version::Http11,
             keep_alive: false,
         };
-        if self.encoder.encode_response(resp, &rc, &mut self.out).is_ok() {
+        if self
+            .encoder
+            .encode_response(resp, &rc, &mut self.out)
+            .is_ok()
+        {
             for part in self.out.take_parts() {
                 drop(ctx.write_message(part));
             }
@@ -292,7 +296,11 @@ impl OutboundHandler for HttpServerCodec {
                     keep_alive: false,
                     ..rc
                 };
-                if self.encoder.encode_response(resp, &rc, &mut self.out).is_ok() {
+                if self
+                    .encoder
+                    .encode_response(resp, &rc, &mut self.out)
+                    .is_ok()
+                {
                     for part in self.out.take_parts() {
                         drop(ctx.write_message(part));
                     }

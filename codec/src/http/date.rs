@@ -175,7 +175,10 @@ mod tests {
 
     #[test]
     fn known_dates() {
-        assert_eq!(format_http_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            format_http_date(UNIX_EPOCH),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
         assert_eq!(
             format_http_date(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "Tue, 29 Feb 2000 00:00:00 GMT"

@@ -361,7 +361,8 @@ impl HttpRequestDecoder {
             Err(httparse::Error::Version) => return Err(HttpError::UnsupportedVersion),
             Err(e) => return Err(HttpError::bad(format!("malformed request head: {e}"))),
         }
-        let (Some(method), Some(path), Some(version)) = (parsed.method, parsed.path, parsed.version)
+        let (Some(method), Some(path), Some(version)) =
+            (parsed.method, parsed.path, parsed.version)
         else {
             return Err(HttpError::bad("incomplete request line"));
         };
@@ -474,8 +475,8 @@ impl HttpRequestDecoder {
                     value: String::from_utf8_lossy(expect).into_owned(),
                 });
             }
-            continue_pending = req.version == Version::Http11
-                && !matches!(framing, Framing::Length(0));
+            continue_pending =
+                req.version == Version::Http11 && !matches!(framing, Framing::Length(0));
         }
         Ok((framing, continue_pending))
     }

@@ -131,7 +131,9 @@ impl HttpResponseEncoder {
     ) -> Result<bool, CodecError> {
         let status = resp.status;
         if !(100..=999).contains(&status) {
-            return Err(encode_error(format!("status {status} is not a 3-digit code")));
+            return Err(encode_error(format!(
+                "status {status} is not a 3-digit code"
+            )));
         }
         for (name, value) in resp.headers.iter() {
             if name.is_empty() || !name.iter().all(|&b| is_token(b)) {
@@ -147,9 +149,14 @@ impl HttpResponseEncoder {
                 )));
             }
         }
-        let reason = resp.reason.as_deref().unwrap_or(reason_phrase(status).as_bytes());
+        let reason = resp
+            .reason
+            .as_deref()
+            .unwrap_or(reason_phrase(status).as_bytes());
         if memchr::memchr3(b'\r', b'\n', 0, reason).is_some() {
-            return Err(encode_error("the reason phrase contains CR, LF or NUL".into()));
+            return Err(encode_error(
+                "the reason phrase contains CR, LF or NUL".into(),
+            ));
         }
 
         let interim = status < 200;
@@ -301,16 +308,25 @@ mod tests {
     #[test]
     fn content_length_replaces_the_callers() {
         let resp = HttpResponse::ok("abc").with_header("Content-Length", "99");
-        assert_eq!(encode(resp, GET).0, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc");
+        assert_eq!(
+            encode(resp, GET).0,
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+        );
     }
 
     #[test]
     fn head_keeps_headers_drops_body() {
         let resp = HttpResponse::ok("abc");
         let ctx = ResponseContext { head: true, ..GET };
-        assert_eq!(encode(resp, ctx).0, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n");
+        assert_eq!(
+            encode(resp, ctx).0,
+            "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"
+        );
         let resp = HttpResponse::new(200).with_header("Content-Length", "1000");
-        assert_eq!(encode(resp, ctx).0, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+        assert_eq!(
+            encode(resp, ctx).0,
+            "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+        );
     }
 
     #[test]
@@ -319,35 +335,62 @@ mod tests {
         assert_eq!(t, "HTTP/1.1 204 No Content\r\n\r\n");
         let (t, ..) = encode(HttpResponse::new(304).with_header("ETag", "\"a\""), GET);
         assert_eq!(t, "HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\n");
-        let (t, close, _) = encode(HttpResponse::new(100), ResponseContext { keep_alive: false, ..GET });
+        let (t, close, _) = encode(
+            HttpResponse::new(100),
+            ResponseContext {
+                keep_alive: false,
+                ..GET
+            },
+        );
         assert_eq!(t, "HTTP/1.1 100 Continue\r\n\r\n");
         assert!(!close);
     }
 
     #[test]
     fn connection_management() {
-        let (t, close, _) = encode(HttpResponse::ok(""), ResponseContext { keep_alive: false, ..GET });
+        let (t, close, _) = encode(
+            HttpResponse::ok(""),
+            ResponseContext {
+                keep_alive: false,
+                ..GET
+            },
+        );
         assert!(close);
         assert!(t.contains("Connection: close\r\n"));
         let (t, close, _) = encode(HttpResponse::ok("").close(), GET);
         assert!(close && t.matches("onnection").count() == 1);
-        let ten = ResponseContext { version: Version::Http10, ..GET };
+        let ten = ResponseContext {
+            version: Version::Http10,
+            ..GET
+        };
         let (t, close, _) = encode(HttpResponse::ok(""), ten);
         assert!(!close && t.contains("Connection: keep-alive\r\n"));
     }
 
     #[test]
     fn chunked_bodies() {
-        let body = Body::Chunked(vec![Bytes::from_static(b"abc"), Bytes::new(), Bytes::from(vec![b'x'; 100])]);
+        let body = Body::Chunked(vec![
+            Bytes::from_static(b"abc"),
+            Bytes::new(),
+            Bytes::from(vec![b'x'; 100]),
+        ]);
         let (t, close, _) = encode(HttpResponse::ok(body), GET);
         assert!(!close);
         let x = "x".repeat(100);
         assert_eq!(
             t,
-            format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n64\r\n{x}\r\n0\r\n\r\n")
+            format!(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n64\r\n{x}\r\n0\r\n\r\n"
+            )
         );
-        let ten = ResponseContext { version: Version::Http10, ..GET };
-        let (t, close, _) = encode(HttpResponse::ok(Body::Chunked(vec![Bytes::from_static(b"ab")])), ten);
+        let ten = ResponseContext {
+            version: Version::Http10,
+            ..GET
+        };
+        let (t, close, _) = encode(
+            HttpResponse::ok(Body::Chunked(vec![Bytes::from_static(b"ab")])),
+            ten,
+        );
         assert!(close);
         assert_eq!(t, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nab");
     }
@@ -388,10 +431,17 @@ mod tests {
     #[test]
     fn date_is_added() {
         let mut out = EncodeBuf::new();
-        HttpResponseEncoder::new().encode(HttpResponse::ok(""), &mut out).unwrap();
+        HttpResponseEncoder::new()
+            .encode(HttpResponse::ok(""), &mut out)
+            .unwrap();
         let b = out.take_parts();
-        let OutboundBuf::Bytes(b) = &b[0] else { panic!() };
+        let OutboundBuf::Bytes(b) = &b[0] else {
+            panic!()
+        };
         let text = String::from_utf8_lossy(b);
-        assert!(text.contains("\r\nDate: ") && text.ends_with(" GMT\r\n\r\n"), "{text}");
+        assert!(
+            text.contains("\r\nDate: ") && text.ends_with(" GMT\r\n\r\n"),
+            "{text}"
+        );
     }
 }

@@ -206,9 +206,11 @@ impl HttpHeaders {
 impl fmt::Debug for HttpHeaders {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.fields.iter().map(|(n, v)| {
-                (String::from_utf8_lossy(n), String::from_utf8_lossy(v))
-            }))
+            .entries(
+                self.fields
+                    .iter()
+                    .map(|(n, v)| (String::from_utf8_lossy(n), String::from_utf8_lossy(v))),
+            )
             .finish()
     }
 }

@@ -2,8 +2,8 @@
 
 use seine_buffer::{Bytes, Cumulation, CumulationStrategy};
 use seine_channel::{
-    ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf,
-    OutboundContext, OutboundHandler, Promise,
+    ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf, OutboundContext,
+    OutboundHandler, Promise,
 };
 
 use super::decoder::RespCommandDecoder;
@@ -194,7 +194,12 @@ impl OutboundHandler for RespCodec {
     type Write = RespValue;
     type Emit = OutboundBuf;
 
-    fn write(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>, msg: RespValue, promise: Promise) {
+    fn write(
+        &mut self,
+        ctx: &mut OutboundContext<'_, OutboundBuf>,
+        msg: RespValue,
+        promise: Promise,
+    ) {
         if let Err(e) = self.encoder.encode(msg, &mut self.out) {
             self.out.take_parts();
             return ctx.fail_promise(promise, e);

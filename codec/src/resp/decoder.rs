@@ -323,7 +323,11 @@ impl RespCommandDecoder {
         let limit = self.max_inline_len.saturating_add(1);
         match input.find_lf(0, limit) {
             Some(lf) => {
-                let content = if lf > 0 && input.byte(lf - 1) == b'\r' { lf - 1 } else { lf };
+                let content = if lf > 0 && input.byte(lf - 1) == b'\r' {
+                    lf - 1
+                } else {
+                    lf
+                };
                 Ok(Scan::Inline {
                     content,
                     end: lf + 1,
@@ -443,7 +447,10 @@ mod tests {
         let mut buf = CompositeBuf::from(data.clone());
         let mut dec = RespCommandDecoder::new();
         let cmd = dec.decode(&mut buf).unwrap().unwrap();
-        assert_eq!(cmd.arg(2).unwrap().as_ptr(), data[data.len() - 7..].as_ptr());
+        assert_eq!(
+            cmd.arg(2).unwrap().as_ptr(),
+            data[data.len() - 7..].as_ptr()
+        );
         assert!(buf.is_empty());
         assert_eq!(dec.copied_bytes(), 0);
     }
@@ -472,7 +479,13 @@ mod tests {
         let mut buf = CompositeBuf::from(&b"*2\r\n$3\r\nGET\r\n$10\r\n0123"[..]);
         assert!(dec.decode(&mut buf).unwrap().is_none());
         assert_eq!(dec.spans.len(), 1);
-        assert!(matches!(dec.partial, Some(Partial { bulk: Some((18, 10)), .. })));
+        assert!(matches!(
+            dec.partial,
+            Some(Partial {
+                bulk: Some((18, 10)),
+                ..
+            })
+        ));
         buf.push(Bytes::from_static(b"456789\r"));
         assert!(dec.decode(&mut buf).unwrap().is_none());
         buf.push(Bytes::from_static(b"\n"));
@@ -492,7 +505,10 @@ mod tests {
             (b"*x\r\n", "not a decimal"),
             (b"*1\n", "CRLF"),
             (b"*1\r\n$3\r\nabcXY", "not followed by CRLF"),
-            (b"*1\r\n$00000000000000000000000000000000000001\r\n", "longer than"),
+            (
+                b"*1\r\n$00000000000000000000000000000000000001\r\n",
+                "longer than",
+            ),
         ];
         for (input, want) in cases {
             let mut dec = RespCommandDecoder::new();

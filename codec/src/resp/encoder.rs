@@ -165,8 +165,14 @@ mod tests {
         assert_eq!(encode(RespValue::ok()), b"+OK\r\n");
         assert_eq!(encode(RespValue::error("ERR bad")), b"-ERR bad\r\n");
         assert_eq!(encode(RespValue::Integer(0)), b":0\r\n");
-        assert_eq!(encode(RespValue::Integer(i64::MIN)), b":-9223372036854775808\r\n");
-        assert_eq!(encode(RespValue::Integer(i64::MAX)), b":9223372036854775807\r\n");
+        assert_eq!(
+            encode(RespValue::Integer(i64::MIN)),
+            b":-9223372036854775808\r\n"
+        );
+        assert_eq!(
+            encode(RespValue::Integer(i64::MAX)),
+            b":9223372036854775807\r\n"
+        );
         assert_eq!(encode(RespValue::bulk("")), b"$0\r\n\r\n");
         assert_eq!(encode(RespValue::Null), b"$-1\r\n");
         assert_eq!(encode(RespValue::NullArray), b"*-1\r\n");
@@ -200,7 +206,11 @@ mod tests {
     #[test]
     fn crlf_in_simple_string_is_refused() {
         let mut out = EncodeBuf::new();
-        assert!(RespEncoder.encode(RespValue::error("a\nb"), &mut out).is_err());
+        assert!(
+            RespEncoder
+                .encode(RespValue::error("a\nb"), &mut out)
+                .is_err()
+        );
         assert!(
             RespEncoder
                 .encode(RespValue::Array(vec![RespValue::simple("x\r")]), &mut out)
@@ -211,7 +221,10 @@ mod tests {
 
     #[test]
     fn to_vec_matches_encoder() {
-        let v = RespValue::Array(vec![RespValue::bulk(vec![1u8; 100]), RespValue::Integer(-5)]);
+        let v = RespValue::Array(vec![
+            RespValue::bulk(vec![1u8; 100]),
+            RespValue::Integer(-5),
+        ]);
         assert_eq!(v.to_vec(), encode(v.clone()));
     }
 }

@@ -139,7 +139,16 @@ mod tests {
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"9223372036854775808"), None);
         assert_eq!(parse_i64(b"-9223372036854775807"), Some(-i64::MAX));
-        for bad in [&b""[..], b"-", b"+1", b" 1", b"1 ", b"1a", b"--1", b"00000000000000000001"] {
+        for bad in [
+            &b""[..],
+            b"-",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"1a",
+            b"--1",
+            b"00000000000000000001",
+        ] {
             assert_eq!(parse_i64(bad), None, "{:?}", bad);
         }
     }
@@ -148,9 +157,13 @@ mod tests {
     fn header_line_on_slice_and_composite() {
         let data = b"$12\r\nrest";
         assert!(matches!(header_line(&data[..], 0), Ok(Line::Done(12, 5))));
-        let comp: CompositeBuf = [Bytes::from_static(b"$1"), Bytes::from_static(b"2\r"), Bytes::from_static(b"\nrest")]
-            .into_iter()
-            .collect();
+        let comp: CompositeBuf = [
+            Bytes::from_static(b"$1"),
+            Bytes::from_static(b"2\r"),
+            Bytes::from_static(b"\nrest"),
+        ]
+        .into_iter()
+        .collect();
         assert!(matches!(header_line(&comp, 0), Ok(Line::Done(12, 5))));
         assert!(matches!(header_line(&b"$12\r"[..], 0), Ok(Line::Partial)));
         assert!(header_line(&b"$12\n"[..], 0).is_err());

@@ -27,10 +27,10 @@ mod value;
 mod value_decoder;
 
 pub use codec::RespCodec;
+pub(crate) use codec::write_parts;
 pub use decoder::{
     DEFAULT_MAX_ARRAY_LEN, DEFAULT_MAX_BULK_LEN, DEFAULT_MAX_INLINE_LEN, RespCommandDecoder,
 };
 pub use encoder::RespEncoder;
 pub use value::{RespCommand, RespValue};
 pub use value_decoder::{DEFAULT_MAX_DEPTH, RespValueDecoder};
-pub(crate) use codec::write_parts;

@@ -434,7 +434,10 @@ mod tests {
         assert!(dec.decode(&mut buf).unwrap().is_none());
         assert_eq!(dec.wait_for, 17);
         buf.push(Bytes::from_static(b"23456789\r\n"));
-        assert_eq!(dec.decode(&mut buf).unwrap(), Some(RespValue::bulk("0123456789")));
+        assert_eq!(
+            dec.decode(&mut buf).unwrap(),
+            Some(RespValue::bulk("0123456789"))
+        );
         let mut eof = CompositeBuf::from(&b"$3\r\na"[..]);
         assert_eq!(
             dec.decode_eof(&mut eof),
