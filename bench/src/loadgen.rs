@@ -26,8 +26,8 @@ use crate::cpu;
 use crate::hist::Histogram;
 use crate::pattern::{LEN_PREFIX, Pattern, SEQ_HDR, Verifier};
 
-/// Frames at least this large are written with `writev` straight from the pattern.
-pub const VECTORED_MIN: usize = 16 * 1024;
+/// Default for [`Config::writev_min`].
+pub const VECTORED_MIN: usize = 2 * 1024;
 const READ_BUF: usize = 256 * 1024;
 const SMALL_READ_BUF: usize = 64 * 1024;
 const IOV_FRAMES: usize = 32;
@@ -56,6 +56,9 @@ pub struct Config {
     pub timeout: Duration,
     /// Server processes (and their descendants) whose CPU time is reported.
     pub server_pids: Vec<u32>,
+    /// Frames at least this large are written with `writev` straight from the pattern;
+    /// smaller ones are copied into one buffer per burst.
+    pub writev_min: usize,
 }
 
 /// Results of a run.
@@ -309,6 +312,7 @@ async fn thread_main(
     shared: Rc<Shared>,
     frames: Option<u64>,
     timeout: Duration,
+    writev_min: usize,
 ) {
     let mut handles = Vec::new();
     for (id, s) in streams {
@@ -322,7 +326,7 @@ async fn thread_main(
                 continue;
             }
         };
-        let vectored = shared.size >= VECTORED_MIN;
+        let vectored = shared.size >= writev_min;
         let conn = Conn {
             stream,
             pat: Pattern::new(id, shared.size),
@@ -398,7 +402,13 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
     };
     let mut joins = Vec::new();
     for streams in per_thread {
-        let (size, inflight, frames, timeout) = (cfg.size, cfg.inflight, cfg.frames, cfg.timeout);
+        let (size, inflight, frames, timeout, writev_min) = (
+            cfg.size,
+            cfg.inflight,
+            cfg.frames,
+            cfg.timeout,
+            cfg.writev_min,
+        );
         joins.push(std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -412,7 +422,10 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
                 stats: RefCell::new(Stats::default()),
             });
             let local = tokio::task::LocalSet::new();
-            local.block_on(&rt, thread_main(streams, shared.clone(), frames, timeout));
+            local.block_on(
+                &rt,
+                thread_main(streams, shared.clone(), frames, timeout, writev_min),
+            );
             drop(local);
             Rc::try_unwrap(shared)
                 .ok()

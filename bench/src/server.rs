@@ -24,7 +24,7 @@ pub enum RuntimeKind {
 
 fn usage(name: &str) -> String {
     format!(
-        "usage: {name} [--addr HOST:PORT] [--runtime current|multi1]\n\
+        "usage: {name} [--addr HOST:PORT] [--runtime current|multi1] [--threads 1]\n\
          Length-prefixed echo server (4-byte big-endian length + payload, echoed back).\n\
          Prints `listening on ADDR` as its first stdout line. Default --addr 127.0.0.1:0."
     )
@@ -43,9 +43,17 @@ where
         println!("{usage}");
         return;
     }
-    let bad = args.unknown(&["addr", "runtime"]);
+    let bad = args.unknown(&["addr", "runtime", "threads"]);
     if !bad.is_empty() {
         die(&format!("unknown option(s) {bad:?}"), &usage);
+    }
+    // Accepted for command-line compatibility with the seine examples: one loop only.
+    if args
+        .get("threads", 1usize)
+        .unwrap_or_else(|e| die(&e, &usage))
+        != 1
+    {
+        die("only --threads 1 is supported (one runtime thread)", &usage);
     }
     let addr = args.str("addr").unwrap_or("127.0.0.1:0").to_string();
     let kind = match args.str("runtime").unwrap_or("current") {

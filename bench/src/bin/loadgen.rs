@@ -9,7 +9,7 @@ use std::time::Duration;
 use seine_bench::args::{Args, die, parse_size};
 use seine_bench::cpu;
 use seine_bench::json::JsonLine;
-use seine_bench::loadgen::{Config, run};
+use seine_bench::loadgen::{Config, VECTORED_MIN, run};
 
 const USAGE: &str = "\
 usage: loadgen --addr HOST:PORT [options]
@@ -22,6 +22,8 @@ usage: loadgen --addr HOST:PORT [options]
   --frames N         instead of a time window: send exactly N frames per connection,
                      measure all of them, exit when all are echoed (for tests)
   --timeout SECS     give up in --frames mode after this long (default 60)
+  --writev-min BYTES frames this large or larger are sent with writev from the pattern
+                     instead of being copied into the burst buffer (default 2k)
   --server-pid P[,P] report the CPU time of these server processes (and their children)
   --json             print one JSON line instead of the human-readable report
 exit status: 0 ok, 1 connection errors, 2 usage error or an echoed byte differed";
@@ -51,6 +53,7 @@ fn main() {
         "frames",
         "timeout",
         "server-pid",
+        "writev-min",
     ]);
     if !bad.is_empty() {
         die(&format!("unknown option(s) {bad:?}"), USAGE);
@@ -81,6 +84,12 @@ fn main() {
             .str("server-pid")
             .map(|p| cpu::parse_pids(p).unwrap_or_else(|e| die(&e, USAGE)))
             .unwrap_or_default(),
+        writev_min: VECTORED_MIN,
+    };
+    let cfg = Config {
+        writev_min: parse_size(a.str("writev-min").unwrap_or("2k"))
+            .unwrap_or_else(|e| die(&e, USAGE)),
+        ..cfg
     };
     if cfg.duration.is_zero() && cfg.frames.is_none() {
         die("--duration must be > 0", USAGE);
