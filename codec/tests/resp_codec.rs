@@ -283,3 +283,26 @@ fn removing_the_codec_passes_leftover_bytes_on() {
     ch.pipeline().remove("resp").unwrap();
     assert_eq!(ch.read_inbound::<Bytes>().unwrap(), "*1\r\n$4\r\nPI");
 }
+
+#[test]
+fn pipelined_replies_leave_in_one_write_and_every_completion_resolves() {
+    let mut ch = channel();
+    ch.write_inbound(Bytes::from_static(b"PING\r\nPING\r\nPING\r\n"))
+        .unwrap();
+    assert_eq!(ch.outbound_len(), 1, "one write for the batch");
+    assert_eq!(ch.read_outbound_bytes(), b"*1\r\n$4\r\nPING\r\n".repeat(3));
+    // Replies written from outside a read batch: each flushed, each resolved.
+    let big = Bytes::from(vec![b'z'; 100]);
+    let a = ch.write_outbound(RespValue::Integer(1));
+    let b = ch.write_outbound(RespValue::Bulk(big.clone()));
+    assert!(matches!(a.result(), Some(Ok(()))), "{a:?}");
+    assert!(matches!(b.result(), Some(Ok(()))), "{b:?}");
+    assert_eq!(ch.read_outbound::<Bytes>().unwrap(), ":1\r\n");
+    let out = ch.read_outbound::<CompositeBuf>().unwrap();
+    assert_eq!(
+        out.segments()[1].as_ptr(),
+        big.as_ptr(),
+        "the bulk is not copied"
+    );
+    assert_eq!(out, [&b"$100\r\n"[..], &big, b"\r\n"].concat()[..]);
+}

@@ -1,17 +1,88 @@
 //! [`RespCodec`]: the RESP server codec as one duplex pipeline handler.
 
-use seine_buffer::{Bytes, Cumulation, CumulationStrategy};
+use seine_buffer::{Bytes, BytesMut, CompositeBuf, Cumulation, CumulationStrategy};
 use seine_channel::{
     ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf, OutboundContext,
     OutboundHandler, Promise,
 };
 
 use super::decoder::RespCommandDecoder;
-use super::encoder::RespEncoder;
+use super::encoder::{Sink, check, encode_into};
 use super::value::{RespCommand, RespValue};
 use crate::decoder::Decoder;
-use crate::encoder::{EncodeBuf, Encoder};
+use crate::encoder::EncodeBuf;
 use crate::error::CodecError;
+
+/// Replies of at least this many bytes leave at once instead of waiting for the
+/// flush, so the outbound buffer (and its water marks) see them.
+const EMIT_AT: usize = 64 * 1024;
+
+/// Bulk strings shorter than this are copied into the reply buffer; longer ones
+/// are written as their own segments.
+const COPY_BELOW: usize = 64;
+
+/// Replies written since the last flush, gathered into one write: produced bytes in
+/// `scratch`, large bulk strings (uncopied) and sealed scratch pieces in `parts`.
+#[derive(Default)]
+struct Replies {
+    scratch: BytesMut,
+    parts: CompositeBuf,
+    /// The promise of the last reply gathered. The earlier ones are not passed on:
+    /// write completions resolve in order, so they resolve with this one.
+    promise: Option<Promise>,
+}
+
+impl Sink for Replies {
+    #[inline]
+    fn put(&mut self, src: &[u8]) {
+        self.scratch.extend_from_slice(src);
+    }
+
+    #[inline]
+    fn push(&mut self, b: &Bytes) {
+        if b.len() < COPY_BELOW {
+            self.scratch.extend_from_slice(b);
+        } else {
+            self.seal();
+            self.parts.push(b.clone());
+        }
+    }
+}
+
+impl Replies {
+    fn seal(&mut self) {
+        if !self.scratch.is_empty() {
+            self.parts.push(self.scratch.split().freeze());
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.parts.len() + self.scratch.len()
+    }
+
+    /// Room for the next replies without reallocating on every one (the buffer is
+    /// reclaimed, not reallocated, once the previous writes have gone out).
+    #[inline]
+    fn reserve(&mut self) {
+        if self.scratch.capacity() - self.scratch.len() < 512 {
+            self.scratch.reserve(8 * 1024);
+        }
+    }
+
+    /// Everything gathered, as one buffer (no copy), with the last promise.
+    fn take(&mut self) -> Option<(OutboundBuf, Option<Promise>)> {
+        if self.len() == 0 {
+            return None;
+        }
+        let buf = if self.parts.is_empty() {
+            OutboundBuf::Bytes(self.scratch.split().freeze())
+        } else {
+            self.seal();
+            OutboundBuf::Composite(std::mem::take(&mut self.parts))
+        };
+        Some((buf, self.promise.take()))
+    }
+}
 
 /// A Redis server's codec in one pipeline slot: reads bytes and fires
 /// [`RespCommand`]s, accepts [`RespValue`] replies and writes their bytes.
@@ -19,9 +90,12 @@ use crate::error::CodecError;
 /// * Inbound: received bytes accumulate in a [`Cumulation`] (adaptive by default:
 ///   small reads are merged, so pipelined commands lie in one segment and their
 ///   arguments are views of it) and are cut by a [`RespCommandDecoder`].
-/// * Outbound: replies are encoded by [`RespEncoder`] (a large bulk string is
-///   written without being copied); replies written during a read batch leave in
-///   one `writev` when the batch ends.
+/// * Outbound: replies are encoded as [`RespEncoder`](super::RespEncoder) does
+///   (a bulk string of 64 bytes or more is written without being copied) into one
+///   buffer that is written when the channel flushes (at the end of the read
+///   batch, for replies written while reading) or when it reaches 64 KiB: a
+///   pipelined batch of replies is one write, not one per reply. Each reply's
+///   completion resolves when the write holding it does.
 /// * Bad input: like Redis, the codec answers `-ERR Protocol error: <what>` (after
 ///   the replies written for the commands before the bad one, at the end of the read
 ///   batch), closes the channel once that reply is flushed, and fires the
@@ -54,9 +128,8 @@ use crate::error::CodecError;
 /// ```
 pub struct RespCodec {
     decoder: RespCommandDecoder,
-    encoder: RespEncoder,
     cumulation: Cumulation,
-    out: EncodeBuf,
+    replies: Replies,
     failed: bool,
     /// A protocol error to answer once the replies to the commands before it are
     /// written (at the end of the read batch).
@@ -88,9 +161,8 @@ impl RespCodec {
     pub fn with_decoder(decoder: RespCommandDecoder) -> Self {
         RespCodec {
             decoder,
-            encoder: RespEncoder,
             cumulation: Cumulation::default(),
-            out: EncodeBuf::new(),
+            replies: Replies::default(),
             failed: false,
             pending_error: None,
         }
@@ -123,14 +195,23 @@ impl RespCodec {
             }
             other => format!("ERR Protocol error: {other}"),
         };
-        let mut reply = Vec::with_capacity(text.len() + 3);
-        reply.push(b'-');
-        reply.extend(text.bytes().filter(|b| *b != b'\r' && *b != b'\n'));
-        reply.extend_from_slice(b"\r\n");
-        drop(ctx.write(OutboundBuf::Bytes(Bytes::from(reply))));
+        let text: Vec<u8> = text
+            .bytes()
+            .filter(|b| *b != b'\r' && *b != b'\n')
+            .collect();
+        encode_into(&RespValue::Error(Bytes::from(text)), &mut self.replies);
+        self.emit(ctx);
         ctx.flush();
         ctx.close();
         ctx.fire_exception(error);
+    }
+
+    /// Writes the gathered replies from this handler's position.
+    fn emit(&mut self, ctx: &mut Context<'_>) {
+        if let Some((buf, _promise)) = self.replies.take() {
+            // A new write after the gathered ones: their completions resolve with it.
+            drop(ctx.write_message(buf));
+        }
     }
 }
 
@@ -200,11 +281,41 @@ impl OutboundHandler for RespCodec {
         msg: RespValue,
         promise: Promise,
     ) {
-        if let Err(e) = self.encoder.encode(msg, &mut self.out) {
-            self.out.take_parts();
+        if let Err(e) = check(&msg) {
             return ctx.fail_promise(promise, e);
         }
-        write_parts(ctx, &mut self.out, promise);
+        self.replies.reserve();
+        encode_into(&msg, &mut self.replies);
+        self.replies.promise = Some(promise);
+        if self.replies.len() >= EMIT_AT {
+            self.emit_out(ctx);
+        }
+    }
+
+    fn flush(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
+        self.emit_out(ctx);
+        ctx.flush();
+    }
+
+    fn close(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
+        self.emit_out(ctx);
+        ctx.close();
+    }
+
+    fn shutdown_output(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
+        self.emit_out(ctx);
+        ctx.shutdown_output();
+    }
+}
+
+impl RespCodec {
+    /// Writes the gathered replies with the last reply's promise.
+    fn emit_out(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
+        match self.replies.take() {
+            Some((buf, Some(promise))) => ctx.write(buf, promise),
+            Some((buf, None)) => drop(ctx.write_message(buf)),
+            None => {}
+        }
     }
 }
 

@@ -38,8 +38,29 @@ impl Encoder for RespEncoder {
     }
 }
 
+/// Where [`encode_into`] writes: bytes it produces (copied) and bulk payloads
+/// (which a sink may keep uncopied).
+pub(crate) trait Sink {
+    /// Copies `src` into the output.
+    fn put(&mut self, src: &[u8]);
+    /// Appends a bulk payload (not copied when large).
+    fn push(&mut self, b: &seine_buffer::Bytes);
+}
+
+impl Sink for EncodeBuf {
+    #[inline]
+    fn put(&mut self, src: &[u8]) {
+        self.put_slice(src);
+    }
+
+    #[inline]
+    fn push(&mut self, b: &seine_buffer::Bytes) {
+        self.push_bytes(b.clone());
+    }
+}
+
 /// Refuses simple strings and errors that contain CR or LF.
-fn check(v: &RespValue) -> Result<(), CodecError> {
+pub(crate) fn check(v: &RespValue) -> Result<(), CodecError> {
     match v {
         RespValue::Simple(s) | RespValue::Error(s) => {
             if memchr::memchr2(b'\r', b'\n', s).is_some() {
@@ -56,29 +77,30 @@ fn check(v: &RespValue) -> Result<(), CodecError> {
     }
 }
 
-/// Writes `v` into `dst`: framing copied, large bulk payloads pushed without copy.
-fn encode_into(v: &RespValue, dst: &mut EncodeBuf) {
+/// Writes `v` into `dst`: framing copied, bulk payloads pushed.
+#[inline]
+pub(crate) fn encode_into<S: Sink>(v: &RespValue, dst: &mut S) {
     match v {
         RespValue::Simple(s) => {
-            dst.put_slice(b"+");
-            dst.put_slice(s);
-            dst.put_slice(b"\r\n");
+            dst.put(b"+");
+            dst.put(s);
+            dst.put(b"\r\n");
         }
         RespValue::Error(s) => {
-            dst.put_slice(b"-");
-            dst.put_slice(s);
-            dst.put_slice(b"\r\n");
+            dst.put(b"-");
+            dst.put(s);
+            dst.put(b"\r\n");
         }
-        RespValue::Integer(n) => dst.put_slice(Header::new(b':', *n).as_slice()),
+        RespValue::Integer(n) => dst.put(Header::new(b':', *n).as_slice()),
         RespValue::Bulk(b) => {
-            dst.put_slice(Header::new(b'$', b.len() as i64).as_slice());
-            dst.push_bytes(b.clone());
-            dst.put_slice(b"\r\n");
+            dst.put(Header::new(b'$', b.len() as i64).as_slice());
+            dst.push(b);
+            dst.put(b"\r\n");
         }
-        RespValue::Null => dst.put_slice(b"$-1\r\n"),
-        RespValue::NullArray => dst.put_slice(b"*-1\r\n"),
+        RespValue::Null => dst.put(b"$-1\r\n"),
+        RespValue::NullArray => dst.put(b"*-1\r\n"),
         RespValue::Array(items) => {
-            dst.put_slice(Header::new(b'*', items.len() as i64).as_slice());
+            dst.put(Header::new(b'*', items.len() as i64).as_slice());
             for item in items {
                 encode_into(item, dst);
             }
