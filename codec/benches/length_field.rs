@@ -235,7 +235,35 @@ criterion_group!(benches, bench);
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
-    if std::env::args().all(|a| a != "--list") {
+    if full_run() {
         summary();
     }
+}
+
+/// Whether criterion ran everything: not listing, profiling or filtering.
+fn full_run() -> bool {
+    const WITH_VALUE: [&str; 12] = [
+        "--warm-up-time",
+        "--measurement-time",
+        "--sample-size",
+        "--save-baseline",
+        "--baseline",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--nresamples",
+        "--output-format",
+        "--color",
+        "--plotting-backend",
+    ];
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--list" || a.starts_with("--profile-time") || !a.starts_with('-') {
+            return false;
+        }
+        if WITH_VALUE.contains(&a.as_str()) {
+            args.next();
+        }
+    }
+    true
 }

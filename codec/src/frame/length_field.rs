@@ -449,14 +449,28 @@ impl LengthFieldDecoder {
         CodecError::CorruptFrame { reason }
     }
 
+    /// The length field's raw value (fixed-width reads for the common sizes: no
+    /// variable-length copy).
+    #[inline]
+    fn read_length_field(&self, src: &CompositeBuf) -> Option<u64> {
+        let at = self.length_field_offset;
+        let big = self.byte_order == ByteOrder::BigEndian;
+        match self.length_field_length {
+            1 => src.get_u8_at(at).map(u64::from),
+            2 if big => src.get_u16_at(at).map(u64::from),
+            2 => src.get_u16_le_at(at).map(u64::from),
+            4 if big => src.get_u32_at(at).map(u64::from),
+            4 => src.get_u32_le_at(at).map(u64::from),
+            8 if big => src.get_u64_at(at),
+            8 => src.get_u64_le_at(at),
+            n => src.get_uint_at(at, n, self.byte_order),
+        }
+    }
+
     /// Reads the header at the front of `src` (at least `end_offset` bytes) and
     /// computes the frame length, checking it.
     fn read_frame_length(&mut self, src: &mut CompositeBuf) -> Result<Option<usize>, CodecError> {
-        let Some(raw) = src.get_uint_at(
-            self.length_field_offset,
-            self.length_field_length,
-            self.byte_order,
-        ) else {
+        let Some(raw) = self.read_length_field(src) else {
             return Ok(None);
         };
         if self.length_field_length == 8 && raw > i64::MAX as u64 {

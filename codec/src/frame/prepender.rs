@@ -27,6 +27,7 @@
 //! The written length is `payload length + length_adjustment`, plus
 //! `length_field_length` when `length_includes_length_field_length` is on.
 
+use std::any::Any;
 use std::marker::PhantomData;
 
 use seine_buffer::{BufMut, ByteOrder, Bytes, BytesMut, CompositeBuf};
@@ -40,6 +41,55 @@ use crate::error::CodecError;
 /// header bytes, not one per message).
 const HEADER_BLOCK: usize = 4096;
 
+/// The encodings of the lengths 0..256 in a `W`-byte field, one after another.
+const fn header_table<const W: usize, const N: usize>(little_endian: bool) -> [u8; N] {
+    let mut table = [0u8; N];
+    let mut length = 0;
+    while length < 256 {
+        let mut b = 0;
+        while b < W {
+            let shift = if little_endian {
+                8 * b
+            } else {
+                8 * (W - 1 - b)
+            };
+            table[length * W + b] = if shift < 8 { length as u8 } else { 0 };
+            b += 1;
+        }
+        length += 1;
+    }
+    table
+}
+
+static BE1: [u8; 256] = header_table::<1, 256>(false);
+static BE2: [u8; 512] = header_table::<2, 512>(false);
+static BE3: [u8; 768] = header_table::<3, 768>(false);
+static BE4: [u8; 1024] = header_table::<4, 1024>(false);
+static BE8: [u8; 2048] = header_table::<8, 2048>(false);
+static LE2: [u8; 512] = header_table::<2, 512>(true);
+static LE3: [u8; 768] = header_table::<3, 768>(true);
+static LE4: [u8; 1024] = header_table::<4, 1024>(true);
+static LE8: [u8; 2048] = header_table::<8, 2048>(true);
+
+/// The header of a length below 256 as a static `Bytes`: no allocation, and no
+/// reference count to touch when it is cloned or dropped.
+fn static_header(width: usize, order: ByteOrder, length: u64) -> Option<Bytes> {
+    let table: &'static [u8] = match (width, order) {
+        (1, _) => &BE1,
+        (2, ByteOrder::BigEndian) => &BE2,
+        (3, ByteOrder::BigEndian) => &BE3,
+        (4, ByteOrder::BigEndian) => &BE4,
+        (8, ByteOrder::BigEndian) => &BE8,
+        (2, ByteOrder::LittleEndian) => &LE2,
+        (3, ByteOrder::LittleEndian) => &LE3,
+        (4, ByteOrder::LittleEndian) => &LE4,
+        (8, ByteOrder::LittleEndian) => &LE8,
+        _ => return None,
+    };
+    let at = usize::try_from(length).ok().filter(|&l| l < 256)? * width;
+    Some(Bytes::from_static(&table[at..at + width]))
+}
+
 /// Writes a length field before each message: an outbound handler (Netty's
 /// `LengthFieldPrepender`). The module documentation draws each option.
 ///
@@ -49,8 +99,8 @@ const HEADER_BLOCK: usize = 4096;
 /// first segment is the header and whose other segments are the payload's, so the
 /// payload is never copied and goes out in one `writev`. (A file region is written
 /// as two writes, the header then the region, so it can still be sent with
-/// `sendfile`.) The header bytes are cut from a reused 4 KiB block: no allocation
-/// per message.
+/// `sendfile`.) Headers of lengths below 256 are static; others are cut from a
+/// reused 4 KiB block: no allocation per message.
 ///
 /// # Errors
 ///
@@ -229,9 +279,10 @@ impl<M> LengthFieldPrepender<M> {
         Ok(length as u64)
     }
 
-    /// The header for a payload of `payload_length` bytes, cut from the reused
-    /// header block (O(1); allocates a new 4 KiB block when the current one is
-    /// used up).
+    /// The header for a payload of `payload_length` bytes. O(1): a static
+    /// `Bytes` for lengths below 256 (no allocation, no reference count), otherwise
+    /// cut from the reused header block (a new 4 KiB block is allocated when the
+    /// current one is used up).
     ///
     /// # Examples
     ///
@@ -243,6 +294,9 @@ impl<M> LengthFieldPrepender<M> {
     pub fn encode_header(&mut self, payload_length: u64) -> Result<Bytes, CodecError> {
         let length = self.length_for(payload_length)?;
         let n = self.length_field_length;
+        if let Some(header) = static_header(n, self.byte_order, length) {
+            return Ok(header);
+        }
         if self.headers.capacity() < n {
             self.headers.reserve(HEADER_BLOCK);
         }
@@ -261,14 +315,30 @@ impl<M: Into<OutboundBuf> + 'static> OutboundHandler for LengthFieldPrepender<M>
     type Emit = OutboundBuf;
 
     fn write(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>, msg: M, promise: Promise) {
+        // A `CompositeBuf` (the default) gets its header in place: a frame is a
+        // large value, and every move of it is a copy of its segment list.
+        let mut slot = Some(msg);
+        if let Some(composite) = (&mut slot as &mut dyn Any).downcast_mut::<Option<CompositeBuf>>()
+        {
+            let Some(frame) = composite.as_mut() else {
+                return;
+            };
+            match self.encode_header(frame.len() as u64) {
+                Ok(header) => frame.prepend(header),
+                Err(error) => return fail(ctx, promise, error),
+            }
+            if let Some(frame) = composite.take() {
+                ctx.write(OutboundBuf::Composite(frame), promise);
+            }
+            return;
+        }
+        let Some(msg) = slot else {
+            return;
+        };
         let msg: OutboundBuf = msg.into();
         let header = match self.encode_header(msg.len() as u64) {
             Ok(header) => header,
-            Err(error) => {
-                ctx.fail_promise(promise, error.clone());
-                ctx.fire_exception(error);
-                return;
-            }
+            Err(error) => return fail(ctx, promise, error),
         };
         match msg {
             OutboundBuf::Bytes(payload) => {
@@ -285,6 +355,12 @@ impl<M: Into<OutboundBuf> + 'static> OutboundHandler for LengthFieldPrepender<M>
             }
         }
     }
+}
+
+/// Fails the write and reports the error.
+fn fail(ctx: &mut OutboundContext<'_, OutboundBuf>, promise: Promise, error: CodecError) {
+    ctx.fail_promise(promise, error.clone());
+    ctx.fire_exception(error);
 }
 
 impl<M: Into<OutboundBuf> + 'static> From<LengthFieldPrepender<M>> for Handler {
