@@ -13,6 +13,10 @@
 
 use std::collections::BTreeMap;
 
+/// A side whose load tool used at least this much of its core, and more than the server
+/// used of its own, measured the load tool rather than the server.
+const LOAD_BOUND_PCT: f64 = 90.0;
+
 #[derive(Default)]
 struct Scenario {
     sides: Vec<String>,
@@ -132,6 +136,7 @@ fn main() {
         "n",
     ];
     let mut rows: Vec<Vec<String>> = vec![head.iter().map(|s| s.to_string()).collect()];
+    let mut flagged = false;
     for name in &order {
         let s = &scen[name];
         let anchors: Vec<&String> = s.sides.iter().filter(|x| *x != "seine").collect();
@@ -176,11 +181,17 @@ fn main() {
                         pct("seine", "@srv%"),
                         pct(anchor, "@srv%")
                     ));
-                    row.push(format!(
-                        "{}/{}",
-                        pct("seine", "@load%"),
-                        pct(anchor, "@load%")
-                    ));
+                    // `!`: the load tool, not the server, was the bottleneck of that side.
+                    let mut load = |side: &str| {
+                        let bound = matches!(
+                            (s.med(side, "@load%"), s.med(side, "@srv%")),
+                            (Some(l), Some(v)) if l >= LOAD_BOUND_PCT && l >= v
+                        );
+                        flagged |= bound;
+                        format!("{}{}", pct(side, "@load%"), if bound { "!" } else { "" })
+                    };
+                    let (ls, la) = (load("seine"), load(anchor));
+                    row.push(format!("{ls}/{la}"));
                     row.push(format!("{}", s.rounds("seine").min(s.rounds(anchor))));
                 } else {
                     row.extend(["", "", ""].map(String::from));
@@ -222,5 +233,11 @@ fn main() {
         if k == 0 {
             println!("{}", "-".repeat(w.iter().map(|x| x + 2).sum::<usize>()));
         }
+    }
+    if flagged {
+        println!(
+            "\n! the load tool used >= {LOAD_BOUND_PCT:.0}% of its core and more CPU than the server: \
+             that side's rate is the load tool's limit, not the server's (its CPU/unit still holds)"
+        );
     }
 }
