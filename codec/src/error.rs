@@ -61,7 +61,10 @@ impl fmt::Display for CodecError {
                  must consume the bytes of every message it returns"
             ),
             CodecError::TruncatedFrame { remaining } => {
-                write!(f, "input ended inside a frame ({remaining} bytes left undecoded)")
+                write!(
+                    f,
+                    "input ended inside a frame ({remaining} bytes left undecoded)"
+                )
             }
             CodecError::Encode { reason } => write!(f, "cannot encode: {reason}"),
         }
