@@ -18,7 +18,7 @@ use smallvec::SmallVec;
 pub use segments::Segments;
 
 /// Number of segments a [`CompositeBuf`] stores inline before it allocates.
-pub(crate) const INLINE_SEGMENTS: usize = 4;
+pub(crate) const INLINE_SEGMENTS: usize = 2;
 
 type SegVec = SmallVec<[Bytes; INLINE_SEGMENTS]>;
 

@@ -41,6 +41,24 @@ impl<'a> Context<'a> {
         self.inner.channel.is_active()
     }
 
+    /// Whether this handler has been removed from the pipeline (it may still be
+    /// finishing the callback in which it was removed).
+    pub fn is_removed(&self) -> bool {
+        self.inner.hot[self.idx].removed
+    }
+
+    /// Whether the channel reads on its own (auto-read), rather than when a
+    /// handler calls [`read`](Self::read).
+    pub fn is_auto_read(&self) -> bool {
+        self.inner.config.auto_read
+    }
+
+    /// Whether a close was requested or has happened: the channel accepts no more
+    /// writes, though it may still be flushing what it accepted.
+    pub fn is_closing(&self) -> bool {
+        self.inner.state.close_pending || self.inner.state.closed
+    }
+
     /// Whether the outbound buffer is below its high water mark.
     pub fn is_writable(&self) -> bool {
         self.inner.out.is_writable()

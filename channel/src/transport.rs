@@ -1,25 +1,25 @@
 //! The contract between a pipeline and whatever moves its bytes.
 //!
 //! A socket transport (seine-transport) and [`EmbeddedChannel`](crate::EmbeddedChannel)
-//! are the two drivers of one [`Pipeline`](crate::Pipeline). A driver:
+//! are the two drivers of one [`ChannelCore`](crate::ChannelCore). A driver:
 //!
-//! 1. builds the pipeline with its [`Transport`] and [`ChannelShared`](crate::ChannelShared),
-//!    runs the initializer, then calls [`Pipeline::fire_active`](crate::Pipeline::fire_active);
-//! 2. for each batch of reads, calls [`Pipeline::fire_read`](crate::Pipeline::fire_read)
+//! 1. builds a [`ChannelCore`](crate::ChannelCore) on a [`Channel`](crate::Channel) with its [`Transport`],
+//!    runs the initializer, then calls [`ChannelCore::fire_active`](crate::ChannelCore::fire_active);
+//! 2. for each batch of reads, calls [`ChannelCore::fire_read`](crate::ChannelCore::fire_read)
 //!    once per read (one `Bytes` each) and then
-//!    [`Pipeline::fire_read_complete`](crate::Pipeline::fire_read_complete), which also
+//!    [`ChannelCore::fire_read_complete`](crate::ChannelCore::fire_read_complete), which also
 //!    flushes what the batch wrote;
-//! 3. reads only while [`Pipeline::wants_read`](crate::Pipeline::wants_read) says so
+//! 3. reads only while [`ChannelCore::wants_read`](crate::ChannelCore::wants_read) says so
 //!    (auto-read, or a handler asked);
 //! 4. runs queued work from `Channel` handles with
-//!    [`Pipeline::run_queued`](crate::Pipeline::run_queued) whenever
-//!    [`Pipeline::poll_queued`](crate::Pipeline::poll_queued) wakes it;
+//!    [`ChannelCore::run_queued`](crate::ChannelCore::run_queued) whenever
+//!    [`ChannelCore::poll_queued`](crate::ChannelCore::poll_queued) wakes it;
 //! 5. when the socket becomes writable again while
 //!    [`OutboundBuffer::has_flushed`](crate::OutboundBuffer::has_flushed), calls
-//!    [`Pipeline::write_pending`](crate::Pipeline::write_pending);
-//! 6. on end of input calls [`Pipeline::fire_input_closed`](crate::Pipeline::fire_input_closed),
-//!    on an I/O error [`Pipeline::fail`](crate::Pipeline::fail), and stops once
-//!    [`Pipeline::is_closed`](crate::Pipeline::is_closed).
+//!    [`ChannelCore::write_pending`](crate::ChannelCore::write_pending);
+//! 6. on end of input calls [`ChannelCore::fire_input_closed`](crate::ChannelCore::fire_input_closed),
+//!    on an I/O error [`ChannelCore::fail`](crate::ChannelCore::fail), and stops once
+//!    [`ChannelCore::is_closed`](crate::ChannelCore::is_closed).
 
 use crate::error::Error;
 use crate::outbound::OutboundBuffer;
@@ -42,7 +42,7 @@ pub trait Transport: 'static {
     fn close(&mut self);
 
     /// A handler asked for a read while auto-read is off. Most drivers check
-    /// [`Pipeline::wants_read`](crate::Pipeline::wants_read) after every event and
+    /// [`ChannelCore::wants_read`](crate::ChannelCore::wants_read) after every event and
     /// need do nothing here.
     fn read_requested(&mut self) {}
 }

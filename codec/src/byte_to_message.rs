@@ -142,8 +142,6 @@ const MAX_EOF_MESSAGES_WITHOUT_INPUT: usize = 64;
 pub struct ByteToMessageDecoder<D: Decoder> {
     decoder: D,
     cumulation: Cumulation,
-    /// The name this handler was added under, to notice its removal mid-decode.
-    name: String,
     /// Whether a message was fired since the last `channel_read_complete`.
     fired: bool,
     /// Whether `decode_eof` has run.
@@ -182,7 +180,6 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
         ByteToMessageDecoder {
             decoder,
             cumulation: Cumulation::new(strategy),
-            name: String::new(),
             fired: false,
             eof_done: false,
         }
@@ -241,12 +238,6 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
         self.decoder
     }
 
-    /// Whether this handler left the pipeline (a handler it fired to removed or
-    /// replaced it). Compares the handler names: O(handlers).
-    fn is_removed(&self, ctx: &mut Context<'_>) -> bool {
-        !self.name.is_empty() && !ctx.pipeline().contains(&self.name)
-    }
-
     /// Whether decoding must stop now: the channel closed (everything accumulated
     /// is dropped) or this handler was removed (`handler_removed` passes it on).
     fn must_stop(&mut self, ctx: &mut Context<'_>) -> bool {
@@ -254,7 +245,7 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
             self.cumulation.clear();
             return true;
         }
-        self.is_removed(ctx)
+        ctx.is_removed()
     }
 
     /// Reports `error`; returns whether decoding may go on.
@@ -328,7 +319,7 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
                     }
                     fired = true;
                     ctx.fire_read(item);
-                    if self.is_removed(ctx) {
+                    if ctx.is_removed() {
                         return;
                     }
                 }
@@ -349,10 +340,6 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
 }
 
 impl<D: Decoder> ChannelHandler for ByteToMessageDecoder<D> {
-    fn handler_added(&mut self, ctx: &mut Context<'_>) {
-        self.name = ctx.name().to_owned();
-    }
-
     /// Passes the accumulated bytes on, one `Bytes` per segment (no copy), then
     /// `channel_read_complete`.
     fn handler_removed(&mut self, ctx: &mut Context<'_>) {
@@ -377,9 +364,9 @@ impl<D: Decoder> InboundHandler for ByteToMessageDecoder<D> {
     }
 
     fn channel_read_complete(&mut self, ctx: &mut InboundContext<'_, D::Item>) {
-        if !self.fired && !self.cumulation.is_empty() {
-            // A partial frame waits: make sure more input comes even with
-            // auto-read off (Netty does the same).
+        if !self.fired && !self.cumulation.is_empty() && !ctx.is_auto_read() {
+            // A partial frame waits: make sure more input comes with auto-read
+            // off (Netty does the same).
             ctx.read();
         }
         self.fired = false;

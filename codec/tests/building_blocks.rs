@@ -302,12 +302,18 @@ impl seine_channel::OutboundHandler for CountReads {
 }
 
 #[test]
-fn a_partial_frame_asks_for_another_read() {
+fn a_partial_frame_asks_for_another_read_when_auto_read_is_off() {
     let count = Rc::new(RefCell::new(0));
-    let mut ch = EmbeddedChannel::with_handlers([
-        ("reads", Handler::outbound(CountReads(count.clone()))),
-        ("lines", Handler::from(LineDecoder::new(64))),
-    ]);
+    let config = seine_channel::ChannelConfig {
+        auto_read: false,
+        ..Default::default()
+    };
+    let mut ch = EmbeddedChannel::with_config(config);
+    ch.pipeline()
+        .add_last("reads", Handler::outbound(CountReads(count.clone())))
+        .unwrap()
+        .add_last("lines", Handler::from(LineDecoder::new(64)))
+        .unwrap();
     ch.write_inbound(Bytes::from_static(b"abc")).unwrap();
     assert_eq!(
         *count.borrow(),
@@ -558,5 +564,16 @@ fn handler_removed_with_nothing_accumulated_fires_nothing() {
         ("noisy", Handler::inbound(Noisy(count.clone()))),
     ]);
     ch.pipeline().remove("lines").unwrap();
+    assert_eq!(*count.borrow(), 0);
+}
+
+#[test]
+fn with_auto_read_on_a_partial_frame_requests_nothing() {
+    let count = Rc::new(RefCell::new(0));
+    let mut ch = EmbeddedChannel::with_handlers([
+        ("reads", Handler::outbound(CountReads(count.clone()))),
+        ("lines", Handler::from(LineDecoder::new(64))),
+    ]);
+    ch.write_inbound(Bytes::from_static(b"abc")).unwrap();
     assert_eq!(*count.borrow(), 0);
 }
