@@ -149,12 +149,9 @@ impl<S: SocketStream> StreamTransport<S> {
                 Ok(n) => {
                     self.channel.metrics().record_sendfile(n);
                     out.advance(n);
-                    if (n as u64) < remaining {
-                        stream.clear_write_ready();
-                        Ok(Progress::Full)
-                    } else {
-                        Ok(Progress::More)
-                    }
+                    // A short count is a full socket or a file that ended early;
+                    // only the next call can tell (EAGAIN, or 0 for the file).
+                    Ok(Progress::More)
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Progress::Full),
                 Err(e) if is_unsupported(&e) => {

@@ -84,3 +84,124 @@ pub fn init_tracing() {
         .with_test_writer()
         .try_init();
 }
+
+/// Shared between a test and the handlers it installs on the server.
+#[derive(Clone, Default)]
+pub struct Probe {
+    /// Writability changes seen (true = became writable).
+    pub writability: Arc<Mutex<Vec<bool>>>,
+    /// Handles of the channels that became active.
+    pub channels: Arc<Mutex<Vec<seine_channel::Channel>>>,
+    /// Errors that reached `exception_caught`.
+    pub errors: Arc<Mutex<Vec<seine_channel::Error>>>,
+    /// How many channels went inactive.
+    pub inactive: Arc<Mutex<usize>>,
+}
+
+impl Probe {
+    pub fn writability(&self) -> Vec<bool> {
+        self.writability.lock().unwrap().clone()
+    }
+    pub fn channel(&self, i: usize) -> Option<seine_channel::Channel> {
+        self.channels.lock().unwrap().get(i).cloned()
+    }
+    pub fn inactive(&self) -> usize {
+        *self.inactive.lock().unwrap()
+    }
+}
+
+/// Writes `data` in `chunk`-byte slices while the channel is writable and
+/// resumes when it becomes writable again. Starts on the first read (which it
+/// otherwise ignores), or at once with `on_active`.
+pub struct Producer {
+    pub data: Bytes,
+    pub pos: usize,
+    pub chunk: usize,
+    pub on_active: bool,
+    pub started: bool,
+    pub probe: Probe,
+}
+
+impl Producer {
+    pub fn new(data: Bytes, chunk: usize, on_active: bool, probe: Probe) -> Self {
+        Producer {
+            data,
+            pos: 0,
+            chunk,
+            on_active,
+            started: false,
+            probe,
+        }
+    }
+
+    fn pump(&mut self, ctx: &mut InboundContext<'_, Bytes>) {
+        while self.pos < self.data.len() && ctx.is_writable() {
+            let end = (self.pos + self.chunk).min(self.data.len());
+            let _ = ctx.write(self.data.slice(self.pos..end));
+            self.pos = end;
+        }
+        ctx.flush();
+    }
+}
+
+impl ChannelHandler for Producer {}
+impl InboundHandler for Producer {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_active(&mut self, ctx: &mut InboundContext<'_, Bytes>) {
+        self.probe
+            .channels
+            .lock()
+            .unwrap()
+            .push(ctx.channel().clone());
+        if self.on_active {
+            self.started = true;
+            self.pump(ctx);
+        }
+        ctx.fire_active();
+    }
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, _msg: Bytes) {
+        if !self.started {
+            self.started = true;
+            self.pump(ctx);
+        }
+    }
+    fn channel_writability_changed(&mut self, ctx: &mut InboundContext<'_, Bytes>) {
+        let w = ctx.is_writable();
+        self.probe.writability.lock().unwrap().push(w);
+        if w && self.started {
+            self.pump(ctx);
+        }
+    }
+    fn channel_inactive(&mut self, ctx: &mut InboundContext<'_, Bytes>) {
+        *self.probe.inactive.lock().unwrap() += 1;
+        ctx.fire_inactive();
+    }
+    fn exception_caught(
+        &mut self,
+        ctx: &mut InboundContext<'_, Bytes>,
+        error: seine_channel::Error,
+    ) {
+        self.probe.errors.lock().unwrap().push(error.clone());
+        ctx.fire_exception(error);
+    }
+}
+
+/// Reads until end of input; returns everything read.
+pub async fn read_to_end(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut out = Vec::new();
+    tokio::time::timeout(LIMIT, stream.read_to_end(&mut out))
+        .await
+        .expect("read to end in time")
+        .expect("read to end");
+    out
+}
+
+/// Runs `f`, failing the test if it takes longer than `LIMIT` (a hang, not a
+/// timing assumption).
+pub async fn bounded<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(LIMIT, f)
+        .await
+        .expect("test step finished within the limit")
+}

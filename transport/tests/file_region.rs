@@ -1,0 +1,183 @@
+//! `FileRegion` writes through the TCP transport: with sendfile (the default), by
+//! copy (`FilePolicy::ForceCopy`), mixed with memory buffers in order, and a file
+//! truncated under a pending region failing the channel cleanly.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{bounded, init_tracing, random_bytes, read_to_end};
+use seine_buffer::{Bytes, FileRegion};
+use seine_channel::prelude::*;
+use seine_transport::{ChannelOptions, EventLoopGroup, FilePolicy, Server, ServerBootstrap};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+const FILE_LEN: usize = 3 << 20;
+
+/// On any read: header, the file (or `range` of it), trailer, then close.
+struct ServeFile {
+    path: PathBuf,
+    range: Option<(u64, u64)>,
+}
+impl ChannelHandler for ServeFile {}
+impl InboundHandler for ServeFile {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, _msg: Bytes) {
+        let region = match self.range {
+            Some((pos, n)) => FileRegion::open_range(&self.path, pos, n).unwrap(),
+            None => FileRegion::open(&self.path).unwrap(),
+        };
+        let _ = ctx.write(Bytes::from_static(b"HEADER\n"));
+        let _ = ctx.write(region);
+        let _ = ctx.write(Bytes::from_static(b"\nTRAILER"));
+        ctx.close();
+    }
+}
+
+fn file_server(
+    group: &EventLoopGroup,
+    path: PathBuf,
+    policy: FilePolicy,
+    range: Option<(u64, u64)>,
+) -> Server {
+    ServerBootstrap::new()
+        .group(group)
+        .child_options(ChannelOptions {
+            file_policy: policy,
+            ..ChannelOptions::default()
+        })
+        .child_handler(move |p| {
+            p.add_last(
+                "file",
+                Handler::inbound(ServeFile {
+                    path: path.clone(),
+                    range,
+                }),
+            )?;
+            Ok(())
+        })
+        .bind("127.0.0.1:0")
+        .unwrap()
+}
+
+fn temp_file(data: &[u8]) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(data).unwrap();
+    f.flush().unwrap();
+    f
+}
+
+async fn fetch(server: &Server) -> Vec<u8> {
+    let mut c = TcpStream::connect(server.local_addr().unwrap())
+        .await
+        .unwrap();
+    c.write_all(b"GET").await.unwrap();
+    read_to_end(&mut c).await
+}
+
+fn expected(body: &[u8]) -> Vec<u8> {
+    [&b"HEADER\n"[..], body, b"\nTRAILER"].concat()
+}
+
+async fn serve_with(policy: FilePolicy) {
+    init_tracing();
+    let data = random_bytes(31, FILE_LEN);
+    let file = temp_file(&data);
+    let group = EventLoopGroup::new(1).unwrap();
+    let server = file_server(&group, file.path().to_path_buf(), policy, None);
+    for _ in 0..3 {
+        let got = fetch(&server).await;
+        assert_eq!(got.len(), FILE_LEN + 15);
+        assert!(got == expected(&data), "file bytes differ ({policy:?})");
+    }
+    let m = server.metrics().io;
+    match policy {
+        FilePolicy::ForceCopy => {
+            assert_eq!(m.bytes_written_sendfile, 0);
+            assert_eq!(m.bytes_written_copy, 3 * (FILE_LEN as u64 + 15));
+        }
+        _ => {
+            assert_eq!(m.bytes_written_sendfile, 3 * FILE_LEN as u64);
+            assert_eq!(m.bytes_written_copy, 3 * 15);
+        }
+    }
+    server.shutdown_gracefully(Duration::from_secs(5)).await;
+    group.shutdown_gracefully(Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn file_region_by_sendfile() {
+    serve_with(FilePolicy::ForceSendfile).await;
+}
+
+#[tokio::test]
+async fn file_region_by_copy() {
+    serve_with(FilePolicy::ForceCopy).await;
+}
+
+#[tokio::test]
+async fn file_region_range() {
+    let data = random_bytes(32, 100_000);
+    let file = temp_file(&data);
+    let group = EventLoopGroup::new(1).unwrap();
+    let server = file_server(
+        &group,
+        file.path().to_path_buf(),
+        FilePolicy::Auto,
+        Some((12_345, 50_000)),
+    );
+    let got = fetch(&server).await;
+    assert!(got == expected(&data[12_345..62_345]));
+    server.shutdown_gracefully(Duration::from_secs(5)).await;
+    group.shutdown_gracefully(Duration::from_secs(1)).await;
+}
+
+/// Writes a region of the whole file, truncates the file, then flushes.
+struct ServeTruncated {
+    file: tempfile::NamedTempFile,
+}
+impl ChannelHandler for ServeTruncated {}
+impl InboundHandler for ServeTruncated {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, _msg: Bytes) {
+        let region = FileRegion::open(self.file.path()).unwrap();
+        let _ = ctx.write(region);
+        self.file.as_file().set_len(1000).unwrap();
+        let _ = ctx.write(Bytes::from_static(b"never sent"));
+    }
+}
+
+#[tokio::test]
+async fn truncated_file_closes_the_channel() {
+    init_tracing();
+    for policy in [FilePolicy::ForceSendfile, FilePolicy::ForceCopy] {
+        let data = random_bytes(33, 200_000);
+        let group = EventLoopGroup::new(1).unwrap();
+        let server = ServerBootstrap::new()
+            .group(&group)
+            .child_options(ChannelOptions {
+                file_policy: policy,
+                ..ChannelOptions::default()
+            })
+            .child_handler(move |p| {
+                let file = temp_file(&data);
+                p.add_last("file", Handler::inbound(ServeTruncated { file }))?;
+                Ok(())
+            })
+            .bind("127.0.0.1:0")
+            .unwrap();
+        let got = bounded(fetch(&server)).await;
+        assert_eq!(
+            got.len(),
+            1000,
+            "{policy:?}: what the file still had, then the close"
+        );
+        server.shutdown_gracefully(Duration::from_secs(5)).await;
+        group.shutdown_gracefully(Duration::from_secs(1)).await;
+    }
+}
