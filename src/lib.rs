@@ -24,4 +24,9 @@ pub use seine_transport as transport;
 /// The names most programs need, in one `use seine::prelude::*;`.
 pub mod prelude {
     pub use seine_buffer::{Buf, BufMut, Bytes, BytesMut, CompositeBuf, FileRegion};
+    pub use seine_channel::prelude::*;
+    pub use seine_codec::{
+        ByteToMessageDecoder, CodecError, Decoder, EncodeBuf, Encoder, MessageToByteEncoder,
+    };
+    pub use seine_transport::{Bootstrap, EventLoopGroup, ServerBootstrap};
 }
