@@ -257,10 +257,10 @@ fn dispatch(ctx: &Arc<AcceptCtx>, fd: OwnedFd, peer: SockAddr, own: usize, hando
         }
         return;
     };
-    if let ListenKind::Tcp { .. } = ctx.kind {
-        if let Err(e) = ctx.params.opts.apply_tcp(SockRef::from(&fd)) {
-            tracing::debug!(error = %e, "setting TCP options on an accepted socket failed");
-        }
+    if let ListenKind::Tcp { .. } = ctx.kind
+        && let Err(e) = ctx.params.opts.apply_tcp(SockRef::from(&fd))
+    {
+        tracing::debug!(error = %e, "setting TCP options on an accepted socket failed");
     }
     match handoff {
         Handoff::Local => {

@@ -146,15 +146,15 @@ async fn drive<S: SocketStream>(core: &mut ChannelCore, stream: &S, opts: &Chann
             if core.poll_queued(cx).is_ready() {
                 ev.queued = true;
             }
-            if core.wants_write() {
-                if let Poll::Ready(r) = stream.poll_write_ready(cx) {
-                    ev.writable = Some(r);
-                }
+            if core.wants_write()
+                && let Poll::Ready(r) = stream.poll_write_ready(cx)
+            {
+                ev.writable = Some(r);
             }
-            if core.wants_read() {
-                if let Poll::Ready(r) = stream.poll_read_ready(cx) {
-                    ev.readable = Some(r);
-                }
+            if core.wants_read()
+                && let Poll::Ready(r) = stream.poll_read_ready(cx)
+            {
+                ev.readable = Some(r);
             }
             if ev.queued || ev.writable.is_some() || ev.readable.is_some() {
                 Poll::Ready(ev)

@@ -37,7 +37,7 @@
 //!     type Read = Bytes;
 //!     type Fire = Bytes;
 //!     fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
-//!         let _ = ctx.write(msg);
+//!         ctx.write(msg);
 //!     }
 //! }
 //!

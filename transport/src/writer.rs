@@ -247,8 +247,9 @@ fn gather<'o, R>(
             // an empty `'static` slice below, before this borrow of the array ends, so
             // at rest the array holds only `'static` slices again. Nothing reads the
             // elements in between except `write`, within 'o.
-            let arr: &mut [IoSlice<'o>] =
-                unsafe { &mut *(arr as *mut [IoSlice<'static>] as *mut [IoSlice<'o>]) };
+            let arr: &mut [IoSlice<'o>] = unsafe {
+                std::slice::from_raw_parts_mut(arr.as_mut_ptr().cast::<IoSlice<'o>>(), arr.len())
+            };
             let (n, bytes) = out.io_slices(arr, budget);
             let r = write(&arr[..n]);
             for s in &mut arr[..n] {

@@ -47,7 +47,7 @@ async fn client_channel_echo_over_tcp() {
     for i in 0..20u64 {
         let part = Bytes::from(random_bytes(i, 50_000));
         want.extend_from_slice(&part);
-        let _ = ch.write(part); // unobserved writes: flushed once the queued work ran
+        ch.write(part); // unobserved writes: flushed once the queued work ran
     }
     eventually("all echoed", || got.lock().unwrap().len() == want.len()).await;
     assert!(*got.lock().unwrap() == want);

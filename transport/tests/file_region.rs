@@ -31,9 +31,9 @@ impl InboundHandler for ServeFile {
             Some((pos, n)) => FileRegion::open_range(&self.path, pos, n).unwrap(),
             None => FileRegion::open(&self.path).unwrap(),
         };
-        let _ = ctx.write(Bytes::from_static(b"HEADER\n"));
-        let _ = ctx.write(region);
-        let _ = ctx.write(Bytes::from_static(b"\nTRAILER"));
+        ctx.write(Bytes::from_static(b"HEADER\n"));
+        ctx.write(region);
+        ctx.write(Bytes::from_static(b"\nTRAILER"));
         ctx.close();
     }
 }
@@ -146,9 +146,9 @@ impl InboundHandler for ServeTruncated {
     type Fire = Bytes;
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, _msg: Bytes) {
         let region = FileRegion::open(self.file.path()).unwrap();
-        let _ = ctx.write(region);
+        ctx.write(region);
         self.file.as_file().set_len(1000).unwrap();
-        let _ = ctx.write(Bytes::from_static(b"never sent"));
+        ctx.write(Bytes::from_static(b"never sent"));
     }
 }
 

@@ -55,8 +55,8 @@ impl InboundHandler for CountThenAnswer {
         self.n += msg.len();
     }
     fn input_closed(&mut self, ctx: &mut InboundContext<'_, Bytes>) {
-        let _ = ctx.write(Bytes::from(format!("{}\n", self.n)));
-        let _ = ctx.write(Bytes::from(random_bytes(9, 1 << 20)));
+        ctx.write(Bytes::from(format!("{}\n", self.n)));
+        ctx.write(Bytes::from(random_bytes(9, 1 << 20)));
         ctx.close();
     }
 }

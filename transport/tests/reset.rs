@@ -22,9 +22,9 @@ impl InboundHandler for Route {
     type Fire = Bytes;
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
         if &msg[..] == b"BIG" {
-            let _ = ctx.write(Bytes::from(random_bytes(1, 16 << 20)));
+            ctx.write(Bytes::from(random_bytes(1, 16 << 20)));
         } else {
-            let _ = ctx.write(msg);
+            ctx.write(msg);
         }
     }
     fn channel_inactive(&mut self, ctx: &mut InboundContext<'_, Bytes>) {

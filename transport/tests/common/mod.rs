@@ -15,7 +15,7 @@ impl InboundHandler for Echo {
     type Read = Bytes;
     type Fire = Bytes;
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
-        let _ = ctx.write(msg);
+        ctx.write(msg);
     }
 }
 
@@ -137,7 +137,7 @@ impl Producer {
     fn pump(&mut self, ctx: &mut InboundContext<'_, Bytes>) {
         while self.pos < self.data.len() && ctx.is_writable() {
             let end = (self.pos + self.chunk).min(self.data.len());
-            let _ = ctx.write(self.data.slice(self.pos..end));
+            ctx.write(self.data.slice(self.pos..end));
             self.pos = end;
         }
         ctx.flush();
