@@ -21,6 +21,22 @@
 //! * **Errors.** [`TransportError`]; a peer that resets closes only its channel
 //!   (logged at debug level).
 //!
+//! ## What it costs
+//!
+//! * A request/response round trip of small messages costs three syscalls on the
+//!   server: `epoll_wait`, one `recvfrom` (a read shorter than the buffer ends the
+//!   batch, so the read that would say `EAGAIN` is skipped) and one `writev` at the
+//!   end of the batch (measured with `strace -c`: 2 000 echoes of 64 bytes, 2 004
+//!   `epoll_wait`, 2 217 `recvfrom`, 2 000 `writev`).
+//! * Reads are never copied in user space: each is a `Bytes` split off the
+//!   receive buffer. Writes of `Bytes`/`CompositeBuf` are never copied either.
+//! * An idle connection holds no receive buffer; the server process grows by about
+//!   3.6 KB per idle connection (10 000 connections, `examples/idle_memory.rs`),
+//!   besides the kernel's socket buffers.
+//! * Accepting costs one `accept4` (non-blocking and close-on-exec in the same
+//!   call), one `setsockopt` (`TCP_NODELAY`), and a `getsockname` only when the
+//!   server listens on an unspecified address (`0.0.0.0`).
+//!
 //! ## Example: an echo server
 //!
 //! ```

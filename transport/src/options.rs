@@ -163,7 +163,8 @@ impl ChannelOptions {
     }
 
     /// Sets the low and high water marks of the outbound buffer (defaults
-    /// [`DEFAULT_LOW_WATER_MARK`], [`DEFAULT_HIGH_WATER_MARK`]).
+    /// [`DEFAULT_LOW_WATER_MARK`](seine_channel::DEFAULT_LOW_WATER_MARK),
+    /// [`DEFAULT_HIGH_WATER_MARK`](seine_channel::DEFAULT_HIGH_WATER_MARK)).
     pub fn water_marks(mut self, low: usize, high: usize) -> Self {
         self.config.low_water_mark = low;
         self.config.high_water_mark = high.max(low);

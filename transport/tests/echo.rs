@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{LIMIT, echo_server, init_tracing, random_bytes};
+use common::{LIMIT, echo_server, eventually, init_tracing, random_bytes};
 use seine_transport::{AcceptMode, ChannelOptions, EventLoopGroup, ServerOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -68,6 +68,12 @@ async fn run(mode: AcceptMode) {
     .await
     .expect("echo finished in time");
 
+    // The last `writev`'s count is recorded just after the client may have read
+    // its bytes: wait for it rather than race it.
+    eventually("every byte written is counted", || {
+        server.metrics().io.bytes_written_copy == total as u64
+    })
+    .await;
     let m = server.metrics();
     assert_eq!(m.connections_accepted, CONNECTIONS as u64);
     assert_eq!(m.io.bytes_read, total as u64);
