@@ -95,6 +95,18 @@ impl OutboundBuffer {
         }
     }
 
+    /// Whether the flushed memory entries at the front are followed by a flushed
+    /// file region: the transport then writes them with `MSG_MORE` (or under
+    /// `TCP_CORK`), so that a response header and its file body leave in full
+    /// segments. O(entries before the file).
+    pub fn file_follows(&self) -> bool {
+        self.entries
+            .iter()
+            .take(self.flushed)
+            .find(|e| matches!(e.msg, OutboundBuf::File(_)))
+            .is_some_and(|e| matches!(e.msg, OutboundBuf::File(_)))
+    }
+
     /// Fills `dst` with slices of the flushed memory entries at the front, stopping
     /// at the first file region, when `dst` is full, or once `max_bytes` are
     /// gathered. Returns (slices, bytes). Does not copy.

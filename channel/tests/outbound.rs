@@ -189,3 +189,53 @@ fn the_closed_future_resolves_on_close() {
     waiter.join().unwrap();
     assert!(ch.channel().is_closed());
 }
+
+#[test]
+fn file_follows_tells_the_transport_a_header_precedes_a_file() {
+    use seine_channel::{Addr, ChannelCore, OutboundBuffer, Transport};
+    use std::io::Write;
+    /// Records `file_follows()` at each flush and accepts nothing.
+    struct Peek(Rc<RefCell<Vec<bool>>>);
+    impl Transport for Peek {
+        fn flush(&mut self, out: &mut OutboundBuffer) -> Result<(), Error> {
+            self.0.borrow_mut().push(out.file_follows());
+            Ok(())
+        }
+        fn shutdown_output(&mut self) -> Result<(), Error> {
+            Ok(())
+        }
+        fn close(&mut self) {}
+    }
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let mut core = ChannelCore::new(
+        Channel::new(Addr::None, Addr::None),
+        Box::new(Peek(seen.clone())),
+        ChannelConfig::default(),
+    );
+    core.fire_active();
+    core.write(Bytes::from_static(b"HTTP/1.1 200 OK\r\n\r\n"));
+    core.flush();
+    let mut file = tempfile_in_target();
+    file.write_all(b"body").unwrap();
+    let region = seine_buffer::FileRegion::from_file(file).unwrap();
+    core.write(region);
+    core.flush();
+    // (`ChannelCore::write` flushes on its own outside a read batch: dedup.)
+    let mut seen = seen.borrow().clone();
+    seen.dedup();
+    assert_eq!(seen, [false, true]);
+}
+
+/// A temporary file (unlinked at once) without a dev-dependency.
+fn tempfile_in_target() -> std::fs::File {
+    let path = std::env::temp_dir().join(format!("seine-outbound-{}", std::process::id()));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    file
+}

@@ -19,6 +19,7 @@ use crate::error::TransportError;
 use crate::event_loop::{EventLoopGroup, block_on};
 use crate::metrics::ServerMetrics;
 use crate::options::{AcceptMode, ChannelOptions, ServerOptions};
+use crate::probe::ZeroCopyCapabilities;
 use crate::stream::tcp_local_addr;
 
 fn empty_initializer() -> Initializer {
@@ -186,6 +187,13 @@ impl ServerBootstrap {
             group: group.channels().clone(),
         };
         let ctx = Arc::new(AcceptCtx::new(params, set.clone(), &self.options, kind));
+        // What zero copy this kernel and the listening interface offer, once per
+        // server (the sendfile/splice checks themselves run once per process).
+        let zero_copy = listeners
+            .first()
+            .map(|l| crate::probe::probe(Some(std::os::fd::AsFd::as_fd(l))))
+            .unwrap_or_default();
+        tracing::info!(addr = %local, "{zero_copy}");
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut done = Vec::new();
         let per_loop = listeners.len() > 1;
@@ -220,6 +228,7 @@ impl ServerBootstrap {
                 stop: stop_tx,
                 done: Mutex::new(done),
                 unix_path,
+                zero_copy,
             }),
         })
     }
@@ -256,6 +265,7 @@ struct ServerInner {
     stop: watch::Sender<bool>,
     done: Mutex<Vec<oneshot::Receiver<()>>>,
     unix_path: Option<PathBuf>,
+    zero_copy: ZeroCopyCapabilities,
 }
 
 impl Drop for ServerInner {
@@ -288,6 +298,16 @@ impl Server {
                 format!("{other} is not an IP address; use Server::addr"),
             )),
         }
+    }
+
+    /// What zero copy is available to this server: sendfile and splice on this
+    /// kernel, and whether the listening interface offers scatter-gather DMA with
+    /// checksum offload (so `sendfile` copies nothing on the CPU). Probed once at
+    /// bind and logged with `tracing` then. For a server bound to an unspecified
+    /// address the interface is unknown until a connection arrives; probe a
+    /// connected socket with [`probe`](crate::probe::probe) for that.
+    pub fn zero_copy(&self) -> &ZeroCopyCapabilities {
+        &self.inner.zero_copy
     }
 
     /// The address the server listens on, IP or Unix path.

@@ -92,11 +92,20 @@ impl<S: SocketStream> StreamTransport<S> {
         Error::from(err)
     }
 
-    /// One `writev` of the flushed memory entries at the front.
+    /// One `writev` of the flushed memory entries at the front; `sendmsg` with
+    /// `MSG_MORE` when a file region follows them, so the kernel holds a response
+    /// header back until the `sendfile` body joins it in full segments.
     fn write_memory(&mut self, out: &mut OutboundBuffer) -> Result<Progress, Error> {
         let budget = self.opts.write_budget.max(1);
         let stream = &*self.stream;
-        let (res, offered) = gather(out, budget, |slices| stream.try_write_vectored(slices));
+        let more = out.file_follows();
+        let (res, offered) = gather(out, budget, |slices| {
+            if more {
+                stream.try_io(Interest::WRITABLE, || send_more(stream.as_fd(), slices))
+            } else {
+                stream.try_write_vectored(slices)
+            }
+        });
         match res {
             Ok(n) => {
                 self.channel.metrics().record_copy_write(n);
@@ -230,6 +239,22 @@ impl<S: SocketStream> StreamTransport<S> {
             }
         }
     }
+}
+
+/// `sendmsg(slices, MSG_MORE | MSG_NOSIGNAL)`: a gathered write that tells the
+/// kernel more data follows at once.
+fn send_more(fd: std::os::fd::BorrowedFd<'_>, slices: &[IoSlice<'_>]) -> io::Result<usize> {
+    use nix::sys::socket::{MsgFlags, SockaddrStorage, sendmsg};
+    use std::os::fd::AsRawFd;
+    sendmsg::<SockaddrStorage>(
+        fd.as_raw_fd(),
+        slices,
+        &[],
+        // nix has no MSG_MORE constant; libc's value, with MSG_NOSIGNAL.
+        MsgFlags::from_bits_retain(libc::MSG_MORE | libc::MSG_NOSIGNAL),
+        None,
+    )
+    .map_err(io::Error::from)
 }
 
 /// Fills the thread's gather array from `out` and hands the filled part to `write`;
