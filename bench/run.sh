@@ -297,6 +297,7 @@ run_echo() {
   rec "$scen" "$side" "$r" "@cpu:us/frame" "$(jget "$out" server_cpu_us_per_frame)"
   rec "$scen" "$side" "$r" "@srv%" "$(calc "100 * $(jget "$out" server_cpu_s) / $w")"
   rec "$scen" "$side" "$r" "@load%" "$(calc "100 * $(jget "$out" loadgen_cpu_s) / $w")"
+  rec "$scen" "$side" "$r" "@loadcpu:us/frame" "$(jget "$out" loadgen_cpu_us_per_frame)"
   log "$scen r$r $side: $(jget "$out" frames_per_s) frames/s, $(jget "$out" mb_per_s) MB/s, p99 $(jget "$out" p99_us) us, srv $(jget "$out" server_cpu_us_per_frame) us/frame, loadgen $(jget "$out" loadgen_cpu_us_per_frame) us/frame"
 }
 
