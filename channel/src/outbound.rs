@@ -158,10 +158,9 @@ impl OutboundBuffer {
                 n = 0;
                 break;
             }
+            // Written whole: drop it as it is (advancing it first would walk its
+            // segments for nothing).
             n -= len;
-            if len > 0 {
-                front.msg.advance(len);
-            }
             self.pending_bytes -= len as u64;
             let e = self.entries.pop_front().expect("front exists");
             self.flushed -= 1;
