@@ -29,8 +29,8 @@ for _ in $(seq 1 "$rounds"); do
     small=$!
     speed=$(taskset -c 1 curl -s -o /dev/null -w "%{speed_download}" "http://$addr/big.bin")
     wait "$small"
-    printf '%s: %.0f MB/s; slowest of 400 small requests meanwhile: %s s\n' \
-      "$mode" "$(echo "$speed / 1000000" | bc -l)" "$(cat "$slow")"
+    awk -v m="$mode" -v s="$speed" -v w="$(cat "$slow")" \
+      'BEGIN { printf "%s: %.0f MB/s; slowest of 400 small requests meanwhile: %s s\n", m, s / 1e6, w }'
     rm -f "$slow"
   done
 done
