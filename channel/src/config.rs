@@ -22,6 +22,13 @@ pub struct ChannelConfig {
     pub allow_half_closure: bool,
     /// Close the channel when an exception reaches the tail of the pipeline.
     pub close_on_exception: bool,
+    /// Stop reading while the channel is unwritable (pending outbound bytes above
+    /// the high water mark) and resume once they fall below the low one. This is
+    /// backpressure from the peer's reading to its writing: a client that pipelines
+    /// requests and never reads the responses cannot make the server queue them
+    /// without bound (with file responses, each queued region also holds an open
+    /// file). On by default; Netty leaves this to the application (`setAutoRead`).
+    pub pause_reads_when_unwritable: bool,
 }
 
 impl Default for ChannelConfig {
@@ -32,6 +39,7 @@ impl Default for ChannelConfig {
             high_water_mark: DEFAULT_HIGH_WATER_MARK,
             allow_half_closure: false,
             close_on_exception: true,
+            pause_reads_when_unwritable: true,
         }
     }
 }

@@ -72,14 +72,17 @@ impl ChannelCore {
         self.inner.state.closed
     }
 
-    /// Whether the driver should read: open, input not ended, and auto-read on or a
-    /// read requested.
+    /// Whether the driver should read: open, input not ended, auto-read on or a
+    /// read requested, and (unless disabled) the channel writable, so that a peer
+    /// that does not read what it asked for stops being read from
+    /// ([`ChannelConfig::pause_reads_when_unwritable`]).
     pub fn wants_read(&self) -> bool {
         let s = &self.inner.state;
         !s.closed
             && !s.input_closed
             && !s.close_pending
             && (self.inner.config.auto_read || self.inner.read_requested)
+            && (self.inner.out.is_writable() || !self.inner.config.pause_reads_when_unwritable)
     }
 
     /// Whether flushed data waits for the socket to become writable.
