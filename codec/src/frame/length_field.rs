@@ -473,6 +473,18 @@ impl LengthFieldDecoder {
         let Some(raw) = self.read_length_field(src) else {
             return Ok(None);
         };
+        // Fast path (no negative adjustment, a frame within the maximum): plain u64
+        // arithmetic; every other case takes the checked path below.
+        if self.length_adjustment >= 0
+            && raw <= i64::MAX as u64
+            && let Some(computed) = raw
+                .checked_add(self.length_adjustment as u64)
+                .and_then(|n| n.checked_add(self.end_offset as u64))
+            && computed <= self.max_frame_length as u64
+            && computed <= i64::MAX as u64
+        {
+            return Ok(Some(computed as usize));
+        }
         if self.length_field_length == 8 && raw > i64::MAX as u64 {
             let reason = format!(
                 "negative length field: {} (an 8-byte length field is signed, as in Netty)",

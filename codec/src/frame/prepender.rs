@@ -292,6 +292,16 @@ impl<M> LengthFieldPrepender<M> {
     /// assert_eq!(&p.encode_header(12).unwrap()[..], b"\x00\x00\x0c");
     /// ```
     pub fn encode_header(&mut self, payload_length: u64) -> Result<Bytes, CodecError> {
+        // Fast path (the common configuration, short frames): the length is the
+        // payload's, and its header a slice of a static table.
+        if self.length_adjustment == 0
+            && !self.includes_length_field_length
+            && payload_length < 256
+            && let Some(header) =
+                static_header(self.length_field_length, self.byte_order, payload_length)
+        {
+            return Ok(header);
+        }
         let length = self.length_for(payload_length)?;
         let n = self.length_field_length;
         if let Some(header) = static_header(n, self.byte_order, length) {
