@@ -100,11 +100,32 @@ impl OutboundBuffer {
     /// `TCP_CORK`), so that a response header and its file body leave in full
     /// segments. O(entries before the file).
     pub fn file_follows(&self) -> bool {
+        self.file_after_memory().is_some()
+    }
+
+    /// The first flushed file region, when only memory entries stand before it
+    /// (a response header and its body): a transport may read a small region and
+    /// send it in the same `writev` as the header. O(entries before the file).
+    pub fn file_after_memory(&self) -> Option<&FileRegion> {
         self.entries
             .iter()
             .take(self.flushed)
-            .find(|e| matches!(e.msg, OutboundBuf::File(_)))
-            .is_some_and(|e| matches!(e.msg, OutboundBuf::File(_)))
+            .find_map(|e| match &e.msg {
+                OutboundBuf::File(f) => Some(Some(f)),
+                _ => None,
+            })
+            .flatten()
+    }
+
+    /// Bytes of the flushed memory entries before the first file region (all of
+    /// them if none follows). O(entries before the file).
+    pub fn memory_before_file(&self) -> usize {
+        self.entries
+            .iter()
+            .take(self.flushed)
+            .take_while(|e| !matches!(e.msg, OutboundBuf::File(_)))
+            .map(|e| e.msg.len())
+            .sum()
     }
 
     /// Fills `dst` with slices of the flushed memory entries at the front, stopping

@@ -199,6 +199,12 @@ fn file_follows_tells_the_transport_a_header_precedes_a_file() {
     impl Transport for Peek {
         fn flush(&mut self, out: &mut OutboundBuffer) -> Result<(), Error> {
             self.0.borrow_mut().push(out.file_follows());
+            // What stands before the file: the 19-byte header, and the region itself.
+            assert_eq!(out.memory_before_file(), 19);
+            assert_eq!(
+                out.file_after_memory().map(|f| f.count()),
+                out.file_follows().then_some(4)
+            );
             Ok(())
         }
         fn shutdown_output(&mut self) -> Result<(), Error> {

@@ -97,17 +97,47 @@ impl<S: SocketStream> StreamTransport<S> {
     /// One `writev` of the flushed memory entries at the front; `sendmsg` with
     /// `MSG_MORE` when a file region follows them, so the kernel holds a response
     /// header back until the `sendfile` body joins it in full segments.
+    ///
+    /// A small file region that will be copied anyway (below the sendfile
+    /// threshold) is read first and sent in the same `writev` as the memory before
+    /// it: header and body in one call instead of three (`sendmsg`, `pread`,
+    /// `writev`).
     fn write_memory(&mut self, out: &mut OutboundBuffer) -> Result<Progress, Error> {
         let budget = self.opts.write_budget.max(1);
         let stream = &*self.stream;
-        let more = out.file_follows();
-        let (res, offered) = gather(out, budget, |slices| {
-            if more {
-                stream.try_io(Interest::WRITABLE, || send_more(stream.as_fd(), slices))
-            } else {
-                stream.try_write_vectored(slices)
-            }
+        let next_file = out.file_after_memory();
+        let inline = next_file.and_then(|f| {
+            let copied = !(self.sendfile_ok && self.opts.file_policy.use_sendfile(f.remaining()));
+            (copied && f.remaining() as usize <= COPY_CHUNK).then_some(f)
         });
+        let more = next_file.is_some() && inline.is_none();
+        let shared: &OutboundBuffer = out;
+        let (res, offered) = COPY_BUF.with(|cell| {
+            let mut guard = cell.try_borrow_mut().ok();
+            // Read the small region whole; anything short (a file that shrank) is
+            // left to `write_file`, which reports it.
+            let body: Option<&[u8]> = match (inline, guard.as_mut()) {
+                (Some(region), Some(buf)) => read_whole(region, buf),
+                _ => None,
+            };
+            gather(shared, budget, body, |slices| {
+                if more {
+                    stream.try_io(Interest::WRITABLE, || send_more(stream.as_fd(), slices))
+                } else {
+                    stream.try_write_vectored(slices)
+                }
+            })
+        });
+        self.finish_memory_write(out, res, offered)
+    }
+
+    fn finish_memory_write(
+        &self,
+        out: &mut OutboundBuffer,
+        res: io::Result<usize>,
+        offered: usize,
+    ) -> Result<Progress, Error> {
+        let stream = &*self.stream;
         match res {
             Ok(n) => {
                 self.channel.metrics().record_copy_write(n);
@@ -243,6 +273,34 @@ impl<S: SocketStream> StreamTransport<S> {
     }
 }
 
+/// Bytes of the flushed memory entries before the first file region.
+fn out_memory_len(out: &OutboundBuffer) -> usize {
+    out.memory_before_file()
+}
+
+/// Reads all of `region`'s remaining bytes into `buf` (one `pread`, looping on a
+/// short read); `None` if the file ended first or the read failed (the regular
+/// file path then reports it).
+fn read_whole<'b>(region: &seine_buffer::FileRegion, buf: &'b mut Vec<u8>) -> Option<&'b [u8]> {
+    let want = usize::try_from(region.remaining()).ok()?;
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    let mut got = 0;
+    while got < want {
+        match region
+            .file()
+            .read_at(&mut buf[got..want], region.current_position() + got as u64)
+        {
+            Ok(0) => return None,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(&buf[..want])
+}
+
 /// `sendmsg(slices, MSG_MORE | MSG_NOSIGNAL)`: a gathered write that tells the
 /// kernel more data follows at once.
 fn send_more(fd: std::os::fd::BorrowedFd<'_>, slices: &[IoSlice<'_>]) -> io::Result<usize> {
@@ -273,6 +331,7 @@ const COALESCE_BELOW: usize = 512;
 fn gather<R>(
     out: &OutboundBuffer,
     budget: usize,
+    extra: Option<&[u8]>,
     write: impl FnOnce(&[IoSlice<'_>]) -> R,
 ) -> (R, usize) {
     IOVECS.with(|cell| {
@@ -287,10 +346,21 @@ fn gather<R>(
                 // elements in between except `write`, within this block.
                 let arr: &mut [IoSlice<'_>] =
                     unsafe { std::slice::from_raw_parts_mut(arr.as_mut_ptr().cast(), arr.len()) };
-                let (n, bytes) = out.io_slices(arr, budget);
-                let m = coalesce(&mut arr[..n], &mut staging);
+                let (n, mut bytes) = out.io_slices(arr, budget);
+                let mut m = coalesce(&mut arr[..n], &mut staging);
+                // The extra slice (a small file body) only directly after every
+                // memory entry: `io_slices` stopped at the file, not at a limit.
+                if let Some(extra) = extra
+                    && m < arr.len()
+                    && bytes < budget
+                    && bytes == out_memory_len(out)
+                {
+                    arr[m] = IoSlice::new(extra);
+                    m += 1;
+                    bytes += extra.len();
+                }
                 let r = write(&arr[..m]);
-                for s in &mut arr[..n] {
+                for s in &mut arr[..n.max(m)] {
                     *s = IoSlice::new(&[]);
                 }
                 (r, bytes)
