@@ -22,10 +22,12 @@
 //! File system calls (`open`, `stat`, `readdir`) run on the event loop: fine for a
 //! page cache-hot tree, a thread pool would be the next step for slow disks.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -36,6 +38,7 @@ use seine::codec::http::{
     parse_http_date,
 };
 use seine::transport::{EventLoopGroup, ServerBootstrap};
+use tokio::time::Instant;
 
 struct Config {
     root: PathBuf,
@@ -46,21 +49,32 @@ struct Config {
 /// Serves one connection's requests.
 struct Files {
     config: Arc<Config>,
-    /// Identifies the armed timer; an older timer's event is ignored.
-    timer_gen: u64,
+    /// When the connection times out; each request moves it forward (a `Cell`
+    /// write, not a new timer).
+    deadline: Rc<Cell<Instant>>,
     timer: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// The user event a timer fires.
-struct Deadline(u64);
+/// The user event the timer fires when the deadline passed.
+struct Deadline;
 
 impl Files {
-    fn arm(&mut self, ctx: &mut Context<'_>, after: Duration) {
-        if let Some(t) = self.timer.take() {
-            t.abort();
-        }
-        self.timer_gen += 1;
-        self.timer = Some(ctx.schedule_user_event(after, Deadline(self.timer_gen)));
+    /// Starts the connection's one timer task: it sleeps until the deadline, and
+    /// again until the new one while requests keep moving it, then fires
+    /// [`Deadline`] once.
+    fn start_timer(&mut self, ctx: &mut Context<'_>) {
+        let deadline = self.deadline.clone();
+        let channel = ctx.channel().clone();
+        self.timer = Some(ctx.spawn(async move {
+            loop {
+                let at = deadline.get();
+                tokio::time::sleep_until(at).await;
+                if Instant::now() >= deadline.get() {
+                    channel.fire_user_event(Deadline);
+                    return;
+                }
+            }
+        }));
     }
 }
 
@@ -71,27 +85,26 @@ impl InboundHandler for Files {
     type Fire = HttpRequest;
 
     fn channel_active(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
-        self.arm(ctx, self.config.header_timeout);
+        self.deadline
+            .set(Instant::now() + self.config.header_timeout);
+        self.start_timer(ctx);
         ctx.fire_active();
     }
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
         let resp = respond(&self.config.root, &req);
         drop(ctx.write(resp));
-        self.arm(ctx, self.config.idle_timeout);
+        self.deadline.set(Instant::now() + self.config.idle_timeout);
     }
 
     fn user_event(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, event: UserEvent) {
         match event.downcast::<Deadline>() {
-            Ok(Deadline(n)) if n == self.timer_gen => {
-                if ctx.pending_outbound_bytes() > 0 {
-                    // Still sending a response to a slow reader: wait for it.
-                    self.arm(ctx, self.config.idle_timeout);
-                } else {
-                    ctx.close();
-                }
+            Ok(Deadline) if ctx.pending_outbound_bytes() > 0 => {
+                // Still sending a response to a slow reader: give it more time.
+                self.deadline.set(Instant::now() + self.config.idle_timeout);
+                self.start_timer(ctx);
             }
-            Ok(_) => {} // a timer that was re-armed meanwhile
+            Ok(Deadline) => ctx.close(),
             Err(other) => ctx.fire_user_event(other),
         }
     }
@@ -387,7 +400,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             pipeline.add_last("http", HttpServerCodec::with_decoder(decoder).into())?;
             let files = Files {
                 config: config.clone(),
-                timer_gen: 0,
+                deadline: Rc::new(Cell::new(Instant::now())),
                 timer: None,
             };
             pipeline.add_last("files", Handler::inbound(files))?;
