@@ -29,6 +29,13 @@ pub struct ChannelConfig {
     /// without bound (with file responses, each queued region also holds an open
     /// file). On by default; Netty leaves this to the application (`setAutoRead`).
     pub pause_reads_when_unwritable: bool,
+    /// Writes of `Bytes` or `CompositeBuf` shorter than this many bytes are copied
+    /// into one buffer as they are queued, so a batch of small messages becomes one
+    /// entry and one slice of a `writev` (tiny iovecs cost the kernel and the peer
+    /// more than the copy). Larger writes and file regions are never copied. 0 (the
+    /// default here, so that [`EmbeddedChannel`](crate::EmbeddedChannel) shows every
+    /// write as it was made) turns it off; socket transports turn it on.
+    pub merge_writes_below: usize,
 }
 
 impl Default for ChannelConfig {
@@ -40,6 +47,7 @@ impl Default for ChannelConfig {
             allow_half_closure: false,
             close_on_exception: true,
             pause_reads_when_unwritable: true,
+            merge_writes_below: 0,
         }
     }
 }

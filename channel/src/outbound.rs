@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::io::IoSlice;
 
-use seine_buffer::{Buf, FileRegion};
+use seine_buffer::{Buf, BytesMut, FileRegion};
 
 use crate::completion::CompletionState;
 use crate::error::Error;
@@ -29,6 +29,14 @@ struct Entry {
 /// Queued writes of one channel, with their completions and water marks.
 pub struct OutboundBuffer {
     entries: VecDeque<Entry>,
+    /// Small writes copied together, not yet an entry (logically the last,
+    /// unflushed entry): see [`ChannelConfig::merge_writes_below`]
+    /// (crate::ChannelConfig::merge_writes_below).
+    merge: BytesMut,
+    /// The highest ticket among the writes in `merge`.
+    merge_ticket: u64,
+    /// Memory writes shorter than this are merged (0: never).
+    merge_below: usize,
     flushed: usize,
     pending_bytes: u64,
     low: u64,
@@ -42,6 +50,9 @@ impl OutboundBuffer {
     pub(crate) fn new(completions: Arc<CompletionState>, low: usize, high: usize) -> Self {
         OutboundBuffer {
             entries: VecDeque::new(),
+            merge: BytesMut::new(),
+            merge_ticket: 0,
+            merge_below: 0,
             flushed: 0,
             pending_bytes: 0,
             low: low as u64,
@@ -54,7 +65,7 @@ impl OutboundBuffer {
 
     /// Whether nothing at all is queued (flushed or not).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.merge.is_empty()
     }
 
     /// Whether flushed entries wait to be written.
@@ -225,19 +236,61 @@ impl OutboundBuffer {
     }
 
     pub(crate) fn push(&mut self, msg: OutboundBuf, ticket: u64) {
-        self.pending_bytes += msg.len() as u64;
-        self.entries.push_back(Entry { msg, ticket });
+        let len = msg.len();
+        self.pending_bytes += len as u64;
+        if len < self.merge_below && len > 0 {
+            match &msg {
+                OutboundBuf::Bytes(b) => self.merge.extend_from_slice(b),
+                OutboundBuf::Composite(c) => {
+                    for seg in c.segments() {
+                        self.merge.extend_from_slice(seg);
+                    }
+                }
+                OutboundBuf::File(_) => {
+                    self.seal_merge();
+                    self.entries.push_back(Entry { msg, ticket });
+                    self.update_writability();
+                    return;
+                }
+            }
+            self.merge_ticket = self.merge_ticket.max(ticket);
+        } else {
+            self.seal_merge();
+            self.entries.push_back(Entry { msg, ticket });
+        }
         self.update_writability();
+    }
+
+    /// Turns the merged small writes into one entry (O(1), no copy).
+    fn seal_merge(&mut self) {
+        if !self.merge.is_empty() {
+            let b = self.merge.split().freeze();
+            let ticket = std::mem::take(&mut self.merge_ticket);
+            self.entries.push_back(Entry {
+                msg: OutboundBuf::Bytes(b),
+                ticket,
+            });
+        }
+    }
+
+    /// Merges memory writes shorter than `below` bytes into one buffer (a copy of
+    /// those bytes only), so that many small messages become one entry and one
+    /// slice of a `writev`. 0 turns it off.
+    pub(crate) fn set_merge_below(&mut self, below: usize) {
+        self.seal_merge();
+        self.merge_below = below;
     }
 
     /// Marks everything queued as flushed; completes zero-length entries at the front.
     pub(crate) fn mark_flushed(&mut self) {
+        self.seal_merge();
         self.flushed = self.entries.len();
         self.advance(0);
     }
 
     /// Drops every entry, failing the completions (the channel closed).
     pub(crate) fn fail_all(&mut self, error: &Error) {
+        self.seal_merge();
         for e in self.entries.drain(..) {
             if e.ticket > 0 {
                 self.completions.resolve(e.ticket, Err(error.clone()));

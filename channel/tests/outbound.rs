@@ -245,3 +245,65 @@ fn tempfile_in_target() -> std::fs::File {
     std::fs::remove_file(&path).unwrap();
     file
 }
+
+#[test]
+fn small_writes_merge_into_one_entry_when_asked() {
+    use seine_channel::{Addr, ChannelCore, OutboundBuf, OutboundBuffer, Transport};
+    /// Takes every flushed entry whole, recording what each one was.
+    struct Take(Rc<RefCell<Vec<(bool, Vec<u8>)>>>);
+    impl Transport for Take {
+        fn flush(&mut self, out: &mut OutboundBuffer) -> Result<(), Error> {
+            while let Some(msg) = out.pop_flushed() {
+                let (is_file, bytes) = match msg {
+                    OutboundBuf::Bytes(b) => (false, b.to_vec()),
+                    OutboundBuf::Composite(c) => (false, c.to_vec()),
+                    OutboundBuf::File(_) => (true, Vec::new()),
+                };
+                self.0.borrow_mut().push((is_file, bytes));
+            }
+            Ok(())
+        }
+        fn shutdown_output(&mut self) -> Result<(), Error> {
+            Ok(())
+        }
+        fn close(&mut self) {}
+    }
+    let got = Rc::new(RefCell::new(Vec::new()));
+    let config = ChannelConfig {
+        merge_writes_below: 16,
+        ..ChannelConfig::default()
+    };
+    let mut core = ChannelCore::new(
+        Channel::new(Addr::None, Addr::None),
+        Box::new(Take(got.clone())),
+        config,
+    );
+    core.fire_active();
+    // A read batch: writes are not flushed until it ends.
+    core.fire_read(Bytes::new());
+    let mut done = Vec::new();
+    for part in [&b"ab"[..], b"cd", b"ef"] {
+        done.push(core.write(Bytes::copy_from_slice(part)));
+    }
+    let big = vec![7u8; 100];
+    done.push(core.write(Bytes::from(big.clone())));
+    done.push(core.write(seine_buffer::CompositeBuf::from(Bytes::from_static(b"gh"))));
+    let mut file = tempfile_in_target();
+    std::io::Write::write_all(&mut file, b"file").unwrap();
+    done.push(core.write(seine_buffer::FileRegion::from_file(file).unwrap()));
+    done.push(core.write(Bytes::from_static(b"ij")));
+    core.fire_read_complete();
+    let got = got.borrow();
+    let expect: Vec<(bool, Vec<u8>)> = vec![
+        (false, b"abcdef".to_vec()),
+        (false, big),
+        (false, b"gh".to_vec()),
+        (true, Vec::new()),
+        (false, b"ij".to_vec()),
+    ];
+    assert_eq!(
+        *got, expect,
+        "merged in order; large writes and files apart"
+    );
+    assert!(done.iter().all(|c| matches!(c.result(), Some(Ok(())))));
+}

@@ -94,7 +94,9 @@ pub use bootstrap::{Bootstrap, Server, ServerBootstrap};
 pub use error::TransportError;
 pub use event_loop::{EventLoop, EventLoopGroup};
 pub use metrics::ServerMetrics;
-pub use options::{AcceptMode, ChannelOptions, RecvBufferOptions, ServerOptions};
+pub use options::{
+    AcceptMode, ChannelOptions, MERGE_WRITES_BELOW, RecvBufferOptions, ServerOptions,
+};
 pub use probe::ZeroCopyCapabilities;
 pub use sendfile::FilePolicy;
 pub use splice::splice_bidirectional;

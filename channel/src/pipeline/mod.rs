@@ -131,11 +131,12 @@ impl Inner {
         config: ChannelConfig,
         head: HeadKind,
     ) -> Self {
-        let out = OutboundBuffer::new(
+        let mut out = OutboundBuffer::new(
             channel.shared.completions.clone(),
             config.low_water_mark,
             config.high_water_mark,
         );
+        out.set_merge_below(config.merge_writes_below);
         let (head_hot, head_slot) = sentinel("head");
         let (tail_hot, tail_slot) = sentinel("tail");
         Inner {
