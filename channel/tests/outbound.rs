@@ -249,8 +249,10 @@ fn tempfile_in_target() -> std::fs::File {
 #[test]
 fn small_writes_merge_into_one_entry_when_asked() {
     use seine_channel::{Addr, ChannelCore, OutboundBuf, OutboundBuffer, Transport};
+    /// Each flushed entry: whether it was a file region, and its bytes.
+    type Seen = Rc<RefCell<Vec<(bool, Vec<u8>)>>>;
     /// Takes every flushed entry whole, recording what each one was.
-    struct Take(Rc<RefCell<Vec<(bool, Vec<u8>)>>>);
+    struct Take(Seen);
     impl Transport for Take {
         fn flush(&mut self, out: &mut OutboundBuffer) -> Result<(), Error> {
             while let Some(msg) = out.pop_flushed() {
