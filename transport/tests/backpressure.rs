@@ -40,8 +40,10 @@ async fn slow_reader_flips_writability_and_loses_nothing() {
     client.write_all(b"go").await.unwrap();
 
     // Not reading: the server's channel must become unwritable.
+    // (The handle's flag flips just before the event reaches the handler: wait
+    // for both.)
     eventually("the server channel becomes unwritable", || {
-        probe.channel(0).is_some_and(|c| !c.is_writable())
+        probe.channel(0).is_some_and(|c| !c.is_writable()) && !probe.writability().is_empty()
     })
     .await;
     assert_eq!(probe.writability().first(), Some(&false));
@@ -64,6 +66,7 @@ async fn slow_reader_flips_writability_and_loses_nothing() {
 
     eventually("the server channel is writable again", || {
         probe.channel(0).is_some_and(|c| c.is_writable())
+            && probe.writability().last() == Some(&true)
     })
     .await;
     let flips = probe.writability();
