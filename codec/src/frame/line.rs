@@ -227,23 +227,13 @@ impl Decoder for LineDecoder {
             return Ok(Some(line));
         }
         self.offset = 0;
-        if self.discarding {
-            self.discarding = false;
-            let total = self.discarded + src.len() as u64;
-            self.discarded = 0;
-            src.advance(src.len());
-            return if self.fail_fast {
-                Ok(None)
-            } else {
-                Err(self.too_long(total))
-            };
-        }
-        if src.is_empty() {
-            return Ok(None);
-        }
-        let remaining = src.len();
-        src.advance(remaining);
-        Err(CodecError::TruncatedFrame { remaining })
+        super::delimited_eof(
+            src,
+            &mut self.discarding,
+            &mut self.discarded,
+            self.fail_fast,
+            self.max_length,
+        )
     }
 }
 

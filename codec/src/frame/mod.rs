@@ -31,6 +31,37 @@ pub use prepender::LengthFieldPrepender;
 
 use seine_buffer::{Buf, CompositeBuf};
 
+use crate::CodecError;
+
+/// End of input for a decoder that frames by delimiters (line, delimiter), once
+/// no complete frame is left: a too-long frame still being skipped is dropped and
+/// reported now unless fail-fast already did; other leftover bytes are a
+/// [`CodecError::TruncatedFrame`]. `discarding`/`discarded` are the decoder's
+/// skip state, `max` its maximum frame length.
+fn delimited_eof(
+    src: &mut CompositeBuf,
+    discarding: &mut bool,
+    discarded: &mut u64,
+    fail_fast: bool,
+    max: usize,
+) -> Result<Option<CompositeBuf>, CodecError> {
+    if std::mem::take(discarding) {
+        let length = std::mem::take(discarded) + src.len() as u64;
+        src.advance(src.len());
+        return if fail_fast {
+            Ok(None)
+        } else {
+            Err(CodecError::TooLongFrame { length, max })
+        };
+    }
+    if src.is_empty() {
+        return Ok(None);
+    }
+    let remaining = src.len();
+    src.advance(remaining);
+    Err(CodecError::TruncatedFrame { remaining })
+}
+
 /// Consumes at most `n` bytes of `src`; returns how many it consumed. O(segments).
 fn skip(src: &mut CompositeBuf, n: u64) -> usize {
     let k = usize::try_from(n).map_or(src.len(), |n| n.min(src.len()));
