@@ -75,7 +75,7 @@ impl<'a> Context<'a> {
     pub fn fire_message<M: 'static>(&mut self, msg: M) {
         let mut slot = Some(msg);
         let next = self.inner.next_in(self.idx);
-        self.inner.invoke(next, Event::Read(Msg::new(&mut slot)));
+        self.inner.invoke_read(next, Msg::new(&mut slot));
     }
 
     /// Writes `msg` from this handler's position toward the transport; the previous
@@ -87,7 +87,7 @@ impl<'a> Context<'a> {
         let mut slot = Some(msg);
         let prev = self.inner.prev_out(self.idx);
         self.inner
-            .invoke(prev, Event::Write(Msg::new(&mut slot), Promise { ticket }));
+            .invoke_write(prev, Msg::new(&mut slot), Promise { ticket });
         self.inner.completion(ticket)
     }
 
@@ -265,9 +265,7 @@ impl<'a, F: 'static> InboundContext<'a, F> {
     pub fn fire_read(&mut self, msg: F) {
         let mut slot = Some(msg);
         let next = self.ctx.inner.next_in(self.ctx.idx);
-        self.ctx
-            .inner
-            .invoke(next, Event::Read(Msg::new(&mut slot)));
+        self.ctx.inner.invoke_read(next, Msg::new(&mut slot));
     }
 
     /// Writes `msg` toward the transport from this position (see
@@ -313,7 +311,7 @@ impl<'a, E: 'static> OutboundContext<'a, E> {
         let prev = self.ctx.inner.prev_out(self.ctx.idx);
         self.ctx
             .inner
-            .invoke(prev, Event::Write(Msg::new(&mut slot), promise));
+            .invoke_write(prev, Msg::new(&mut slot), promise);
     }
 }
 

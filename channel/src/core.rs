@@ -111,7 +111,7 @@ impl ChannelCore {
         self.inner.in_read_batch = true;
         let mut slot = Some(bytes);
         let next = self.inner.next_in(HEAD);
-        self.inner.invoke(next, Event::Read(Msg::new(&mut slot)));
+        self.inner.invoke_read(next, Msg::new(&mut slot));
     }
 
     /// Fires any message from the head (the embedded channel's `write_inbound`).
@@ -122,7 +122,7 @@ impl ChannelCore {
         self.inner.in_read_batch = true;
         let mut slot = Some(msg);
         let next = self.inner.next_in(HEAD);
-        self.inner.invoke(next, Event::Read(Msg::new(&mut slot)));
+        self.inner.invoke_read(next, Msg::new(&mut slot));
     }
 
     pub(crate) fn inner_mut(&mut self) -> &mut Inner {

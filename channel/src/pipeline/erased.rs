@@ -246,6 +246,16 @@ pub(crate) trait ErasedHandler {
     /// Delivers one event.
     fn handle(&mut self, inner: &mut Inner, idx: usize, ev: Event<'_>);
 
+    /// Delivers a read: the hot path, without wrapping the message in an `Event`.
+    fn read(&mut self, inner: &mut Inner, idx: usize, msg: Msg<'_>) {
+        self.handle(inner, idx, Event::Read(msg));
+    }
+
+    /// Delivers a write: the hot path, without wrapping the message in an `Event`.
+    fn write(&mut self, inner: &mut Inner, idx: usize, msg: Msg<'_>, promise: Promise) {
+        self.handle(inner, idx, Event::Write(msg, promise));
+    }
+
     /// Delivers what queued up in the slot's mailbox while the handler was busy,
     /// stopping early if the slot was removed.
     fn drain(&mut self, inner: &mut Inner, idx: usize);
@@ -337,6 +347,15 @@ fn forward_all<R: 'static, W: 'static>(inner: &mut Inner, idx: usize) {
 
 impl<H: InboundHandler> ErasedHandler for Inbound<H> {
     #[inline]
+    fn read(&mut self, inner: &mut Inner, idx: usize, mut m: Msg<'_>) {
+        let mut ctx = InboundContext::new(inner, idx);
+        match m.take::<H::Read>() {
+            Some(msg) => self.0.channel_read(&mut ctx, msg),
+            None => ctx.unexpected(Event::Read(m), TypeInfo::of::<H::Read>()),
+        }
+    }
+
+    #[inline]
     fn handle(&mut self, inner: &mut Inner, idx: usize, ev: Event<'_>) {
         let mut ctx = InboundContext::new(inner, idx);
         match ev {
@@ -374,6 +393,15 @@ impl<H: InboundHandler> ErasedHandler for Inbound<H> {
 }
 
 impl<H: OutboundHandler> ErasedHandler for Outbound<H> {
+    #[inline]
+    fn write(&mut self, inner: &mut Inner, idx: usize, mut m: Msg<'_>, p: Promise) {
+        let mut ctx = OutboundContext::new(inner, idx);
+        match m.take::<H::Write>() {
+            Some(msg) => self.0.write(&mut ctx, msg, p),
+            None => ctx.unexpected(Event::Write(m, p), TypeInfo::of::<H::Write>()),
+        }
+    }
+
     #[inline]
     fn handle(&mut self, inner: &mut Inner, idx: usize, ev: Event<'_>) {
         let mut ctx = OutboundContext::new(inner, idx);
@@ -425,6 +453,30 @@ impl<H: InboundHandler + OutboundHandler> Duplex<H> {
 }
 
 impl<H: InboundHandler + OutboundHandler> ErasedHandler for Duplex<H> {
+    #[inline]
+    fn read(&mut self, inner: &mut Inner, idx: usize, mut m: Msg<'_>) {
+        let mut ctx = InboundContext::new(inner, idx);
+        match m.take::<<H as InboundHandler>::Read>() {
+            Some(msg) => self.0.channel_read(&mut ctx, msg),
+            None => ctx.unexpected(
+                Event::Read(m),
+                TypeInfo::of::<<H as InboundHandler>::Read>(),
+            ),
+        }
+    }
+
+    #[inline]
+    fn write(&mut self, inner: &mut Inner, idx: usize, mut m: Msg<'_>, p: Promise) {
+        let mut ctx = OutboundContext::new(inner, idx);
+        match m.take::<<H as OutboundHandler>::Write>() {
+            Some(msg) => self.0.write(&mut ctx, msg, p),
+            None => ctx.unexpected(
+                Event::Write(m, p),
+                TypeInfo::of::<<H as OutboundHandler>::Write>(),
+            ),
+        }
+    }
+
     #[inline]
     fn handle(&mut self, inner: &mut Inner, idx: usize, ev: Event<'_>) {
         match ev {

@@ -227,17 +227,68 @@ impl Inner {
         match h {
             Some(mut h) => {
                 h.handle(self, idx, ev);
-                let hot = &mut self.hot[idx];
-                if hot.deferred == 0 && !hot.removed {
-                    // The slot is empty while its handler runs: nothing to drop.
-                    let old = hot.handler.replace(h);
-                    debug_assert!(old.is_none());
-                    std::mem::forget(old);
-                } else {
-                    self.finish_slow(idx, h);
-                }
+                self.put_back(idx, h);
             }
             None => self.invoke_slow(idx, ev),
+        }
+    }
+
+    /// Delivers a read to slot `idx` (the hot path of [`invoke`](Self::invoke)).
+    #[inline]
+    pub(crate) fn invoke_read(&mut self, idx: usize, msg: Msg<'_>) {
+        if idx <= TAIL {
+            return self.invoke(idx, Event::Read(msg));
+        }
+        let hot = &mut self.hot[idx];
+        let h = if hot.removed {
+            None
+        } else {
+            hot.handler.take()
+        };
+        match h {
+            Some(mut h) => {
+                h.read(self, idx, msg);
+                self.put_back(idx, h);
+            }
+            None => self.invoke_slow(idx, Event::Read(msg)),
+        }
+    }
+
+    /// Delivers a write to slot `idx` (the hot path of [`invoke`](Self::invoke)).
+    #[inline]
+    pub(crate) fn invoke_write(&mut self, idx: usize, msg: Msg<'_>, promise: crate::Promise) {
+        if idx == HEAD {
+            return self.head_write(msg, promise.take_ticket());
+        }
+        if idx == TAIL {
+            return self.invoke(idx, Event::Write(msg, promise));
+        }
+        let hot = &mut self.hot[idx];
+        let h = if hot.removed {
+            None
+        } else {
+            hot.handler.take()
+        };
+        match h {
+            Some(mut h) => {
+                h.write(self, idx, msg, promise);
+                self.put_back(idx, h);
+            }
+            None => self.invoke_slow(idx, Event::Write(msg, promise)),
+        }
+    }
+
+    /// Puts a handler back after a callback, or finishes what queued up meanwhile.
+    #[inline]
+    fn put_back(&mut self, idx: usize, h: Box<dyn ErasedHandler>) {
+        let hot = &mut self.hot[idx];
+        if hot.deferred == 0 && !hot.removed {
+            // The slot is empty while its handler runs: nothing to drop.
+            let old = hot.handler.replace(h);
+            debug_assert!(old.is_none());
+            std::mem::forget(old);
+        } else {
+            self.finish_slow(idx, h);
         }
     }
 
