@@ -208,6 +208,18 @@ impl Inner {
         self.invoke(target, ev);
     }
 
+    /// Takes slot `idx`'s handler out to call it; `None` if the slot was removed
+    /// or its handler is running (the caller then takes the slow path).
+    #[inline]
+    fn take_live(&mut self, idx: usize) -> Option<Box<dyn ErasedHandler>> {
+        let hot = &mut self.hot[idx];
+        if hot.removed {
+            None
+        } else {
+            hot.handler.take()
+        }
+    }
+
     /// Delivers `ev` to slot `idx`.
     #[inline]
     pub(crate) fn invoke(&mut self, idx: usize, ev: Event<'_>) {
@@ -218,13 +230,7 @@ impl Inner {
                 self.tail(ev)
             };
         }
-        let hot = &mut self.hot[idx];
-        let h = if hot.removed {
-            None
-        } else {
-            hot.handler.take()
-        };
-        match h {
+        match self.take_live(idx) {
             Some(mut h) => {
                 h.handle(self, idx, ev);
                 self.put_back(idx, h);
@@ -239,13 +245,7 @@ impl Inner {
         if idx <= TAIL {
             return self.invoke(idx, Event::Read(msg));
         }
-        let hot = &mut self.hot[idx];
-        let h = if hot.removed {
-            None
-        } else {
-            hot.handler.take()
-        };
-        match h {
+        match self.take_live(idx) {
             Some(mut h) => {
                 h.read(self, idx, msg);
                 self.put_back(idx, h);
@@ -263,13 +263,7 @@ impl Inner {
         if idx == TAIL {
             return self.invoke(idx, Event::Write(msg, promise));
         }
-        let hot = &mut self.hot[idx];
-        let h = if hot.removed {
-            None
-        } else {
-            hot.handler.take()
-        };
-        match h {
+        match self.take_live(idx) {
             Some(mut h) => {
                 h.write(self, idx, msg, promise);
                 self.put_back(idx, h);
