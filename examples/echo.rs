@@ -36,7 +36,7 @@ impl InboundHandler for Echo {
     type Fire = CompositeBuf;
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, frame: CompositeBuf) {
-        drop(ctx.write(frame)); // flushed when the read batch ends
+        ctx.write_void(frame); // flushed when the read batch ends
     }
 
     fn exception_caught(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, error: Error) {

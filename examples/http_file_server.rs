@@ -93,7 +93,7 @@ impl InboundHandler for Files {
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
         let resp = respond(&self.config.root, &req);
-        drop(ctx.write(resp));
+        ctx.write_void(resp);
         self.deadline.set(Instant::now() + self.config.idle_timeout);
     }
 

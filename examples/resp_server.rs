@@ -146,7 +146,7 @@ impl InboundHandler for Kv {
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, RespCommand>, cmd: RespCommand) {
         let reply = self.execute(&cmd);
-        drop(ctx.write(reply));
+        ctx.write_void(reply);
         if cmd.is("QUIT") {
             ctx.close();
         }

@@ -91,6 +91,19 @@ impl<'a> Context<'a> {
         self.inner.completion(ticket)
     }
 
+    /// [`write_message`](Self::write_message) without a [`Completion`]: Netty's
+    /// `write(msg, voidPromise())`. For the common write whose outcome nobody
+    /// awaits: it skips the completion's reference to the channel's shared state
+    /// (two atomic operations per write). A failure of this write is not reported
+    /// to anyone; a broken channel still fires `exception_caught` and closes.
+    pub fn write_void<M: 'static>(&mut self, msg: M) {
+        self.inner.mark_dirty();
+        let mut slot = Some(msg);
+        let prev = self.inner.prev_out(self.idx);
+        self.inner
+            .invoke_write(prev, Msg::new(&mut slot), Promise::void());
+    }
+
     /// [`write_message`](Self::write_message), then [`flush`](Self::flush).
     pub fn write_and_flush<M: 'static>(&mut self, msg: M) -> Completion {
         let c = self.write_message(msg);
@@ -273,6 +286,14 @@ impl<'a, F: 'static> InboundContext<'a, F> {
     #[inline]
     pub fn write<M: 'static>(&mut self, msg: M) -> Completion {
         self.ctx.write_message(msg)
+    }
+
+    /// Writes `msg` toward the transport with no completion to observe (see
+    /// [`Context::write_void`]): the cheapest write, for handlers that do not await
+    /// their writes.
+    #[inline]
+    pub fn write_void<M: 'static>(&mut self, msg: M) {
+        self.ctx.write_void(msg)
     }
 }
 

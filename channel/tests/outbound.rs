@@ -309,3 +309,44 @@ fn small_writes_merge_into_one_entry_when_asked() {
     );
     assert!(done.iter().all(|c| matches!(c.result(), Some(Ok(())))));
 }
+
+/// Answers each message with a void write, then one observed write: the void
+/// writes are flushed at the end of the read batch like any other, in order, and
+/// the observed completion still resolves when its bytes (and the void bytes
+/// before it) are written.
+struct VoidThenObserved {
+    completions: Rc<RefCell<Vec<Completion>>>,
+}
+impl ChannelHandler for VoidThenObserved {}
+impl InboundHandler for VoidThenObserved {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
+        ctx.write_void(msg);
+        let c = ctx.write(Bytes::from_static(b"|"));
+        self.completions.borrow_mut().push(c);
+    }
+}
+
+#[test]
+fn void_writes_are_flushed_in_order_with_observed_ones() {
+    let completions = Rc::new(RefCell::new(Vec::new()));
+    let mut ch = EmbeddedChannel::with_handlers([(
+        "h",
+        Handler::inbound(VoidThenObserved {
+            completions: completions.clone(),
+        }),
+    )]);
+    ch.activate();
+    ch.set_transport_budget(Some(3));
+    ch.write_inbound(Bytes::from_static(b"ab")).unwrap();
+    ch.write_inbound(Bytes::from_static(b"cd")).unwrap();
+    // Only 3 bytes went out: "ab|" — the first completion is done, the second not.
+    assert_eq!(ch.read_outbound_bytes(), b"ab|");
+    assert!(matches!(completions.borrow()[0].result(), Some(Ok(()))));
+    assert!(completions.borrow()[1].result().is_none());
+    ch.set_transport_budget(None);
+    ch.flush();
+    assert_eq!(ch.read_outbound_bytes(), b"cd|");
+    assert!(matches!(completions.borrow()[1].result(), Some(Ok(()))));
+}

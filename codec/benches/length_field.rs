@@ -75,7 +75,7 @@ impl InboundHandler for Echo {
     type Read = CompositeBuf;
     type Fire = CompositeBuf;
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, msg: CompositeBuf) {
-        drop(ctx.write(msg));
+        ctx.write_void(msg);
     }
 }
 

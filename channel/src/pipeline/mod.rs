@@ -182,6 +182,12 @@ impl Inner {
         self.hot[idx].prev_out as usize
     }
 
+    /// Something was written: flush at the end of the read batch.
+    #[inline]
+    pub(crate) fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
     /// Numbers a new write and marks the channel as having unflushed writes.
     #[inline]
     pub(crate) fn next_ticket(&mut self) -> u64 {

@@ -71,10 +71,10 @@ static LE3: [u8; 768] = header_table::<3, 768>(true);
 static LE4: [u8; 1024] = header_table::<4, 1024>(true);
 static LE8: [u8; 2048] = header_table::<8, 2048>(true);
 
-/// The header of a length below 256 as a static `Bytes`: no allocation, and no
-/// reference count to touch when it is cloned or dropped.
-fn static_header(width: usize, order: ByteOrder, length: u64) -> Option<Bytes> {
-    let table: &'static [u8] = match (width, order) {
+/// The static table of the headers of lengths 0..256 for this field width and
+/// byte order.
+fn header_table_for(width: usize, order: ByteOrder) -> Option<&'static [u8]> {
+    Some(match (width, order) {
         (1, _) => &BE1,
         (2, ByteOrder::BigEndian) => &BE2,
         (3, ByteOrder::BigEndian) => &BE3,
@@ -85,9 +85,7 @@ fn static_header(width: usize, order: ByteOrder, length: u64) -> Option<Bytes> {
         (4, ByteOrder::LittleEndian) => &LE4,
         (8, ByteOrder::LittleEndian) => &LE8,
         _ => return None,
-    };
-    let at = usize::try_from(length).ok().filter(|&l| l < 256)? * width;
-    Some(Bytes::from_static(&table[at..at + width]))
+    })
 }
 
 /// Writes a length field before each message: an outbound handler (Netty's
@@ -130,6 +128,8 @@ pub struct LengthFieldPrepender<M = CompositeBuf> {
     length_adjustment: i64,
     includes_length_field_length: bool,
     byte_order: ByteOrder,
+    /// The static headers of lengths 0..256 ([`header_table_for`]), looked up once.
+    table: &'static [u8],
     headers: BytesMut,
     _accepts: PhantomData<fn(M)>,
 }
@@ -155,6 +155,8 @@ impl LengthFieldPrepender {
             length_adjustment: 0,
             includes_length_field_length: false,
             byte_order: ByteOrder::BigEndian,
+            table: header_table_for(length_field_length, ByteOrder::BigEndian)
+                .expect("a valid width has a table"),
             headers: BytesMut::new(),
             _accepts: PhantomData,
         }
@@ -203,6 +205,8 @@ impl<M> LengthFieldPrepender<M> {
     /// ```
     pub fn byte_order(mut self, order: ByteOrder) -> Self {
         self.byte_order = order;
+        self.table =
+            header_table_for(self.length_field_length, order).expect("a valid width has a table");
         self
     }
 
@@ -228,6 +232,7 @@ impl<M> LengthFieldPrepender<M> {
             length_adjustment: self.length_adjustment,
             includes_length_field_length: self.includes_length_field_length,
             byte_order: self.byte_order,
+            table: self.table,
             headers: self.headers,
             _accepts: PhantomData,
         }
@@ -279,6 +284,15 @@ impl<M> LengthFieldPrepender<M> {
         Ok(length as u64)
     }
 
+    /// The header of a length below 256: a slice of a static table, so no
+    /// allocation, and no reference count to touch when it is cloned or dropped.
+    #[inline]
+    fn static_header(&self, length: usize) -> Bytes {
+        let width = self.length_field_length;
+        let at = length * width;
+        Bytes::from_static(&self.table[at..at + width])
+    }
+
     /// The header for a payload of `payload_length` bytes. O(1): a static
     /// `Bytes` for lengths below 256 (no allocation, no reference count), otherwise
     /// cut from the reused header block (a new 4 KiB block is allocated when the
@@ -294,18 +308,14 @@ impl<M> LengthFieldPrepender<M> {
     pub fn encode_header(&mut self, payload_length: u64) -> Result<Bytes, CodecError> {
         // Fast path (the common configuration, short frames): the length is the
         // payload's, and its header a slice of a static table.
-        if self.length_adjustment == 0
-            && !self.includes_length_field_length
-            && payload_length < 256
-            && let Some(header) =
-                static_header(self.length_field_length, self.byte_order, payload_length)
+        if self.length_adjustment == 0 && !self.includes_length_field_length && payload_length < 256
         {
-            return Ok(header);
+            return Ok(self.static_header(payload_length as usize));
         }
         let length = self.length_for(payload_length)?;
         let n = self.length_field_length;
-        if let Some(header) = static_header(n, self.byte_order, length) {
-            return Ok(header);
+        if length < 256 {
+            return Ok(self.static_header(length as usize));
         }
         if self.headers.capacity() < n {
             self.headers.reserve(HEADER_BLOCK);

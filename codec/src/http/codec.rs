@@ -56,7 +56,7 @@ const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 ///     type Fire = HttpRequest;
 ///     fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
 ///         let body = format!("hello {}\n", req.path());
-///         drop(ctx.write(HttpResponse::text(200, body)));
+///         ctx.write_void(HttpResponse::text(200, body));
 ///     }
 /// }
 ///
@@ -210,7 +210,7 @@ impl HttpServerCodec {
             .is_ok()
         {
             for part in self.out.take_parts() {
-                drop(ctx.write_message(part));
+                ctx.write_void(part);
             }
         }
         self.closing = true;
@@ -221,7 +221,7 @@ impl HttpServerCodec {
 }
 
 fn send_continue(ctx: &mut Context<'_>) {
-    drop(ctx.write_message(OutboundBuf::Bytes(Bytes::from_static(CONTINUE))));
+    ctx.write_void(OutboundBuf::Bytes(Bytes::from_static(CONTINUE)));
 }
 
 impl ChannelHandler for HttpServerCodec {
@@ -302,7 +302,7 @@ impl OutboundHandler for HttpServerCodec {
                     .is_ok()
                 {
                     for part in self.out.take_parts() {
-                        drop(ctx.write_message(part));
+                        ctx.write_void(part);
                     }
                 }
                 ctx.fail_promise(promise, e);

@@ -115,7 +115,7 @@ impl Replies {
 ///     type Fire = RespCommand;
 ///     fn channel_read(&mut self, ctx: &mut InboundContext<'_, RespCommand>, cmd: RespCommand) {
 ///         let reply = if cmd.is("PING") { RespValue::simple("PONG") } else { RespValue::error("ERR unknown") };
-///         let _ = ctx.write(reply);
+///         ctx.write_void(reply);
 ///     }
 /// }
 ///
@@ -210,7 +210,7 @@ impl RespCodec {
     fn emit(&mut self, ctx: &mut Context<'_>) {
         if let Some((buf, _promise)) = self.replies.take() {
             // A new write after the gathered ones: their completions resolve with it.
-            drop(ctx.write_message(buf));
+            ctx.write_void(buf);
         }
     }
 }
@@ -313,7 +313,7 @@ impl RespCodec {
     fn emit_out(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
         match self.replies.take() {
             Some((buf, Some(promise))) => ctx.write(buf, promise),
-            Some((buf, None)) => drop(ctx.write_message(buf)),
+            Some((buf, None)) => ctx.write_void(buf),
             None => {}
         }
     }
@@ -331,7 +331,7 @@ pub(crate) fn write_parts(
         if parts.peek().is_none() {
             return ctx.write(part, promise);
         }
-        drop(ctx.write_message(part));
+        ctx.write_void(part);
     }
     ctx.complete_promise(promise);
 }
