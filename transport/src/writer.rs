@@ -8,7 +8,10 @@
 //! * A [`FileRegion`](seine_buffer::FileRegion) at the front goes out with
 //!   `sendfile(2)` (chosen by the [`FilePolicy`](crate::FilePolicy)); where the kernel
 //!   refuses (`EINVAL`, `EOPNOTSUPP`) or the policy says so, it is read with `pread`
-//!   into a reused per-thread buffer and written (one copy).
+//!   into a reused per-thread buffer and written (one copy). One `sendfile` call
+//!   sends at most 2 MiB, and a TCP socket is corked (`TCP_CORK`, nginx's
+//!   `tcp_nopush`) while a file goes out: full segments only, the cork taken off
+//!   when no file region is left at the front.
 //! * Each call loops until the socket is full (`WouldBlock`, or a short write, after
 //!   which readiness is cleared without another syscall), everything is written, or
 //!   the spin limit is reached (fairness between channels).
@@ -37,6 +40,14 @@ const COPY_CHUNK: usize = 64 * 1024;
 /// How far ahead of the send position the kernel is asked to read a file
 /// (`posix_fadvise(WILLNEED)`), so `sendfile` does not block the loop on the disk.
 const READAHEAD_WINDOW: u64 = 4 * 1024 * 1024;
+
+/// The most one `sendfile` call is asked to send (nginx's `sendfile_max_chunk`
+/// default). On loopback a reader that keeps up lets one uncapped call run until
+/// the whole region is sent, which holds the event loop (and every other channel
+/// on it) for as long: a 1 GiB download was one 0.5 s call. Capped, the writer
+/// returns to its spin count, the read-ahead window moves with the position, and
+/// the server spent less CPU per GiB (see the closing note of issue 7).
+const SENDFILE_MAX_CHUNK: usize = 2 * 1024 * 1024;
 
 thread_local! {
     /// The loop thread's gather array. Every element is an empty slice at rest.
@@ -71,6 +82,13 @@ pub(crate) struct StreamTransport<S> {
     sendfile_ok: bool,
     /// (file identity, position) up to which `WILLNEED` was advised.
     advised: Option<(usize, u64)>,
+    /// `TCP_CORK` is on: set while a file region is sent with `sendfile`, so that
+    /// each capped call does not push its last, partial segment (nginx's
+    /// `tcp_nopush`); cleared (which pushes what is held) once no file region is
+    /// at the front.
+    corked: bool,
+    /// False once the socket refused `TCP_CORK` (a Unix socket): not asked again.
+    cork_ok: bool,
 }
 
 impl<S: SocketStream> StreamTransport<S> {
@@ -81,6 +99,20 @@ impl<S: SocketStream> StreamTransport<S> {
             opts,
             sendfile_ok: true,
             advised: None,
+            corked: false,
+            cork_ok: true,
+        }
+    }
+
+    /// Sets or clears `TCP_CORK`. A socket that refuses it is not asked again.
+    fn set_cork(&mut self, on: bool) {
+        match socket2::SockRef::from(&*self.stream).set_tcp_cork(on) {
+            Ok(()) => self.corked = on,
+            Err(e) => {
+                tracing::debug!(error = %e, "TCP_CORK refused: file bodies are sent uncorked");
+                self.cork_ok = false;
+                self.corked = false;
+            }
         }
     }
 
@@ -173,9 +205,12 @@ impl<S: SocketStream> StreamTransport<S> {
                 }
                 self.advised = Some((key, end));
             }
+            if !self.corked && self.cork_ok {
+                self.set_cork(true);
+            }
             let stream = &*self.stream;
             let res = stream.try_io(Interest::WRITABLE, || {
-                sendfile_region(stream.as_fd(), region, usize::MAX)
+                sendfile_region(stream.as_fd(), region, SENDFILE_MAX_CHUNK)
             });
             return match res {
                 Ok(0) => {
@@ -433,8 +468,13 @@ impl<S: SocketStream> Transport for StreamTransport<S> {
                 self.write_memory(out)?
             };
             if let Progress::Full = progress {
-                return Ok(());
+                break;
             }
+        }
+        if self.corked && out.front_file().is_none() {
+            // The file is sent (or the channel moved on to memory): push the
+            // last partial segment now rather than after the kernel's 200 ms.
+            self.set_cork(false);
         }
         Ok(())
     }

@@ -181,3 +181,91 @@ async fn truncated_file_closes_the_channel() {
         group.shutdown_gracefully(Duration::from_secs(1)).await;
     }
 }
+
+/// "G...": a header and a 64 KiB file region (sent with `sendfile`); anything else:
+/// "PONG". The connection stays open.
+struct ServeKeepAlive {
+    path: PathBuf,
+}
+impl ChannelHandler for ServeKeepAlive {}
+impl InboundHandler for ServeKeepAlive {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
+        if msg.starts_with(b"G") {
+            ctx.write_void(Bytes::from_static(b"HEADER\n"));
+            ctx.write_void(FileRegion::open(&self.path).unwrap());
+        } else {
+            ctx.write_void(Bytes::from_static(b"PONG"));
+        }
+    }
+}
+
+/// The server's end of the connection whose peer is `client`: found among this
+/// process's open descriptors by its peer address.
+fn server_side_cork(client: std::net::SocketAddr) -> Option<bool> {
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        // SAFETY: only socket options are read through the borrow; the descriptor
+        // is not closed through it (SockRef never closes), and a descriptor that
+        // closes meanwhile only makes these calls fail with EBADF.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let sock = socket2::SockRef::from(&fd);
+        let peer = sock.peer_addr().ok().and_then(|a| a.as_socket());
+        if peer == Some(client) {
+            return sock.tcp_cork().ok();
+        }
+    }
+    None
+}
+
+/// A file body is sent corked (`TCP_CORK`, nginx's `tcp_nopush`) and the cork is
+/// taken off once the file is out, so that a later small response on the same
+/// connection is not held back by it.
+#[tokio::test]
+async fn cork_is_cleared_after_a_file_body() {
+    init_tracing();
+    const LEN: usize = 64 * 1024;
+    let data = random_bytes(34, LEN);
+    let file = temp_file(&data);
+    let path = file.path().to_path_buf();
+    let group = EventLoopGroup::new(1).unwrap();
+    let server = ServerBootstrap::new()
+        .group(&group)
+        .child_handler(move |p| {
+            p.add_last(
+                "file",
+                Handler::inbound(ServeKeepAlive { path: path.clone() }),
+            )?;
+            Ok(())
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+    let mut c = TcpStream::connect(server.local_addr().unwrap())
+        .await
+        .unwrap();
+    let client = c.local_addr().unwrap();
+    bounded(async {
+        use tokio::io::AsyncReadExt;
+        for _ in 0..2 {
+            c.write_all(b"GET").await.unwrap();
+            let mut got = vec![0; 7 + LEN];
+            c.read_exact(&mut got).await.unwrap();
+            assert!(got[7..] == data[..], "file bytes differ");
+            c.write_all(b"PING").await.unwrap();
+            let mut pong = [0; 4];
+            c.read_exact(&mut pong).await.unwrap();
+            assert_eq!(&pong, b"PONG");
+            // The PONG was written by a later flush than the file's last bytes, so
+            // the file's flush has finished, and with it the cork.
+            assert_eq!(server_side_cork(client), Some(false));
+        }
+    })
+    .await;
+    assert_eq!(server.metrics().io.bytes_written_sendfile, 2 * LEN as u64);
+    drop(c);
+    server.shutdown_gracefully(Duration::from_secs(5)).await;
+    group.shutdown_gracefully(Duration::from_secs(1)).await;
+}
