@@ -6,6 +6,7 @@ mod examples_support;
 
 use std::io::{Read, Write};
 use std::os::unix::fs::symlink;
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -23,9 +24,17 @@ fn tree() -> (TempDir, TempDir) {
     std::fs::create_dir(p.join("sub dir")).unwrap();
     std::fs::write(p.join("sub dir").join("a&b.txt"), b"inside").unwrap();
     symlink(p.join("hello.txt"), p.join("link-in")).unwrap();
+    symlink("../hello.txt", p.join("sub dir").join("link-rel")).unwrap();
     let outside = TempDir::new("outside");
     std::fs::write(outside.path().join("secret"), b"secret").unwrap();
     symlink(outside.path().join("secret"), p.join("link-out")).unwrap();
+    // The same escape as a relative link: "../<outside dir name>/secret".
+    let outside_name = outside.path().file_name().unwrap();
+    symlink(
+        Path::new("..").join(outside_name).join("secret"),
+        p.join("link-out-rel"),
+    )
+    .unwrap();
     (dir, outside)
 }
 
@@ -113,6 +122,8 @@ fn files_ranges_and_conditional_requests_on_one_connection() {
     assert_eq!((r.status, r.body.len()), (200, 0));
     let r = get(&mut c, "/link-in", "");
     assert_eq!(r.body, b"hello, world\n");
+    let r = get(&mut c, "/sub%20dir/link-rel", "");
+    assert_eq!(r.body, b"hello, world\n");
 }
 
 #[test]
@@ -140,6 +151,7 @@ fn directories_errors_and_escapes() {
         ("/sub%20dir/../../etc/passwd", 403),
         ("/%2e%2e/%2e%2e/etc/passwd", 403),
         ("/link-out", 403),
+        ("/link-out-rel", 403),
         ("/bad%zz", 400),
         ("/nul%00", 400),
     ] {

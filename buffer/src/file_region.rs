@@ -95,6 +95,39 @@ impl FileRegion {
     /// ```
     pub fn new(file: Arc<File>, position: u64, count: u64) -> Result<Self, BufferError> {
         let file_len = file_len(&file)?;
+        Self::with_file_len(file, position, count, file_len)
+    }
+
+    /// [`new`](Self::new) for a caller that already knows the file's length (from
+    /// the `fstat` it made to answer a request, say): the same range check against
+    /// `file_len`, without another system call. Should the file be shorter than
+    /// `file_len` by the time the region is written, the write fails with
+    /// [`BufferError::FileShrank`] like any file that shrinks under a region.
+    ///
+    /// # Errors
+    ///
+    /// [`BufferError::RangePastEnd`] if the range is not inside `file_len` bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use seine_buffer::FileRegion;
+    ///
+    /// let file = tempfile::tempfile().unwrap();
+    /// file.set_len(100).unwrap();
+    /// let len = file.metadata().unwrap().len();
+    /// let file = Arc::new(file);
+    /// let region = FileRegion::with_file_len(file.clone(), 0, len, len).unwrap();
+    /// assert_eq!(region.count(), 100);
+    /// assert!(FileRegion::with_file_len(file, 1, len, len).is_err());
+    /// ```
+    pub fn with_file_len(
+        file: Arc<File>,
+        position: u64,
+        count: u64,
+        file_len: u64,
+    ) -> Result<Self, BufferError> {
         if position.checked_add(count).is_none_or(|end| end > file_len) {
             return Err(BufferError::RangePastEnd {
                 position,
