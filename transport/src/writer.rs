@@ -198,14 +198,14 @@ impl<S: SocketStream> StreamTransport<S> {
                 Some((k, end)) if k == key && end > pos => end,
                 _ => pos,
             };
-            if advised_to < pos + READAHEAD_WINDOW / 2 {
+            if remaining > SENDFILE_MAX_CHUNK as u64 && advised_to < pos + READAHEAD_WINDOW / 2 {
                 let end = (region.position() + region.count()).min(pos + READAHEAD_WINDOW);
                 if end > advised_to {
                     advise_willneed(region.file(), advised_to, end - advised_to);
                 }
                 self.advised = Some((key, end));
             }
-            if !self.corked && self.cork_ok {
+            if !self.corked && self.cork_ok && remaining > SENDFILE_MAX_CHUNK as u64 {
                 self.set_cork(true);
             }
             let stream = &*self.stream;
