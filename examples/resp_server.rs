@@ -45,27 +45,45 @@ impl Entry {
     fn live(&self, now: Instant) -> bool {
         self.expires.is_none_or(|at| at > now)
     }
+
+    /// [`live`](Self::live) now; reads the clock only for an entry that expires.
+    fn live_now(&self) -> bool {
+        self.expires.is_none_or(|at| at > Instant::now())
+    }
 }
 
 /// The shared key space.
 struct Store {
-    hasher: RandomState,
+    /// Seeds the shard choice (so that which keys share a shard is not
+    /// predictable from outside).
+    seed: u64,
     shards: Vec<Mutex<HashMap<Bytes, Entry>>>,
 }
 
 impl Store {
     fn new() -> Self {
         Store {
-            hasher: RandomState::new(),
+            seed: RandomState::new().hash_one(0u8) | 1,
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
         }
     }
 
     fn shard(&self, key: &[u8]) -> MutexGuard<'_, HashMap<Bytes, Entry>> {
-        let i = self.hasher.hash_one(key) as usize % SHARDS;
-        self.shards[i]
+        self.shards[self.shard_index(key)]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Which shard holds `key`: a seeded FNV-1a-style mix, a fraction of the cost
+    /// of the maps' SipHash (which keeps guarding each map against collisions; a
+    /// peer that could aim many keys at one shard would only make its lock busier).
+    fn shard_index(&self, key: &[u8]) -> usize {
+        let mut h = self.seed;
+        for &b in key {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // The high bits are the best mixed.
+        (h >> 40) as usize % SHARDS
     }
 
     /// Runs `f` on the live entry of `key` (`None` if missing or expired); what
@@ -73,7 +91,7 @@ impl Store {
     fn with<R>(&self, key: &Bytes, f: impl FnOnce(&mut Option<Entry>) -> R) -> R {
         let mut shard = self.shard(key);
         let (owned_key, mut slot) = match shard.remove_entry(&key[..]) {
-            Some((k, e)) if e.live(Instant::now()) => (Some(k), Some(e)),
+            Some((k, e)) if e.live_now() => (Some(k), Some(e)),
             Some((k, _)) => (Some(k), None),
             None => (None, None),
         };
@@ -87,22 +105,27 @@ impl Store {
     fn get(&self, key: &[u8]) -> Option<Bytes> {
         let shard = self.shard(key);
         let e = shard.get(key)?;
-        e.live(Instant::now()).then(|| e.value.clone())
+        e.live_now().then(|| e.value.clone())
     }
 
     fn set(&self, key: &Bytes, value: Bytes, expires: Option<Instant>) {
-        self.shard(key).insert(
-            own(key),
-            Entry {
-                value: own(&value),
-                expires,
-            },
-        );
+        let entry = Entry {
+            value: own(&value),
+            expires,
+        };
+        let mut shard = self.shard(key);
+        // An existing key keeps its stored copy: no new one to make and drop.
+        match shard.get_mut(&key[..]) {
+            Some(slot) => *slot = entry,
+            None => {
+                shard.insert(own(key), entry);
+            }
+        }
     }
 
     fn remove(&self, key: &[u8]) -> bool {
         let mut shard = self.shard(key);
-        shard.remove(key).is_some_and(|e| e.live(Instant::now()))
+        shard.remove(key).is_some_and(|e| e.live_now())
     }
 
     fn len(&self) -> usize {
