@@ -38,7 +38,15 @@ impl Input for [u8] {
         if from >= to {
             return None;
         }
-        memchr::memchr(b'\n', &self[from..to]).map(|p| from + p)
+        let window = &self[from..to];
+        let found = if window.len() <= 2 * MAX_HEADER_LINE {
+            // A header line (a few bytes): a plain scan ends before `memchr`
+            // has set up its vector search.
+            window.iter().position(|&b| b == b'\n')
+        } else {
+            memchr::memchr(b'\n', window)
+        };
+        found.map(|p| from + p)
     }
 
     #[inline]
