@@ -48,6 +48,13 @@ impl Buf for CompositeBuf {
             self.len,
         );
         self.len -= cnt;
+        // Fast path: inside the first segment (a decoder stepping over a header).
+        if let Some(first) = self.segs.get_mut(self.head)
+            && cnt < first.len()
+        {
+            first.advance(cnt);
+            return;
+        }
         while cnt > 0 {
             let first = &mut self.segs[self.head];
             if cnt >= first.len() {

@@ -29,6 +29,7 @@
 
 use std::any::Any;
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use seine_buffer::{BufMut, ByteOrder, Bytes, BytesMut, CompositeBuf};
 use seine_channel::{
@@ -41,51 +42,45 @@ use crate::error::CodecError;
 /// header bytes, not one per message).
 const HEADER_BLOCK: usize = 4096;
 
-/// The encodings of the lengths 0..256 in a `W`-byte field, one after another.
-const fn header_table<const W: usize, const N: usize>(little_endian: bool) -> [u8; N] {
-    let mut table = [0u8; N];
-    let mut length = 0;
-    while length < 256 {
-        let mut b = 0;
-        while b < W {
-            let shift = if little_endian {
-                8 * b
-            } else {
-                8 * (W - 1 - b)
-            };
-            table[length * W + b] = if shift < 8 { length as u8 } else { 0 };
-            b += 1;
-        }
-        length += 1;
-    }
-    table
+/// How many lengths a header table holds for a `width`-byte field: every value
+/// of a 1- or 2-byte field, and the lengths below 64 KiB of wider ones.
+const fn table_entries(width: usize) -> usize {
+    if width == 1 { 256 } else { 1 << 16 }
 }
 
-static BE1: [u8; 256] = header_table::<1, 256>(false);
-static BE2: [u8; 512] = header_table::<2, 512>(false);
-static BE3: [u8; 768] = header_table::<3, 768>(false);
-static BE4: [u8; 1024] = header_table::<4, 1024>(false);
-static BE8: [u8; 2048] = header_table::<8, 2048>(false);
-static LE2: [u8; 512] = header_table::<2, 512>(true);
-static LE3: [u8; 768] = header_table::<3, 768>(true);
-static LE4: [u8; 1024] = header_table::<4, 1024>(true);
-static LE8: [u8; 2048] = header_table::<8, 2048>(true);
-
-/// The static table of the headers of lengths 0..256 for this field width and
-/// byte order.
+/// The headers of the lengths `0..table_entries(width)` in a `width`-byte field,
+/// one after another: built on first use, then kept for the life of the process
+/// (at most 512 KiB, for 8-byte fields; 256 KiB for the common 4-byte ones). A
+/// header cut from it is a static `Bytes`: no allocation, and no reference count
+/// to touch when the frame is written and dropped (a header cut from a shared
+/// block costs two atomic operations per frame).
 fn header_table_for(width: usize, order: ByteOrder) -> Option<&'static [u8]> {
-    Some(match (width, order) {
-        (1, _) => &BE1,
-        (2, ByteOrder::BigEndian) => &BE2,
-        (3, ByteOrder::BigEndian) => &BE3,
-        (4, ByteOrder::BigEndian) => &BE4,
-        (8, ByteOrder::BigEndian) => &BE8,
-        (2, ByteOrder::LittleEndian) => &LE2,
-        (3, ByteOrder::LittleEndian) => &LE3,
-        (4, ByteOrder::LittleEndian) => &LE4,
-        (8, ByteOrder::LittleEndian) => &LE8,
+    static TABLES: [OnceLock<&'static [u8]>; 10] = [const { OnceLock::new() }; 10];
+    let slot = match (width, order) {
+        (1, _) => 0,
+        (2, ByteOrder::BigEndian) => 1,
+        (3, ByteOrder::BigEndian) => 2,
+        (4, ByteOrder::BigEndian) => 3,
+        (8, ByteOrder::BigEndian) => 4,
+        (2, ByteOrder::LittleEndian) => 5,
+        (3, ByteOrder::LittleEndian) => 6,
+        (4, ByteOrder::LittleEndian) => 7,
+        (8, ByteOrder::LittleEndian) => 8,
         _ => return None,
-    })
+    };
+    Some(TABLES[slot].get_or_init(|| {
+        let entries = table_entries(width);
+        let mut table = Vec::with_capacity(entries * width);
+        for length in 0..entries as u64 {
+            let be = length.to_be_bytes();
+            let field = &be[8 - width..];
+            match order {
+                ByteOrder::BigEndian => table.extend_from_slice(field),
+                ByteOrder::LittleEndian => table.extend(field.iter().rev()),
+            }
+        }
+        Box::leak(table.into_boxed_slice())
+    }))
 }
 
 /// Writes a length field before each message: an outbound handler (Netty's
@@ -97,7 +92,7 @@ fn header_table_for(width: usize, order: ByteOrder) -> Option<&'static [u8]> {
 /// first segment is the header and whose other segments are the payload's, so the
 /// payload is never copied and goes out in one `writev`. (A file region is written
 /// as two writes, the header then the region, so it can still be sent with
-/// `sendfile`.) Headers of lengths below 256 are static; others are cut from a
+/// `sendfile`.) Headers of lengths below 64 KiB are static; others are cut from a
 /// reused 4 KiB block: no allocation per message.
 ///
 /// # Errors
@@ -128,7 +123,8 @@ pub struct LengthFieldPrepender<M = CompositeBuf> {
     length_adjustment: i64,
     includes_length_field_length: bool,
     byte_order: ByteOrder,
-    /// The static headers of lengths 0..256 ([`header_table_for`]), looked up once.
+    /// The static headers of the short lengths ([`header_table_for`]), looked up
+    /// once.
     table: &'static [u8],
     headers: BytesMut,
     _accepts: PhantomData<fn(M)>,
@@ -284,19 +280,20 @@ impl<M> LengthFieldPrepender<M> {
         Ok(length as u64)
     }
 
-    /// The header of a length below 256: a slice of a static table, so no
-    /// allocation, and no reference count to touch when it is cloned or dropped.
+    /// The header of `length` if the static table holds it (lengths below 64 KiB;
+    /// all of a 1-byte field's): no allocation, and no reference count to touch
+    /// when it is cloned or dropped.
     #[inline]
-    fn static_header(&self, length: usize) -> Bytes {
+    fn static_header(&self, length: u64) -> Option<Bytes> {
         let width = self.length_field_length;
-        let at = length * width;
-        Bytes::from_static(&self.table[at..at + width])
+        let at = usize::try_from(length).ok()?.checked_mul(width)?;
+        self.table.get(at..at + width).map(Bytes::from_static)
     }
 
     /// The header for a payload of `payload_length` bytes. O(1): a static
-    /// `Bytes` for lengths below 256 (no allocation, no reference count), otherwise
-    /// cut from the reused header block (a new 4 KiB block is allocated when the
-    /// current one is used up).
+    /// `Bytes` for lengths below 64 KiB (no allocation, no reference count),
+    /// otherwise cut from the reused header block (a new 4 KiB block is allocated
+    /// when the current one is used up).
     ///
     /// # Examples
     ///
@@ -306,17 +303,19 @@ impl<M> LengthFieldPrepender<M> {
     /// assert_eq!(&p.encode_header(12).unwrap()[..], b"\x00\x00\x0c");
     /// ```
     pub fn encode_header(&mut self, payload_length: u64) -> Result<Bytes, CodecError> {
-        // Fast path (the common configuration, short frames): the length is the
-        // payload's, and its header a slice of a static table.
-        if self.length_adjustment == 0 && !self.includes_length_field_length && payload_length < 256
+        // Fast path (the common configuration): the length is the payload's, and
+        // its header a slice of the static table.
+        if self.length_adjustment == 0
+            && !self.includes_length_field_length
+            && let Some(header) = self.static_header(payload_length)
         {
-            return Ok(self.static_header(payload_length as usize));
+            return Ok(header);
         }
         let length = self.length_for(payload_length)?;
-        let n = self.length_field_length;
-        if length < 256 {
-            return Ok(self.static_header(length as usize));
+        if let Some(header) = self.static_header(length) {
+            return Ok(header);
         }
+        let n = self.length_field_length;
         if self.headers.capacity() < n {
             self.headers.reserve(HEADER_BLOCK);
         }
@@ -386,5 +385,61 @@ fn fail(ctx: &mut OutboundContext<'_, OutboundBuf>, promise: Promise, error: Cod
 impl<M: Into<OutboundBuf> + 'static> From<LengthFieldPrepender<M>> for Handler {
     fn from(prepender: LengthFieldPrepender<M>) -> Self {
         Handler::outbound(prepender)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The header as `BufMut::put_uint` writes it (the reference encoding).
+    fn reference(width: usize, order: ByteOrder, length: u64) -> Vec<u8> {
+        let mut v = Vec::new();
+        match order {
+            ByteOrder::BigEndian => v.put_uint(length, width),
+            ByteOrder::LittleEndian => v.put_uint_le(length, width),
+        }
+        v
+    }
+
+    #[test]
+    fn static_and_block_headers_match_the_reference_encoding() {
+        let lengths = [
+            0,
+            1,
+            255,
+            256,
+            4096,
+            65_534,
+            65_535,
+            65_536,
+            1 << 20,
+            u32::MAX as u64,
+        ];
+        for width in [1, 2, 3, 4, 8] {
+            for order in [ByteOrder::BigEndian, ByteOrder::LittleEndian] {
+                let mut p = LengthFieldPrepender::new(width).byte_order(order);
+                for &length in &lengths {
+                    let fits = width == 8 || length < 1u64 << (8 * width);
+                    match p.encode_header(length) {
+                        Ok(h) => {
+                            assert!(fits, "{width}/{order:?}/{length} should not fit");
+                            assert_eq!(&h[..], &reference(width, order, length)[..]);
+                        }
+                        Err(_) => assert!(!fits, "{width}/{order:?}/{length} should fit"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn adjusted_lengths_use_the_table_too() {
+        let mut p = LengthFieldPrepender::new(4).length_includes_length_field_length(true);
+        assert_eq!(&p.encode_header(4092).unwrap()[..], &[0, 0, 0x10, 0][..]);
+        let mut p = LengthFieldPrepender::new(2).length_adjustment(-2);
+        assert_eq!(&p.encode_header(65_537).unwrap()[..], &[0xff, 0xff][..]);
+        assert!(p.encode_header(65_538).is_err());
+        assert!(p.encode_header(1).is_err());
     }
 }
