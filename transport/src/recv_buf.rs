@@ -6,9 +6,47 @@
 //! spare capacity of a `BytesMut`, and each read's bytes are split off and frozen
 //! into a `Bytes` that shares the allocation (no copy). Between wake-ups the channel
 //! holds no buffer at all ([`RecvBuf::release`]), so idle connections cost nothing
-//! here.
+//! here: a released buffer goes to a small per-thread cache (Netty's pooled
+//! allocator's thread cache, in miniature), and the next read of any channel on
+//! the loop takes its allocation back once every message split off it is gone,
+//! instead of a `malloc` and a `free` per read.
+
+use std::cell::RefCell;
 
 use bytes::BytesMut;
+
+/// Released buffers kept per event-loop thread (each at most the largest guess,
+/// 64 KiB by default).
+const CACHE_MAX: usize = 8;
+
+thread_local! {
+    static CACHE: RefCell<Vec<BytesMut>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer with `want` bytes of spare capacity from this thread's cache: the
+/// most recently released one, if it has the room or every view split off it is
+/// gone (then its whole allocation is taken back). A cached buffer whose
+/// allocation is still in use is dropped, not kept.
+fn from_cache(want: usize) -> Option<BytesMut> {
+    CACHE.with(|c| {
+        let mut buf = c.try_borrow_mut().ok()?.pop()?;
+        // The spare capacity of a `BytesMut` is its own even while views split off
+        // it are alive; `try_reclaim` extends it over those views only once they
+        // are all dropped.
+        (buf.capacity() - buf.len() >= want || buf.try_reclaim(want)).then_some(buf)
+    })
+}
+
+/// Gives a released buffer to this thread's cache (dropped when it is full).
+fn to_cache(buf: BytesMut) {
+    CACHE.with(|c| {
+        if let Ok(mut c) = c.try_borrow_mut()
+            && c.len() < CACHE_MAX
+        {
+            c.push(buf);
+        }
+    });
+}
 
 use crate::options::RecvBufferOptions;
 
@@ -70,8 +108,8 @@ impl RecvBuf {
     #[inline]
     pub(crate) fn buffer(&mut self) -> &mut BytesMut {
         let want = self.guess();
-        if self.buf.capacity() - self.buf.len() < want {
-            self.buf = BytesMut::with_capacity(want);
+        if self.buf.capacity() - self.buf.len() < want && !self.buf.try_reclaim(want) {
+            self.buf = from_cache(want).unwrap_or_else(|| BytesMut::with_capacity(want));
         }
         &mut self.buf
     }
@@ -96,12 +134,13 @@ impl RecvBuf {
         }
     }
 
-    /// Drops the buffer (the channel is idle until its next wake-up). Bytes already
-    /// handed up keep their part of the allocation alive.
+    /// Gives the buffer up (the channel is idle until its next wake-up) to the
+    /// thread's cache. Bytes already handed up keep their part of the allocation
+    /// alive.
     #[inline]
     pub(crate) fn release(&mut self) {
         if self.buf.capacity() != 0 {
-            self.buf = BytesMut::new();
+            to_cache(std::mem::take(&mut self.buf));
         }
     }
 
@@ -163,6 +202,69 @@ mod tests {
         r.release();
         assert_eq!(r.capacity(), 0);
         assert!(r.buffer().capacity() >= 2048);
+    }
+
+    /// Runs `f` on a thread of its own: the cache is per thread, and tests share
+    /// threads.
+    fn on_fresh_thread(f: impl FnOnce() + Send + 'static) {
+        std::thread::spawn(f).join().unwrap();
+    }
+
+    #[test]
+    fn a_released_buffer_is_taken_back_once_its_views_are_dropped() {
+        on_fresh_thread(|| {
+            let mut a = RecvBuf::new(&RecvBufferOptions::default());
+            let buf = a.buffer();
+            let base = buf.as_ptr();
+            buf.extend_from_slice(&[7; 100]);
+            let msg = buf.split().freeze();
+            a.release();
+            drop(msg);
+            // Another channel of the loop reads next: same allocation, from its start.
+            let mut b = RecvBuf::new(&RecvBufferOptions::default());
+            assert_eq!(b.buffer().as_ptr(), base);
+        });
+    }
+
+    #[test]
+    fn a_buffer_whose_views_live_is_not_written_under_them() {
+        on_fresh_thread(|| {
+            let mut a = RecvBuf::new(&opts(64, 2048, 2048));
+            let buf = a.buffer();
+            buf.extend_from_slice(&[1; 2048]);
+            let msg = buf.split().freeze(); // fills the whole allocation
+            a.release();
+            let mut b = RecvBuf::new(&opts(64, 2048, 2048));
+            let nb = b.buffer();
+            nb.extend_from_slice(&[2; 2048]);
+            assert!(
+                msg.iter().all(|&x| x == 1),
+                "a live message was overwritten"
+            );
+            assert_ne!(nb.as_ptr(), msg.as_ptr());
+        });
+    }
+
+    #[test]
+    fn spare_capacity_of_a_shared_buffer_is_reused() {
+        on_fresh_thread(|| {
+            let mut a = RecvBuf::new(&opts(64, 1024, 1024));
+            let buf = a.buffer();
+            buf.reserve(4096);
+            buf.extend_from_slice(b"hello");
+            let msg = buf.split().freeze();
+            let spare = buf.as_ptr();
+            a.release();
+            let mut b = RecvBuf::new(&opts(64, 1024, 1024));
+            let nb = b.buffer();
+            assert_eq!(
+                nb.as_ptr(),
+                spare,
+                "the room after the live message is reused"
+            );
+            nb.extend_from_slice(b"world");
+            assert_eq!(msg, "hello");
+        });
     }
 
     #[test]
