@@ -19,6 +19,10 @@ pub(crate) trait Input {
     /// Parses the signed decimal in `from..to` (a header line without its type
     /// byte and CRLF); `None` if it is not one.
     fn number(&self, from: usize, to: usize) -> Option<i64>;
+    /// The bytes as one slice, when they are contiguous.
+    fn as_slice(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 impl Input for [u8] {
@@ -52,6 +56,11 @@ impl Input for [u8] {
     #[inline]
     fn number(&self, from: usize, to: usize) -> Option<i64> {
         parse_i64(&self[from..to])
+    }
+
+    #[inline]
+    fn as_slice(&self) -> Option<&[u8]> {
+        Some(self)
     }
 }
 
@@ -115,6 +124,9 @@ pub(crate) enum Line {
 /// `\r` before its `\n`, or does not hold a decimal number.
 #[inline]
 pub(crate) fn header_line<I: Input + ?Sized>(input: &I, pos: usize) -> Result<Line, String> {
+    if let Some(line) = input.as_slice().and_then(|s| quick_header_line(s, pos)) {
+        return Ok(line);
+    }
     let limit = pos + MAX_HEADER_LINE;
     let Some(lf) = input.find_lf(pos + 1, limit) else {
         if input.len() >= limit {
@@ -133,6 +145,35 @@ pub(crate) fn header_line<I: Input + ?Sized>(input: &I, pos: usize) -> Result<Li
             "a header line at offset {pos} whose length is not a decimal number"
         )),
     }
+}
+
+/// The common header line in one pass: `-`?, 1 to 18 digits, CRLF, all present.
+/// `None` for anything else (a partial line, 19 or more digits, a malformed one):
+/// [`header_line`] then decides, with its exact errors.
+#[inline]
+fn quick_header_line(input: &[u8], pos: usize) -> Option<Line> {
+    let line = input.get(pos + 1..)?;
+    let (neg, digits) = match line.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, line),
+    };
+    let mut n: i64 = 0;
+    let mut i = 0;
+    while let Some(&d) = digits.get(i) {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        if i == 18 {
+            return None; // may overflow: the careful parser decides
+        }
+        n = n * 10 + i64::from(d - b'0');
+        i += 1;
+    }
+    if i == 0 || digits.get(i..i + 2) != Some(&b"\r\n"[..]) {
+        return None;
+    }
+    let end = pos + 1 + usize::from(neg) + i + 2;
+    Some(Line::Done(if neg { -n } else { n }, end))
 }
 
 #[cfg(test)]
@@ -177,5 +218,56 @@ mod tests {
         assert!(header_line(&b"$12\n"[..], 0).is_err());
         assert!(header_line(&b"$1x\r\n"[..], 0).is_err());
         assert!(header_line(&[b'1'; 40][..], 0).is_err());
+    }
+
+    /// The one-pass parse of contiguous input agrees with the careful one (run on
+    /// a composite of one-byte segments, which has no slice to take the fast path).
+    #[test]
+    fn quick_and_careful_header_lines_agree() {
+        let lines: Vec<Vec<u8>> = [
+            &b"$0\r\n"[..],
+            b"*-1\r\n",
+            b"$-0\r\n",
+            b"$007\r\n",
+            b"$999999999999999999\r\n",
+            b"$9223372036854775807\r\n",
+            b"$9223372036854775808\r\n",
+            b"$-9223372036854775807\r\n",
+            b"$12\r",
+            b"$12",
+            b"$",
+            b"$-",
+            b"$-\r\n",
+            b"$\r\n",
+            b"$1 \r\n",
+            b"$1\n",
+            b"$1\rx",
+            b"$+1\r\n",
+            b"$--1\r\n",
+            b"$00000000000000000001\r\n",
+            b"$123456789012345678901234567890123\r\n",
+        ]
+        .iter()
+        .map(|l| [&l[..], b"tail"].concat())
+        .collect();
+        for line in &lines {
+            for cut in [line.len() - 4, line.len()] {
+                let bytes = &line[..cut];
+                let comp: CompositeBuf = bytes.iter().map(|&b| Bytes::from(vec![b])).collect();
+                let quick = header_line(bytes, 0);
+                let careful = header_line(&comp, 0);
+                let show = |r: &Result<Line, String>| match r {
+                    Ok(Line::Done(n, end)) => format!("done {n} {end}"),
+                    Ok(Line::Partial) => "partial".to_string(),
+                    Err(_) => "error".to_string(),
+                };
+                assert_eq!(
+                    show(&quick),
+                    show(&careful),
+                    "{:?}",
+                    String::from_utf8_lossy(bytes)
+                );
+            }
+        }
     }
 }
