@@ -142,7 +142,6 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
         return error(403);
     }
     let relative = Path::new(std::ffi::OsStr::from_bytes(&decoded[1..]));
-    let path = root.join(relative);
     let file = match open_beneath(config, relative) {
         Ok(f) => f,
         Err(status) => return error(status),
@@ -155,7 +154,7 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
         if !decoded.ends_with(b"/") {
             return HttpResponse::new(301).with_header("Location", format!("{}/", req.path()));
         }
-        return listing(&path, &decoded);
+        return listing(&root.join(relative), &decoded);
     }
     if !meta.is_file() {
         return error(403);
@@ -183,7 +182,7 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
         Err(_) => return error(500),
     };
     let mut resp = HttpResponse::new(status)
-        .with_header("Content-Type", content_type(&path))
+        .with_header("Content-Type", content_type(relative))
         .with_header("Last-Modified", last_modified)
         .with_header("Accept-Ranges", "bytes")
         .with_body(region);

@@ -18,32 +18,43 @@ const MONTHS: [&str; 12] = [
 /// assert_eq!(format_http_date(UNIX_EPOCH + Duration::from_secs(784111777)), "Sun, 06 Nov 1994 08:49:37 GMT");
 /// ```
 pub fn format_http_date(time: SystemTime) -> String {
-    String::from_utf8_lossy(&imf_fixdate(secs(time))).into_owned()
+    // ASCII by construction, so the conversion cannot fail.
+    String::from_utf8(imf_fixdate(secs(time)).to_vec()).unwrap_or_default()
 }
 
 fn secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// The last second IMF-fixdate can write (four-digit years).
+const MAX_SECS: u64 = 253_402_300_799; // Fri, 31 Dec 9999 23:59:59 GMT
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, written byte by byte (this runs for every
+/// `Last-Modified`; `format!` cost a few thousand instructions). Times past the
+/// year 9999 format as its last second.
 fn imf_fixdate(secs: u64) -> [u8; 29] {
+    let secs = secs.min(MAX_SECS);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
     let wd = (days + 4).rem_euclid(7) as usize;
-    let mut out = [0u8; 29];
-    let s = format!(
-        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
-        DAYS[wd],
-        d,
-        MONTHS[m as usize - 1],
-        y,
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    );
-    let n = s.len().min(29);
-    out[..n].copy_from_slice(&s.as_bytes()[..n]);
+    let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+    out[..3].copy_from_slice(DAYS[wd].as_bytes());
+    put_digits(&mut out[5..7], u64::from(d));
+    out[8..11].copy_from_slice(MONTHS[m as usize - 1].as_bytes());
+    put_digits(&mut out[12..16], y as u64);
+    put_digits(&mut out[17..19], rem / 3600);
+    put_digits(&mut out[20..22], rem / 60 % 60);
+    put_digits(&mut out[23..25], rem % 60);
     out
+}
+
+/// Writes `n` in decimal, zero-padded to `dst.len()` digits (the low ones).
+fn put_digits(dst: &mut [u8], mut n: u64) {
+    for b in dst.iter_mut().rev() {
+        *b = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
 }
 
 thread_local! {
@@ -194,5 +205,14 @@ mod tests {
             assert_eq!(parse_http_date(bad), None, "{bad:?}");
         }
         assert_eq!(now_imf_fixdate().len(), 29);
+    }
+
+    #[test]
+    fn the_far_future_is_the_last_second_of_9999() {
+        let last = UNIX_EPOCH + Duration::from_secs(MAX_SECS);
+        assert_eq!(format_http_date(last), "Fri, 31 Dec 9999 23:59:59 GMT");
+        assert_eq!(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"), Some(last));
+        let later = UNIX_EPOCH + Duration::from_secs(MAX_SECS * 4);
+        assert_eq!(format_http_date(later), "Fri, 31 Dec 9999 23:59:59 GMT");
     }
 }
