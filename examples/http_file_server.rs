@@ -283,33 +283,38 @@ fn parse_range(header: &str, len: u64) -> Range {
 }
 
 fn content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "html" | "htm" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "txt" | "md" | "rs" | "toml" => "text/plain; charset=utf-8",
-        "xml" => "application/xml",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "ico" => "image/x-icon",
-        "pdf" => "application/pdf",
-        "wasm" => "application/wasm",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "mp3" => "audio/mpeg",
-        "zip" => "application/zip",
-        "gz" => "application/gzip",
-        "tar" => "application/x-tar",
-        _ => "application/octet-stream",
+    const OCTETS: &str = "application/octet-stream";
+    let ext = path.extension().map_or(&b""[..], |e| e.as_bytes());
+    // Lower-cased on the stack: no extension we know is longer than 4 bytes.
+    let mut lower = [0u8; 4];
+    let Some(lower) = lower.get_mut(..ext.len()) else {
+        return OCTETS;
+    };
+    for (l, b) in lower.iter_mut().zip(ext) {
+        *l = b.to_ascii_lowercase();
+    }
+    match &*lower {
+        b"html" | b"htm" => "text/html; charset=utf-8",
+        b"css" => "text/css; charset=utf-8",
+        b"js" | b"mjs" => "text/javascript; charset=utf-8",
+        b"json" => "application/json",
+        b"txt" | b"md" | b"rs" | b"toml" => "text/plain; charset=utf-8",
+        b"xml" => "application/xml",
+        b"svg" => "image/svg+xml",
+        b"png" => "image/png",
+        b"jpg" | b"jpeg" => "image/jpeg",
+        b"gif" => "image/gif",
+        b"webp" => "image/webp",
+        b"ico" => "image/x-icon",
+        b"pdf" => "application/pdf",
+        b"wasm" => "application/wasm",
+        b"mp4" => "video/mp4",
+        b"webm" => "video/webm",
+        b"mp3" => "audio/mpeg",
+        b"zip" => "application/zip",
+        b"gz" => "application/gzip",
+        b"tar" => "application/x-tar",
+        _ => OCTETS,
     }
 }
 
@@ -345,7 +350,11 @@ fn listing(dir: &Path, url: &[u8]) -> HttpResponse {
         .with_body(page)
 }
 
-fn percent_decode(s: &[u8]) -> Option<Vec<u8>> {
+/// Decodes `%XX` escapes; `None` for a malformed one. Borrows when there is none.
+fn percent_decode(s: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+    if !s.contains(&b'%') {
+        return Some(s.into());
+    }
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
@@ -358,7 +367,7 @@ fn percent_decode(s: &[u8]) -> Option<Vec<u8>> {
             i += 1;
         }
     }
-    Some(out)
+    Some(out.into())
 }
 
 fn percent_encode(name: &str) -> String {
