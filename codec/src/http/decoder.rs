@@ -292,26 +292,22 @@ impl HttpRequestDecoder {
             unreachable!("called in the head state");
         };
         let limit = self.max_header_size;
-        let mut i = *scanned;
-        let found = loop {
-            let Some(lf) = src.find_byte(b'\n', i) else {
-                i = src.len();
-                break None;
-            };
-            match (src.get_u8_at(lf + 1), src.get_u8_at(lf + 2)) {
-                (Some(b'\n'), _) => break Some(lf + 2),
-                (Some(b'\r'), Some(b'\n')) => break Some(lf + 3),
-                (None, _) | (Some(b'\r'), None) => {
-                    i = lf;
-                    break None;
-                }
-                _ => {
-                    i = lf + 1;
-                    if i > limit {
-                        break None;
-                    }
-                }
-            }
+        let (found, i) = match (src.chunk().len() == src.len()).then(|| src.chunk()) {
+            // The common case (the head in one read): the scan on a plain slice.
+            Some(bytes) => scan_head(
+                |from| memchr::memchr(b'\n', bytes.get(from..)?).map(|p| from + p),
+                |at| bytes.get(at).copied(),
+                src.len(),
+                *scanned,
+                limit,
+            ),
+            None => scan_head(
+                |from| src.find_byte(b'\n', from),
+                |at| src.get_u8_at(at),
+                src.len(),
+                *scanned,
+                limit,
+            ),
         };
         *scanned = i;
         match found {
@@ -527,5 +523,36 @@ impl HttpRequestDecoder {
         self.state = State::Head { scanned: 0 };
         src.clear();
         Err(HttpError::Truncated { received })
+    }
+}
+
+/// Looks for the empty line that ends a head, from `start`, in `len` bytes that
+/// `find_lf` (the next `\n` at or after an index) and `byte` read. Returns where
+/// the head ends (just past the empty line) if found, and where a later search
+/// resumes. Gives up once past `limit`.
+#[inline]
+fn scan_head(
+    find_lf: impl Fn(usize) -> Option<usize>,
+    byte: impl Fn(usize) -> Option<u8>,
+    len: usize,
+    start: usize,
+    limit: usize,
+) -> (Option<usize>, usize) {
+    let mut i = start;
+    loop {
+        let Some(lf) = find_lf(i) else {
+            return (None, len);
+        };
+        match (byte(lf + 1), byte(lf + 2)) {
+            (Some(b'\n'), _) => return (Some(lf + 2), i),
+            (Some(b'\r'), Some(b'\n')) => return (Some(lf + 3), i),
+            (None, _) | (Some(b'\r'), None) => return (None, lf),
+            _ => {
+                i = lf + 1;
+                if i > limit {
+                    return (None, i);
+                }
+            }
+        }
     }
 }
