@@ -235,6 +235,7 @@ impl OutboundBuffer {
         Some(e.msg)
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, msg: OutboundBuf, ticket: u64) {
         let len = msg.len();
         self.pending_bytes += len as u64;
@@ -242,6 +243,7 @@ impl OutboundBuffer {
             match &msg {
                 OutboundBuf::Bytes(b) => self.merge.extend_from_slice(b),
                 OutboundBuf::Composite(c) => {
+                    self.merge.reserve(len);
                     for seg in c.segments() {
                         self.merge.extend_from_slice(seg);
                     }

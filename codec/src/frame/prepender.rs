@@ -290,6 +290,17 @@ impl<M> LengthFieldPrepender<M> {
         self.table.get(at..at + width).map(Bytes::from_static)
     }
 
+    /// The fast path (the common configuration): the length written is the
+    /// payload's, and its header a slice of the static table.
+    #[inline]
+    fn plain_static_header(&self, payload_length: u64) -> Option<Bytes> {
+        if self.length_adjustment == 0 && !self.includes_length_field_length {
+            self.static_header(payload_length)
+        } else {
+            None
+        }
+    }
+
     /// The header for a payload of `payload_length` bytes. O(1): a static
     /// `Bytes` for lengths below 64 KiB (no allocation, no reference count),
     /// otherwise cut from the reused header block (a new 4 KiB block is allocated
@@ -303,12 +314,7 @@ impl<M> LengthFieldPrepender<M> {
     /// assert_eq!(&p.encode_header(12).unwrap()[..], b"\x00\x00\x0c");
     /// ```
     pub fn encode_header(&mut self, payload_length: u64) -> Result<Bytes, CodecError> {
-        // Fast path (the common configuration): the length is the payload's, and
-        // its header a slice of the static table.
-        if self.length_adjustment == 0
-            && !self.includes_length_field_length
-            && let Some(header) = self.static_header(payload_length)
-        {
+        if let Some(header) = self.plain_static_header(payload_length) {
             return Ok(header);
         }
         let length = self.length_for(payload_length)?;
@@ -342,10 +348,16 @@ impl<M: Into<OutboundBuf> + 'static> OutboundHandler for LengthFieldPrepender<M>
             let Some(frame) = composite.as_mut() else {
                 return;
             };
-            match self.encode_header(frame.len() as u64) {
-                Ok(header) => frame.prepend(header),
-                Err(error) => return fail(ctx, promise, error),
-            }
+            let length = frame.len() as u64;
+            // The common case inline: a static header, no `Result` to build.
+            let header = match self.plain_static_header(length) {
+                Some(header) => header,
+                None => match self.encode_header(length) {
+                    Ok(header) => header,
+                    Err(error) => return fail(ctx, promise, error),
+                },
+            };
+            frame.prepend(header);
             if let Some(frame) = composite.take() {
                 ctx.write(OutboundBuf::Composite(frame), promise);
             }
