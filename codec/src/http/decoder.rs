@@ -332,11 +332,10 @@ impl HttpRequestDecoder {
 
     /// Cuts the head (`end` bytes) off `src` and parses it.
     fn parse_head(&mut self, src: &mut CompositeBuf, end: usize) -> Result<HttpRequest, HttpError> {
-        let head = src.split_to(end);
-        if head.segment_count() > 1 {
-            self.copied += end as u64;
+        if end > src.chunk().len() {
+            self.copied += end as u64; // across segments: `copy_to_bytes` copies
         }
-        let head = head.into_bytes();
+        let head = src.copy_to_bytes(end);
         let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
         let mut heap = Vec::new();
         let storage: &mut [httparse::Header<'_>] = if self.max_headers <= STACK_HEADERS {

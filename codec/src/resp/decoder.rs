@@ -1,7 +1,7 @@
 //! [`RespCommandDecoder`]: what a Redis server reads, commands as arrays of bulk
 //! strings (RESP2) or inline commands.
 
-use seine_buffer::{Bytes, CompositeBuf};
+use seine_buffer::{Buf, Bytes, CompositeBuf};
 use smallvec::SmallVec;
 
 use super::input::{Input, Line, header_line};
@@ -342,12 +342,14 @@ impl RespCommandDecoder {
 
     /// Cuts the array command ending at `end` off `src`, one `Bytes` per span.
     fn take_array(&mut self, src: &mut CompositeBuf, end: usize) -> RespCommand {
-        let frame = src.split_to(end);
         let mut args: SmallVec<[Bytes; INLINE_ARGS]> = SmallVec::with_capacity(self.spans.len());
-        if frame.segment_count() <= 1 {
-            let base = frame.into_bytes();
+        if end <= src.chunk().len() {
+            // Inside the first segment: one `Bytes` split off it (no copy, and no
+            // composite built and dropped per command).
+            let base = src.copy_to_bytes(end);
             args.extend(self.spans.iter().map(|&(s, n)| base.slice(s..s + n)));
         } else {
+            let frame = src.split_to(end);
             for &(s, n) in &self.spans {
                 let arg = frame.slice(s..s + n);
                 if arg.segment_count() > 1 {
