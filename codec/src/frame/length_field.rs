@@ -155,7 +155,7 @@ use crate::error::CodecError;
 const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
 
 /// Decodes frames announced by a length field in their header (Netty's
-/// `LengthFieldBasedFrameDecoder`); the [module documentation](self) draws each
+/// `LengthFieldBasedFrameDecoder`); the [module documentation](crate::frame::length_field) draws each
 /// option.
 ///
 /// Fires [`CompositeBuf`] frames sharing memory with the reads (no payload byte is

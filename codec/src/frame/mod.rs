@@ -9,19 +9,19 @@
 //! | [`DelimiterDecoder`] | `DelimiterBasedFrameDecoder` | any of several delimiters |
 //! | [`FixedLengthDecoder`] | `FixedLengthFrameDecoder` | a fixed size |
 //!
-//! Every decoder fires [`CompositeBuf`](seine_buffer::CompositeBuf) frames that
+//! Every decoder fires [`CompositeBuf`] frames that
 //! share memory with the received reads (cut with `split_to`, never copied), and
 //! becomes a pipeline handler with `Handler::from(decoder)`, which wraps it in a
 //! [`ByteToMessageDecoder`](crate::ByteToMessageDecoder). None of them allocates
 //! memory for a length the peer announces: a frame longer than the configured
 //! maximum is skipped as its bytes arrive and reported once as
-//! [`CodecError::TooLongFrame`](crate::CodecError::TooLongFrame).
+//! [`CodecError::TooLongFrame`].
 
-mod delimiter;
-mod fixed;
-mod length_field;
-mod line;
-mod prepender;
+pub mod delimiter;
+pub mod fixed;
+pub mod length_field;
+pub mod line;
+pub mod prepender;
 
 pub use delimiter::DelimiterDecoder;
 pub use fixed::FixedLengthDecoder;

@@ -84,7 +84,8 @@ fn header_table_for(width: usize, order: ByteOrder) -> Option<&'static [u8]> {
 }
 
 /// Writes a length field before each message: an outbound handler (Netty's
-/// `LengthFieldPrepender`). The module documentation draws each option.
+/// `LengthFieldPrepender`). The [module documentation](crate::frame::prepender) draws
+/// each option.
 ///
 /// Accepts `M` (by default [`CompositeBuf`], what the frame decoders fire; see
 /// [`accepting`](Self::accepting) for `Bytes` or [`OutboundBuf`]) and writes
