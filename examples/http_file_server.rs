@@ -207,7 +207,9 @@ fn open_beneath(config: &Config, relative: &Path) -> Result<File, u16> {
         relative
     };
     let how = OpenHow::new()
-        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC)
+        // O_NONBLOCK: a FIFO under the root must not hang the event loop in open(2)
+        // (it is then refused as not a regular file). No effect on regular files.
+        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
         .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
     match openat2(&config.root_dir, relative, how) {
         Ok(fd) => Ok(File::from(fd)),
@@ -222,17 +224,22 @@ fn open_beneath(config: &Config, relative: &Path) -> Result<File, u16> {
 
 /// The fallback of [`open_beneath`]: resolve every symlink, then check the prefix.
 fn open_canonical(root: &Path, relative: &Path) -> Result<File, u16> {
+    use std::os::unix::fs::OpenOptionsExt;
     let path = root.join(relative).canonicalize().map_err(|_| 404u16)?;
     if !path.starts_with(root) {
         return Err(403); // a symlink out of the root
     }
-    File::open(&path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::PermissionDenied {
-            403
-        } else {
-            404
-        }
-    })
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(&path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                403
+            } else {
+                404
+            }
+        })
 }
 
 enum Range {

@@ -28,6 +28,8 @@ fn tree() -> (TempDir, TempDir) {
     let outside = TempDir::new("outside");
     std::fs::write(outside.path().join("secret"), b"secret").unwrap();
     symlink(outside.path().join("secret"), p.join("link-out")).unwrap();
+    // A FIFO: opening it must not block the server (refused as not a file).
+    nix::unistd::mkfifo(&p.join("fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
     // The same escape as a relative link: "../<outside dir name>/secret".
     let outside_name = outside.path().file_name().unwrap();
     symlink(
@@ -152,6 +154,7 @@ fn directories_errors_and_escapes() {
         ("/%2e%2e/%2e%2e/etc/passwd", 403),
         ("/link-out", 403),
         ("/link-out-rel", 403),
+        ("/fifo", 403),
         ("/bad%zz", 400),
         ("/nul%00", 400),
     ] {

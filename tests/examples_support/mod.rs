@@ -5,14 +5,16 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The example binary `name`: `cargo test` builds the examples into
 /// `<target>/<profile>/examples/`, the parent of this test's `deps/` directory
-/// (so `CARGO_TARGET_DIR` is honoured). Built with `cargo build --example` if
-/// missing (for `cargo test --test <this>`).
+/// (so `CARGO_TARGET_DIR` is honoured). `cargo test --test <this>` does not build
+/// them: then it is built here with `cargo build --example` (in the test's
+/// profile) when missing or older than its source, so a stale binary is never
+/// what gets tested.
 pub fn example_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe
@@ -20,10 +22,18 @@ pub fn example_bin(name: &str) -> PathBuf {
         .and_then(|d| d.parent())
         .expect("target/<profile>");
     let bin = profile_dir.join("examples").join(name);
-    if !bin.exists() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(format!("{name}.rs"));
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&bin) < modified(&source) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--example", name])
+        let mut build = Command::new(cargo);
+        build.args(["build", "--example", name]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("run cargo build --example");
