@@ -8,7 +8,8 @@
 //! ```text
 //! Merge:     [frame|fra] + [me|frame|f]  ->  [frame|frame|frame|f]     one buffer, every read copied
 //! Compose:   [frame|fra] + [me|frame|f]  ->  [frame|fra][me|frame|f]   segments, nothing copied
-//! Adaptive:  small reads merged into a buffer of their own, large reads composed
+//! Adaptive:  a read onto nothing adopted, other small reads merged into a buffer of
+//!            their own, large reads composed; a small leftover copied out (settle)
 //! ```
 
 use bytes::{Bytes, BytesMut};
@@ -54,11 +55,15 @@ pub enum CumulationStrategy {
     /// 16-component consolidation). Never copies. Best for large frames; small reads
     /// make many small segments, so fields straddle borders more often.
     Compose,
-    /// Copy reads smaller than `threshold` bytes into a merge buffer (so small reads
-    /// do not pile up as tiny segments and do not pin large receive buffers), and
-    /// compose reads of `threshold` bytes or more without copying. Only the small
-    /// reads are ever copied, each exactly once: a merge buffer is only extended in
-    /// place when it is uniquely owned and has room, otherwise a new one is started.
+    /// Compose reads of `threshold` bytes or more without copying; copy reads smaller
+    /// than that into a merge buffer (so small reads do not pile up as tiny
+    /// segments), except a read that arrives while nothing is accumulated, which is
+    /// adopted as is: the usual request/response read holds whole messages and is
+    /// never copied. A merge buffer is only extended in place when it is uniquely
+    /// owned and has room, otherwise a new one is started. After decoding, the
+    /// driver calls [`Cumulation::settle`]: a leftover smaller than `threshold` that
+    /// still points into a received buffer is copied into one of its own, so a
+    /// peer that stops mid-message pins a few bytes, not a receive buffer.
     Adaptive {
         /// Reads of at least this many bytes are composed; smaller ones are copied.
         threshold: usize,
@@ -159,9 +164,9 @@ impl Cumulation {
     /// Adds one read at the end.
     ///
     /// Copies according to the [`CumulationStrategy`] (see its variants): nothing
-    /// under `Compose` and for large reads under `Adaptive`; `data.len()` bytes (plus
-    /// any leftover that must move) under `Merge` and for small reads under
-    /// `Adaptive`. Empty reads are ignored.
+    /// under `Compose`, for large reads under `Adaptive` and for any read onto an
+    /// empty cumulation; `data.len()` bytes (plus any leftover that must move) under
+    /// `Merge` and for other small reads under `Adaptive`. Empty reads are ignored.
     ///
     /// # Examples
     ///
@@ -169,10 +174,11 @@ impl Cumulation {
     /// use seine_buffer::{Bytes, Cumulation, CumulationStrategy};
     ///
     /// let mut c = Cumulation::new(CumulationStrategy::Adaptive { threshold: 4 });
-    /// c.push(Bytes::from_static(b"ab"));       // small: copied
-    /// c.push(Bytes::from_static(b"cdefgh"));   // large: composed
+    /// c.push(Bytes::from_static(b"ab"));       // onto nothing: adopted
+    /// c.push(Bytes::from_static(b"c"));        // small: "ab" and "c" copied together
+    /// c.push(Bytes::from_static(b"defgh"));    // large: composed
     /// assert_eq!(c.len(), 8);
-    /// assert_eq!(c.copied_bytes(), 2);
+    /// assert_eq!(c.copied_bytes(), 3);
     /// ```
     pub fn push(&mut self, data: Bytes) {
         if data.is_empty() {
@@ -182,7 +188,8 @@ impl Cumulation {
             CumulationStrategy::Compose => self.buf.push(data),
             CumulationStrategy::Merge => self.merge(data),
             CumulationStrategy::Adaptive { threshold } => {
-                if data.len() >= threshold {
+                if data.len() >= threshold || self.buf.is_empty() {
+                    self.merged_end = None;
                     self.buf.push(data);
                 } else {
                     self.merge_small(data, threshold);
@@ -247,16 +254,74 @@ impl Cumulation {
                 Err(last) => self.buf.push(last),
             }
         }
+        // A small accumulation that is not ours (an adopted read's leftover) joins
+        // the new merge buffer rather than staying a tiny segment of its own.
+        let leftover = if !ours && self.buf.len() < threshold {
+            std::mem::take(&mut self.buf)
+        } else {
+            CompositeBuf::new()
+        };
+        self.start_merge(&leftover, &data, threshold);
+    }
+
+    /// Starts a merge buffer holding `first` then `data` (copied), as the last
+    /// segment.
+    fn start_merge(&mut self, first: &CompositeBuf, data: &[u8], threshold: usize) {
+        let need = first.len() + data.len();
         let cap = threshold
             .saturating_mul(2)
             .min(MAX_MERGE_CAPACITY)
-            .max(data.len());
+            .max(need);
         let mut m = BytesMut::with_capacity(cap);
-        m.extend_from_slice(&data);
-        self.copied += data.len() as u64;
+        for seg in first.segments() {
+            m.extend_from_slice(seg);
+        }
+        m.extend_from_slice(data);
+        self.copied += need as u64;
         let seg = m.freeze();
         self.merged_end = Some(end_addr(&seg));
         self.buf.push(seg);
+    }
+
+    /// Call once decoding stopped (the decoder needs more bytes): under `Adaptive`,
+    /// a leftover smaller than the threshold that is not already in a merge buffer
+    /// of this cumulation (an adopted or composed read's tail, still pointing into
+    /// a receive buffer) is copied into one of its own. Other strategies, an empty
+    /// cumulation and larger leftovers: nothing happens. Copies at most `threshold`
+    /// bytes, only when a message is cut across reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use seine_buffer::{Buf, Bytes, Cumulation};
+    ///
+    /// let received = Bytes::from(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /b".to_vec());
+    /// let mut c = Cumulation::default();
+    /// c.push(received.clone()); // adopted: no copy
+    /// let request = c.buf().split_to(27); // the decoder takes the whole request
+    /// c.settle(); // "GET /b" is copied out of `received`
+    /// assert_eq!(c.copied_bytes(), 6);
+    /// assert_eq!(request.segments()[0].as_ptr(), received.as_ptr()); // not copied
+    /// assert_ne!(c.buf().chunk().as_ptr(), received[27..].as_ptr());
+    /// ```
+    pub fn settle(&mut self) {
+        let CumulationStrategy::Adaptive { threshold } = self.strategy else {
+            return;
+        };
+        let len = self.buf.len();
+        if len == 0 || len >= threshold {
+            return;
+        }
+        let ours = self.buf.segment_count() == 1
+            && self
+                .buf
+                .segments()
+                .next_back()
+                .is_some_and(|last| Some(end_addr(last)) == self.merged_end);
+        if !ours {
+            let leftover = std::mem::take(&mut self.buf);
+            self.start_merge(&leftover, &[], threshold);
+        }
     }
 
     /// Bytes accumulated and not yet taken. O(1).
@@ -429,7 +494,7 @@ mod tests {
     }
 
     #[test]
-    fn adaptive_copies_only_small_reads() {
+    fn adaptive_copies_only_small_reads_onto_something() {
         let sizes = [
             10,
             5000,
@@ -450,7 +515,8 @@ mod tests {
         let mut small = 0u64;
         for (i, &n) in sizes.iter().enumerate() {
             let r = Bytes::from(vec![i as u8; n]);
-            if n < DEFAULT_MERGE_THRESHOLD {
+            // The first read lands on nothing: adopted, not copied.
+            if n < DEFAULT_MERGE_THRESHOLD && i > 0 {
                 small += n as u64;
             }
             all.extend_from_slice(&r);
@@ -458,6 +524,56 @@ mod tests {
         }
         assert_eq!(c.copied_bytes(), small);
         assert_eq!(c.take_all(), all);
+    }
+
+    #[test]
+    fn adaptive_adopts_a_read_onto_nothing_and_settles_small_leftovers() {
+        let mut c = Cumulation::default();
+        let read = Bytes::from(vec![5; 300]);
+        c.push(read.clone());
+        assert_eq!(
+            c.buf().chunk().as_ptr(),
+            read.as_ptr(),
+            "adopted, not copied"
+        );
+        let whole = c.buf().split_to(300);
+        c.settle(); // nothing left: nothing to do
+        assert_eq!((c.copied_bytes(), whole.len()), (0, 300));
+
+        // A message cut across reads: the tail is copied out of the read.
+        c.push(read.clone());
+        c.buf().advance(280);
+        c.settle();
+        assert_eq!(c.copied_bytes(), 20);
+        assert_ne!(c.buf().chunk().as_ptr(), read[280..].as_ptr());
+        c.settle(); // already ours: not copied again
+        assert_eq!(c.copied_bytes(), 20);
+        // The next small read extends that merge buffer in place.
+        c.push(Bytes::from(vec![6; 10]));
+        assert_eq!(c.buf().segment_count(), 1);
+        assert_eq!(c.buf().to_vec(), [&[5u8; 20][..], &[6; 10]].concat());
+
+        // A large leftover stays where it is; other strategies never settle.
+        let mut big = Cumulation::default();
+        big.push(Bytes::from(vec![1; 5000]));
+        big.buf().advance(2000);
+        big.settle();
+        assert_eq!(big.copied_bytes(), 0);
+        let mut compose = Cumulation::new(CumulationStrategy::Compose);
+        compose.push(read.clone());
+        compose.buf().advance(290);
+        compose.settle();
+        assert_eq!(compose.copied_bytes(), 0);
+    }
+
+    #[test]
+    fn adaptive_merges_an_adopted_leftover_with_the_next_small_read() {
+        let mut c = Cumulation::default();
+        c.push(Bytes::from_static(b"abc")); // adopted
+        c.push(Bytes::from_static(b"de")); // "abc" joins the merge buffer
+        assert_eq!(c.buf().segment_count(), 1);
+        assert_eq!(c.copied_bytes(), 5);
+        assert_eq!(c.take_all(), b"abcde"[..]);
     }
 
     #[test]
@@ -482,17 +598,20 @@ mod tests {
     #[test]
     fn adaptive_extends_in_place_when_unique() {
         let mut c = Cumulation::new(CumulationStrategy::Adaptive { threshold: 100 });
-        c.push(Bytes::from(vec![1; 10]));
+        c.push(Bytes::from(vec![1; 10])); // adopted
+        c.push(Bytes::from(vec![2; 10])); // both copied into a merge buffer
         let ptr = c.buf().chunk().as_ptr();
-        c.push(Bytes::from(vec![2; 10]));
         assert_eq!(c.buf().segment_count(), 1);
-        assert_eq!(c.buf().chunk().as_ptr(), ptr);
+        c.buf().advance(5);
+        c.push(Bytes::from(vec![2; 5]));
+        assert_eq!(c.buf().segment_count(), 1);
+        assert_eq!(c.buf().chunk().as_ptr(), ptr.wrapping_add(5));
         // Consumed from the front, then more small data: still the same buffer.
         c.buf().advance(15);
         c.push(Bytes::from(vec![3; 10]));
         assert_eq!(c.buf().segment_count(), 1);
         assert_eq!(c.buf().to_vec(), [&[2u8; 5][..], &[3; 10]].concat());
-        assert_eq!(c.copied_bytes(), 30);
+        assert_eq!(c.copied_bytes(), 35);
     }
 
     #[test]

@@ -282,7 +282,12 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
                         return;
                     }
                 }
-                Ok(None) => return,
+                Ok(None) => {
+                    // Waiting for more: a small leftover should not pin the read
+                    // it came in (see `Cumulation::settle`).
+                    self.cumulation.settle();
+                    return;
+                }
                 Err(error) => {
                     if !self.fail(ctx, error, before) {
                         return;

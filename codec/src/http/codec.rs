@@ -244,6 +244,8 @@ impl InboundHandler for HttpServerCodec {
         }
         self.cumulation.push(msg);
         self.decode_all(ctx, false);
+        // A partial request left: copy it out of the read if small.
+        self.cumulation.settle();
     }
 
     fn input_closed(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {

@@ -241,6 +241,8 @@ impl InboundHandler for RespCodec {
                 Err(e) => return self.fail(e),
             }
         }
+        // A partial command left: copy it out of the read if small.
+        self.cumulation.settle();
     }
 
     /// Answers a protocol error found in this batch (after the replies that the
