@@ -24,16 +24,16 @@
 //! File system calls (`open`, `stat`, `readdir`) run on the event loop: fine for a
 //! page cache-hot tree, a thread pool would be the next step for slow disks.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use seine::buffer::FileRegion;
+use seine::buffer::{Bytes, FileRegion};
 use seine::channel::prelude::*;
 use seine::codec::http::{
     HttpRequest, HttpRequestDecoder, HttpResponse, HttpServerCodec, Method, format_http_date,
@@ -160,7 +160,7 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
         return error(403);
     }
     let modified = meta.modified().unwrap_or(UNIX_EPOCH);
-    let last_modified = format_http_date(modified);
+    let last_modified = http_date(modified);
     if let Some(since) = req.header("if-modified-since").and_then(parse_http_date) {
         // HTTP dates have whole seconds: compare at that precision.
         let secs =
@@ -182,7 +182,7 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
         Err(_) => return error(500),
     };
     let mut resp = HttpResponse::new(status)
-        .with_header("Content-Type", content_type(relative))
+        .with_header("Content-Type", content_type(&decoded))
         .with_header("Last-Modified", last_modified)
         .with_header("Accept-Ranges", "bytes")
         .with_body(region);
@@ -289,9 +289,32 @@ fn parse_range(header: &str, len: u64) -> Range {
     }
 }
 
-fn content_type(path: &Path) -> &'static str {
+/// The `Last-Modified` value of `time`: formatted once per second of
+/// modification time and thread (a server sends the same few dates over and over).
+fn http_date(time: SystemTime) -> Bytes {
+    thread_local! {
+        static LAST: RefCell<Option<(u64, Bytes)>> = const { RefCell::new(None) };
+    }
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    LAST.with_borrow_mut(|last| match last {
+        Some((at, text)) if *at == secs => text.clone(),
+        _ => {
+            let text = Bytes::from(format_http_date(time));
+            *last = Some((secs, text.clone()));
+            text
+        }
+    })
+}
+
+/// The media type for the file name at the end of `path` (by extension, as
+/// `Path::extension` finds it).
+fn content_type(path: &[u8]) -> &'static str {
     const OCTETS: &str = "application/octet-stream";
-    let ext = path.extension().map_or(&b""[..], |e| e.as_bytes());
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(b"");
+    let ext = match name.iter().rposition(|&b| b == b'.') {
+        Some(dot) if dot > 0 => &name[dot + 1..],
+        _ => b"",
+    };
     // Lower-cased on the stack: no extension we know is longer than 4 bytes.
     let mut lower = [0u8; 4];
     let Some(lower) = lower.get_mut(..ext.len()) else {

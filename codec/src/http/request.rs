@@ -184,7 +184,11 @@ impl HttpRequest {
     /// ```
     pub fn path(&self) -> &str {
         let uri = self.uri_str();
-        let end = uri.find(['?', '#']).unwrap_or(uri.len());
+        // Byte search: both delimiters are ASCII, so the cut is a char boundary.
+        let end = uri
+            .bytes()
+            .position(|b| b == b'?' || b == b'#')
+            .unwrap_or(uri.len());
         &uri[..end]
     }
 
