@@ -94,8 +94,10 @@ impl<'a> Context<'a> {
     /// [`write_message`](Self::write_message) without a [`Completion`]: Netty's
     /// `write(msg, voidPromise())`. For the common write whose outcome nobody
     /// awaits: it skips the completion's reference to the channel's shared state
-    /// (two atomic operations per write). A failure of this write is not reported
-    /// to anyone; a broken channel still fires `exception_caught` and closes.
+    /// (two atomic operations per write). A write of a type the previous outbound
+    /// handler does not accept is reported as `exception_caught` (there is no
+    /// completion to fail); a write after the channel closed is dropped, as its
+    /// close was already reported.
     pub fn write_void<M: 'static>(&mut self, msg: M) {
         self.inner.mark_dirty();
         let mut slot = Some(msg);

@@ -350,3 +350,44 @@ fn void_writes_are_flushed_in_order_with_observed_ones() {
     assert_eq!(ch.read_outbound_bytes(), b"cd|");
     assert!(matches!(completions.borrow()[1].result(), Some(Ok(()))));
 }
+
+/// Accepts only `String` writes.
+struct Strings;
+impl ChannelHandler for Strings {}
+impl OutboundHandler for Strings {
+    type Write = String;
+    type Emit = Bytes;
+    fn write(&mut self, ctx: &mut OutboundContext<'_, Bytes>, msg: String, promise: Promise) {
+        ctx.write(Bytes::from(msg), promise);
+    }
+}
+
+/// Writes a `u32` (which `Strings` does not accept) with `write_void`.
+struct WritesANumber;
+impl ChannelHandler for WritesANumber {}
+impl InboundHandler for WritesANumber {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, _msg: Bytes) {
+        ctx.write_void(42u32);
+    }
+}
+
+#[test]
+fn a_void_write_of_the_wrong_type_is_reported_as_an_exception() {
+    let mut ch = EmbeddedChannel::with_handlers([
+        ("strings", Handler::outbound(Strings)),
+        ("numbers", Handler::inbound(WritesANumber)),
+    ]);
+    ch.activate();
+    // The exception reached the end of the pipeline: `write_inbound` returns it.
+    let err = ch.write_inbound(Bytes::from_static(b"go")).unwrap_err();
+    assert!(
+        matches!(
+            err.downcast_ref::<ChannelError>(),
+            Some(ChannelError::UnexpectedMessage { .. })
+        ),
+        "{err}"
+    );
+    assert_eq!(ch.outbound_len(), 0);
+}

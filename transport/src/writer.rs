@@ -45,8 +45,8 @@ const READAHEAD_WINDOW: u64 = 4 * 1024 * 1024;
 /// default). On loopback a reader that keeps up lets one uncapped call run until
 /// the whole region is sent, which holds the event loop (and every other channel
 /// on it) for as long: a 1 GiB download was one 0.5 s call. Capped, the writer
-/// returns to its spin count, the read-ahead window moves with the position, and
-/// the server spent less CPU per GiB (see the closing note of issue 7).
+/// counts each call against its spin limit, and the read-ahead window moves with
+/// the position.
 const SENDFILE_MAX_CHUNK: usize = 2 * 1024 * 1024;
 
 thread_local! {

@@ -373,7 +373,15 @@ impl Inner {
                     expected: expected.name,
                     got: m.type_name(),
                 };
-                self.resolve(p.take_ticket(), Err(err.into()));
+                if p.is_void() {
+                    // No completion to fail (`write_void`): a pipeline wired with
+                    // the wrong types must still be seen, as Netty's void promise
+                    // fires its failures through the pipeline.
+                    let next = self.next_in(HEAD);
+                    self.invoke(next, Event::Other(OwnedEvent::Exception(err.into())));
+                } else {
+                    self.resolve(p.take_ticket(), Err(err.into()));
+                }
             }
             Event::Other(o) => self.forward(idx, Event::Other(o)),
         }
