@@ -1,12 +1,14 @@
 //! [`DelimiterDecoder`]: frames ended by one of several delimiters (Netty's
 //! `DelimiterBasedFrameDecoder`).
 
-use seine_buffer::{Buf, Bytes, CompositeBuf};
+use seine_buffer::{Bytes, CompositeBuf};
 use seine_channel::Handler;
 
 use crate::byte_to_message::ByteToMessageDecoder;
 use crate::decoder::Decoder;
 use crate::error::CodecError;
+
+use super::delimited::{Delimited, Finder};
 
 /// Decodes frames ended by any of one or more delimiters (Netty's
 /// `DelimiterBasedFrameDecoder`).
@@ -53,17 +55,50 @@ use crate::error::CodecError;
 /// ```
 #[derive(Clone, Debug)]
 pub struct DelimiterDecoder {
-    delimiters: Vec<Bytes>,
+    delimiters: Delimiters,
+    state: Delimited,
+}
+
+/// Finds the earliest of several delimiters.
+#[derive(Clone, Debug)]
+struct Delimiters {
+    all: Vec<Bytes>,
     /// The longest delimiter's length.
-    max_delimiter: usize,
-    max_frame_length: usize,
-    strip_delimiter: bool,
-    fail_fast: bool,
-    discarding: bool,
-    /// Bytes of the too-long frame skipped so far.
-    discarded: u64,
-    /// Where the search resumes (no delimiter starts before it).
-    offset: usize,
+    max_len: usize,
+}
+
+impl Finder for Delimiters {
+    /// The shortest frame: `(frame length, delimiter length)`.
+    fn find(&self, src: &CompositeBuf, from: usize) -> Option<(usize, usize)> {
+        let mut best: Option<(usize, usize)> = None;
+        for delimiter in &self.all {
+            if let Some(i) = src.find_slice(delimiter, from)
+                && best.is_none_or(|(b, _)| i < b)
+            {
+                best = Some((i, delimiter.len()));
+            }
+        }
+        best
+    }
+
+    /// No delimiter starts before the last `max_len - 1` bytes.
+    fn resume_from(&self, src: &CompositeBuf) -> usize {
+        src.len().saturating_sub(self.max_len - 1)
+    }
+
+    /// The longest suffix of `src` that is a proper prefix of a delimiter. O(d²)
+    /// byte reads for delimiters of d bytes.
+    fn tail_to_keep(&self, src: &CompositeBuf) -> usize {
+        let len = src.len();
+        (1..self.max_len.min(len + 1))
+            .rev()
+            .find(|&k| {
+                self.all.iter().any(|d| {
+                    d.len() > k && (0..k).all(|i| src.get_u8_at(len - k + i) == Some(d[i]))
+                })
+            })
+            .unwrap_or(0)
+    }
 }
 
 impl DelimiterDecoder {
@@ -97,16 +132,13 @@ impl DelimiterDecoder {
             "a delimiter must not be empty"
         );
         assert!(max_frame_length > 0, "max_frame_length must be positive");
-        let max_delimiter = delimiters.iter().map(Bytes::len).max().unwrap_or(1);
+        let max_len = delimiters.iter().map(Bytes::len).max().unwrap_or(1);
         DelimiterDecoder {
-            delimiters,
-            max_delimiter,
-            max_frame_length,
-            strip_delimiter: true,
-            fail_fast: true,
-            discarding: false,
-            discarded: 0,
-            offset: 0,
+            delimiters: Delimiters {
+                all: delimiters,
+                max_len,
+            },
+            state: Delimited::new(max_frame_length),
         }
     }
 
@@ -154,7 +186,7 @@ impl DelimiterDecoder {
     /// assert_eq!(decoder.decode(&mut src).unwrap().unwrap(), b"a\0"[..]);
     /// ```
     pub fn strip_delimiter(mut self, strip: bool) -> Self {
-        self.strip_delimiter = strip;
+        self.state.strip_delimiter = strip;
         self
     }
 
@@ -174,72 +206,23 @@ impl DelimiterDecoder {
     /// assert_eq!(decoder.decode(&mut src).unwrap().unwrap(), b"ok"[..]);
     /// ```
     pub fn fail_fast(mut self, fail_fast: bool) -> Self {
-        self.fail_fast = fail_fast;
+        self.state.fail_fast = fail_fast;
         self
     }
 
     /// The longest frame accepted, delimiter not counted.
     pub fn max_frame_length(&self) -> usize {
-        self.max_frame_length
+        self.state.max_length
     }
 
     /// The delimiters, in the order given.
     pub fn delimiters(&self) -> &[Bytes] {
-        &self.delimiters
+        &self.delimiters.all
     }
 
     /// Whether the decoder is skipping the rest of a too-long frame.
     pub fn is_discarding(&self) -> bool {
-        self.discarding
-    }
-
-    fn too_long(&self, length: u64) -> CodecError {
-        CodecError::TooLongFrame {
-            length,
-            max: self.max_frame_length,
-        }
-    }
-
-    /// The shortest frame: `(frame length, delimiter length)`.
-    fn find(&mut self, src: &CompositeBuf) -> Option<(usize, usize)> {
-        let from = self.offset.min(src.len());
-        let mut best: Option<(usize, usize)> = None;
-        for delimiter in &self.delimiters {
-            if let Some(i) = src.find_slice(delimiter, from)
-                && best.is_none_or(|(b, _)| i < b)
-            {
-                best = Some((i, delimiter.len()));
-            }
-        }
-        self.offset = match best {
-            Some(_) => 0,
-            // No delimiter starts before the last `max_delimiter - 1` bytes.
-            None => src.len().saturating_sub(self.max_delimiter - 1),
-        };
-        best
-    }
-
-    /// Bytes at the end of `src` that may start a delimiter cut by the read: the
-    /// longest suffix that is a proper prefix of a delimiter. O(d²) byte reads for
-    /// delimiters of d bytes.
-    fn tail_to_keep(&self, src: &CompositeBuf) -> usize {
-        let len = src.len();
-        (1..self.max_delimiter.min(len + 1))
-            .rev()
-            .find(|&k| {
-                self.delimiters.iter().any(|d| {
-                    d.len() > k && (0..k).all(|i| src.get_u8_at(len - k + i) == Some(d[i]))
-                })
-            })
-            .unwrap_or(0)
-    }
-
-    /// Skips all of `src` but what may start a delimiter.
-    fn skip_all_but_tail(&mut self, src: &mut CompositeBuf) {
-        let n = src.len() - self.tail_to_keep(src);
-        src.advance(n);
-        self.discarded += n as u64;
-        self.offset = 0;
+        self.state.discarding
     }
 }
 
@@ -247,69 +230,14 @@ impl Decoder for DelimiterDecoder {
     type Item = CompositeBuf;
 
     fn decode(&mut self, src: &mut CompositeBuf) -> Result<Option<CompositeBuf>, CodecError> {
-        loop {
-            let found = self.find(src);
-            if self.discarding {
-                let Some((length, delimiter)) = found else {
-                    self.skip_all_but_tail(src);
-                    return Ok(None);
-                };
-                let total = self.discarded + length as u64;
-                src.advance(length + delimiter);
-                self.discarded = 0;
-                self.discarding = false;
-                if !self.fail_fast {
-                    return Err(self.too_long(total));
-                }
-                continue;
-            }
-            return match found {
-                Some((length, delimiter)) if length > self.max_frame_length => {
-                    src.advance(length + delimiter);
-                    Err(self.too_long(length as u64))
-                }
-                Some((length, delimiter)) => {
-                    if self.strip_delimiter {
-                        let frame = src.split_to(length);
-                        src.advance(delimiter);
-                        Ok(Some(frame))
-                    } else {
-                        Ok(Some(src.split_to(length + delimiter)))
-                    }
-                }
-                None => {
-                    let length = src.len() - self.tail_to_keep(src);
-                    if length <= self.max_frame_length {
-                        return Ok(None);
-                    }
-                    self.discarding = true;
-                    self.discarded = 0;
-                    self.skip_all_but_tail(src);
-                    if self.fail_fast {
-                        Err(self.too_long(length as u64))
-                    } else {
-                        Ok(None)
-                    }
-                }
-            };
-        }
+        self.state.decode(src, &self.delimiters)
     }
 
     /// Decodes the complete frames; then reports bytes left without a delimiter as
     /// [`CodecError::TruncatedFrame`], or, with `fail_fast` off, a too-long frame
     /// cut short as [`CodecError::TooLongFrame`].
     fn decode_eof(&mut self, src: &mut CompositeBuf) -> Result<Option<CompositeBuf>, CodecError> {
-        if let Some(frame) = self.decode(src)? {
-            return Ok(Some(frame));
-        }
-        self.offset = 0;
-        super::delimited_eof(
-            src,
-            &mut self.discarding,
-            &mut self.discarded,
-            self.fail_fast,
-            self.max_frame_length,
-        )
+        self.state.decode_eof(src, &self.delimiters)
     }
 }
 

@@ -1,12 +1,14 @@
 //! [`LineDecoder`]: frames ended by `\n` or `\r\n` (Netty's
 //! `LineBasedFrameDecoder`).
 
-use seine_buffer::{Buf, CompositeBuf};
+use seine_buffer::CompositeBuf;
 use seine_channel::Handler;
 
 use crate::byte_to_message::ByteToMessageDecoder;
 use crate::decoder::Decoder;
 use crate::error::CodecError;
+
+use super::delimited::{Delimited, Finder};
 
 /// Decodes lines ended by `\n` or `\r\n` (Netty's `LineBasedFrameDecoder`).
 ///
@@ -48,14 +50,31 @@ use crate::error::CodecError;
 /// ```
 #[derive(Clone, Debug)]
 pub struct LineDecoder {
-    max_length: usize,
-    strip_delimiter: bool,
-    fail_fast: bool,
-    discarding: bool,
-    /// Bytes of the too-long line skipped so far.
-    discarded: u64,
-    /// Where the search for `\n` resumes (bytes before it hold none).
-    offset: usize,
+    state: Delimited,
+}
+
+/// Finds `\n` and `\r\n` line endings.
+#[derive(Clone, Copy, Debug)]
+struct LineEndings;
+
+impl Finder for LineEndings {
+    fn find(&self, src: &CompositeBuf, from: usize) -> Option<(usize, usize)> {
+        let i = src.find_byte(b'\n', from)?;
+        if i > 0 && src.get_u8_at(i - 1) == Some(b'\r') {
+            Some((i - 1, 2))
+        } else {
+            Some((i, 1))
+        }
+    }
+
+    fn resume_from(&self, src: &CompositeBuf) -> usize {
+        src.len()
+    }
+
+    /// A final `\r` may be the start of `\r\n`: not part of the line.
+    fn tail_to_keep(&self, src: &CompositeBuf) -> usize {
+        usize::from(src.get_u8_at(src.len().wrapping_sub(1)) == Some(b'\r'))
+    }
 }
 
 impl LineDecoder {
@@ -70,12 +89,7 @@ impl LineDecoder {
     /// ```
     pub fn new(max_length: usize) -> Self {
         LineDecoder {
-            max_length,
-            strip_delimiter: true,
-            fail_fast: true,
-            discarding: false,
-            discarded: 0,
-            offset: 0,
+            state: Delimited::new(max_length),
         }
     }
 
@@ -94,7 +108,7 @@ impl LineDecoder {
     /// assert_eq!(decoder.decode(&mut src).unwrap().unwrap(), b"b\n"[..]);
     /// ```
     pub fn strip_delimiter(mut self, strip: bool) -> Self {
-        self.strip_delimiter = strip;
+        self.state.strip_delimiter = strip;
         self
     }
 
@@ -115,53 +129,18 @@ impl LineDecoder {
     /// assert_eq!(decoder.decode(&mut src).unwrap().unwrap(), b"ok"[..]);
     /// ```
     pub fn fail_fast(mut self, fail_fast: bool) -> Self {
-        self.fail_fast = fail_fast;
+        self.state.fail_fast = fail_fast;
         self
     }
 
     /// The longest line accepted, line ending not counted.
     pub fn max_length(&self) -> usize {
-        self.max_length
+        self.state.max_length
     }
 
     /// Whether the decoder is skipping the rest of a too-long line.
     pub fn is_discarding(&self) -> bool {
-        self.discarding
-    }
-
-    fn too_long(&self, length: u64) -> CodecError {
-        CodecError::TooLongFrame {
-            length,
-            max: self.max_length,
-        }
-    }
-
-    /// The next line ending: `(line length, ending length)`.
-    fn find_end_of_line(&mut self, src: &CompositeBuf) -> Option<(usize, usize)> {
-        let from = self.offset.min(src.len());
-        match src.find_byte(b'\n', from) {
-            Some(i) => {
-                self.offset = 0;
-                if i > 0 && src.get_u8_at(i - 1) == Some(b'\r') {
-                    Some((i - 1, 2))
-                } else {
-                    Some((i, 1))
-                }
-            }
-            None => {
-                self.offset = src.len();
-                None
-            }
-        }
-    }
-
-    /// Skips all of `src` but a final `\r` (which may start the line ending).
-    fn skip_all_but_cr(&mut self, src: &mut CompositeBuf) {
-        let keep = usize::from(src.get_u8_at(src.len().wrapping_sub(1)) == Some(b'\r'));
-        let n = src.len() - keep;
-        src.advance(n);
-        self.discarded += n as u64;
-        self.offset = 0;
+        self.state.discarding
     }
 }
 
@@ -169,71 +148,14 @@ impl Decoder for LineDecoder {
     type Item = CompositeBuf;
 
     fn decode(&mut self, src: &mut CompositeBuf) -> Result<Option<CompositeBuf>, CodecError> {
-        loop {
-            let eol = self.find_end_of_line(src);
-            if self.discarding {
-                let Some((length, delim)) = eol else {
-                    self.skip_all_but_cr(src);
-                    return Ok(None);
-                };
-                let total = self.discarded + length as u64;
-                src.advance(length + delim);
-                self.discarded = 0;
-                self.discarding = false;
-                if !self.fail_fast {
-                    return Err(self.too_long(total));
-                }
-                continue;
-            }
-            return match eol {
-                Some((length, delim)) if length > self.max_length => {
-                    src.advance(length + delim);
-                    Err(self.too_long(length as u64))
-                }
-                Some((length, delim)) => {
-                    if self.strip_delimiter {
-                        let line = src.split_to(length);
-                        src.advance(delim);
-                        Ok(Some(line))
-                    } else {
-                        Ok(Some(src.split_to(length + delim)))
-                    }
-                }
-                None => {
-                    // A final `\r` may be the start of `\r\n`: not part of the line.
-                    let trailing_cr = src.get_u8_at(src.len().wrapping_sub(1)) == Some(b'\r');
-                    let length = src.len() - usize::from(trailing_cr);
-                    if length <= self.max_length {
-                        return Ok(None);
-                    }
-                    self.discarding = true;
-                    self.discarded = 0;
-                    self.skip_all_but_cr(src);
-                    if self.fail_fast {
-                        Err(self.too_long(length as u64))
-                    } else {
-                        Ok(None)
-                    }
-                }
-            };
-        }
+        self.state.decode(src, &LineEndings)
     }
 
     /// Decodes the complete lines; then reports bytes left without a line ending as
     /// [`CodecError::TruncatedFrame`], or, with `fail_fast` off, a too-long line cut
     /// short as [`CodecError::TooLongFrame`].
     fn decode_eof(&mut self, src: &mut CompositeBuf) -> Result<Option<CompositeBuf>, CodecError> {
-        if let Some(line) = self.decode(src)? {
-            return Ok(Some(line));
-        }
-        self.offset = 0;
-        super::delimited_eof(
-            src,
-            &mut self.discarding,
-            &mut self.discarded,
-            self.fail_fast,
-            self.max_length,
-        )
+        self.state.decode_eof(src, &LineEndings)
     }
 }
 

@@ -15,8 +15,9 @@
 //! [`ByteToMessageDecoder`](crate::ByteToMessageDecoder). None of them allocates
 //! memory for a length the peer announces: a frame longer than the configured
 //! maximum is skipped as its bytes arrive and reported once as
-//! [`CodecError::TooLongFrame`].
+//! [`CodecError::TooLongFrame`](crate::CodecError::TooLongFrame).
 
+mod delimited;
 pub mod delimiter;
 pub mod fixed;
 pub mod length_field;
@@ -30,37 +31,6 @@ pub use line::LineDecoder;
 pub use prepender::LengthFieldPrepender;
 
 use seine_buffer::{Buf, CompositeBuf};
-
-use crate::CodecError;
-
-/// End of input for a decoder that frames by delimiters (line, delimiter), once
-/// no complete frame is left: a too-long frame still being skipped is dropped and
-/// reported now unless fail-fast already did; other leftover bytes are a
-/// [`CodecError::TruncatedFrame`]. `discarding`/`discarded` are the decoder's
-/// skip state, `max` its maximum frame length.
-fn delimited_eof(
-    src: &mut CompositeBuf,
-    discarding: &mut bool,
-    discarded: &mut u64,
-    fail_fast: bool,
-    max: usize,
-) -> Result<Option<CompositeBuf>, CodecError> {
-    if std::mem::take(discarding) {
-        let length = std::mem::take(discarded) + src.len() as u64;
-        src.advance(src.len());
-        return if fail_fast {
-            Ok(None)
-        } else {
-            Err(CodecError::TooLongFrame { length, max })
-        };
-    }
-    if src.is_empty() {
-        return Ok(None);
-    }
-    let remaining = src.len();
-    src.advance(remaining);
-    Err(CodecError::TruncatedFrame { remaining })
-}
 
 /// Consumes at most `n` bytes of `src`; returns how many it consumed. O(segments).
 fn skip(src: &mut CompositeBuf, n: u64) -> usize {
