@@ -62,8 +62,8 @@ thread_local! {
 /// What copying one chunk of a file region did.
 enum Copy {
     Shrank,
-    Wrote(usize, usize),
-    WriteErr(io::Error),
+    /// The write's result, and how many bytes it was offered.
+    Wrote(io::Result<usize>, usize),
     ReadErr(io::Error),
 }
 
@@ -160,14 +160,17 @@ impl<S: SocketStream> StreamTransport<S> {
                 }
             })
         });
-        self.finish_memory_write(out, res, offered)
+        self.finish_write(out, res, offered, "writev")
     }
 
-    fn finish_memory_write(
+    /// Accounts for a write of `offered` bytes from the front of `out` (memory or a
+    /// copied file chunk): advances, and tells whether the socket is full.
+    fn finish_write(
         &self,
         out: &mut OutboundBuffer,
         res: io::Result<usize>,
         offered: usize,
+        context: &'static str,
     ) -> Result<Progress, Error> {
         let stream = &*self.stream;
         match res {
@@ -183,7 +186,7 @@ impl<S: SocketStream> StreamTransport<S> {
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Progress::Full),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Progress::More),
-            Err(e) => Err(self.error(e, "writev")),
+            Err(e) => Err(self.error(e, context)),
         }
     }
 
@@ -266,10 +269,9 @@ impl<S: SocketStream> StreamTransport<S> {
             };
             match read {
                 Ok(0) => Copy::Shrank,
-                Ok(got) => match stream.try_write_vectored(&[IoSlice::new(&buf[..got])]) {
-                    Ok(n) => Copy::Wrote(n, got),
-                    Err(e) => Copy::WriteErr(e),
-                },
+                Ok(got) => {
+                    Copy::Wrote(stream.try_write_vectored(&[IoSlice::new(&buf[..got])]), got)
+                }
                 Err(e) => Copy::ReadErr(e),
             }
         });
@@ -283,19 +285,7 @@ impl<S: SocketStream> StreamTransport<S> {
                 out.fail_front(err.clone());
                 Err(err)
             }
-            Copy::Wrote(n, got) => {
-                self.channel.metrics().record_copy_write(n);
-                out.advance(n);
-                if n < got {
-                    stream.clear_write_ready();
-                    Ok(Progress::Full)
-                } else {
-                    Ok(Progress::More)
-                }
-            }
-            Copy::WriteErr(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Progress::Full),
-            Copy::WriteErr(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Progress::More),
-            Copy::WriteErr(e) => Err(self.error(e, "write of a file region")),
+            Copy::Wrote(res, got) => self.finish_write(out, res, got, "write of a file region"),
             Copy::ReadErr(e) => {
                 let err = Error::from(BufferError::Io {
                     op: "pread",
@@ -306,11 +296,6 @@ impl<S: SocketStream> StreamTransport<S> {
             }
         }
     }
-}
-
-/// Bytes of the flushed memory entries before the first file region.
-fn out_memory_len(out: &OutboundBuffer) -> usize {
-    out.memory_before_file()
 }
 
 /// Reads all of `region`'s remaining bytes into `buf` (one `pread`, looping on a
@@ -388,7 +373,7 @@ fn gather<R>(
                 if let Some(extra) = extra
                     && m < arr.len()
                     && bytes < budget
-                    && bytes == out_memory_len(out)
+                    && bytes == out.memory_before_file()
                 {
                     arr[m] = IoSlice::new(extra);
                     m += 1;
