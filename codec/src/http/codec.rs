@@ -195,6 +195,25 @@ impl HttpServerCodec {
         self.cumulation.clear();
     }
 
+    /// Writes a response the codec makes itself (an error answer) before closing;
+    /// nothing is written if even that cannot be encoded.
+    fn write_last_response(
+        &mut self,
+        ctx: &mut Context<'_>,
+        resp: HttpResponse,
+        rc: &ResponseContext,
+    ) {
+        if self
+            .encoder
+            .encode_response(resp, rc, &mut self.out)
+            .is_ok()
+        {
+            for part in self.out.take_parts() {
+                ctx.write_void(part);
+            }
+        }
+    }
+
     /// Answers a bad request with its status, closes after the flush, reports it.
     fn answer_error(&mut self, ctx: &mut Context<'_>, error: HttpError) {
         let status = error.status();
@@ -204,15 +223,7 @@ impl HttpServerCodec {
             version: Version::Http11,
             keep_alive: false,
         };
-        if self
-            .encoder
-            .encode_response(resp, &rc, &mut self.out)
-            .is_ok()
-        {
-            for part in self.out.take_parts() {
-                ctx.write_void(part);
-            }
-        }
+        self.write_last_response(ctx, resp, &rc);
         self.closing = true;
         ctx.flush();
         ctx.close();
@@ -298,15 +309,7 @@ impl OutboundHandler for HttpServerCodec {
                     keep_alive: false,
                     ..rc
                 };
-                if self
-                    .encoder
-                    .encode_response(resp, &rc, &mut self.out)
-                    .is_ok()
-                {
-                    for part in self.out.take_parts() {
-                        ctx.write_void(part);
-                    }
-                }
+                self.write_last_response(ctx, resp, &rc);
                 ctx.fail_promise(promise, e);
                 self.closing = true;
                 self.stop_reading();
