@@ -233,11 +233,7 @@ impl Cumulation {
 
     /// `Adaptive`, read below the threshold: copy it exactly once.
     fn merge_small(&mut self, data: Bytes, threshold: usize) {
-        let ours = self
-            .buf
-            .segments()
-            .next_back()
-            .is_some_and(|last| Some(end_addr(last)) == self.merged_end);
+        let ours = self.last_is_ours();
         if ours && let Some(last) = self.buf.pop_back() {
             match last.try_into_mut() {
                 Ok(mut m) if m.capacity() - m.len() >= data.len() => {
@@ -262,6 +258,14 @@ impl Cumulation {
             CompositeBuf::new()
         };
         self.start_merge(&leftover, &data, threshold);
+    }
+
+    /// Whether the last segment is the merge buffer this cumulation last wrote.
+    fn last_is_ours(&self) -> bool {
+        self.buf
+            .segments()
+            .next_back()
+            .is_some_and(|last| Some(end_addr(last)) == self.merged_end)
     }
 
     /// Starts a merge buffer holding `first` then `data` (copied), as the last
@@ -312,13 +316,7 @@ impl Cumulation {
         if len == 0 || len >= threshold {
             return;
         }
-        let ours = self.buf.segment_count() == 1
-            && self
-                .buf
-                .segments()
-                .next_back()
-                .is_some_and(|last| Some(end_addr(last)) == self.merged_end);
-        if !ours {
+        if !(self.buf.segment_count() == 1 && self.last_is_ours()) {
             let leftover = std::mem::take(&mut self.buf);
             self.start_merge(&leftover, &[], threshold);
         }
