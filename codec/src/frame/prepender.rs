@@ -314,10 +314,17 @@ impl<M> LengthFieldPrepender<M> {
     /// let mut p = LengthFieldPrepender::new(3);
     /// assert_eq!(&p.encode_header(12).unwrap()[..], b"\x00\x00\x0c");
     /// ```
+    #[inline]
     pub fn encode_header(&mut self, payload_length: u64) -> Result<Bytes, CodecError> {
-        if let Some(header) = self.plain_static_header(payload_length) {
-            return Ok(header);
+        match self.plain_static_header(payload_length) {
+            Some(header) => Ok(header),
+            None => self.encode_adjusted_header(payload_length),
         }
+    }
+
+    /// [`encode_header`](Self::encode_header) past its fast path: the length is
+    /// adjusted and checked, then looked up or written into the header block.
+    fn encode_adjusted_header(&mut self, payload_length: u64) -> Result<Bytes, CodecError> {
         let length = self.length_for(payload_length)?;
         if let Some(header) = self.static_header(length) {
             return Ok(header);
@@ -349,16 +356,10 @@ impl<M: Into<OutboundBuf> + 'static> OutboundHandler for LengthFieldPrepender<M>
             let Some(frame) = composite.as_mut() else {
                 return;
             };
-            let length = frame.len() as u64;
-            // The common case inline: a static header, no `Result` to build.
-            let header = match self.plain_static_header(length) {
-                Some(header) => header,
-                None => match self.encode_header(length) {
-                    Ok(header) => header,
-                    Err(error) => return fail(ctx, promise, error),
-                },
-            };
-            frame.prepend(header);
+            match self.encode_header(frame.len() as u64) {
+                Ok(header) => frame.prepend(header),
+                Err(error) => return fail(ctx, promise, error),
+            }
             if let Some(frame) = composite.take() {
                 ctx.write(OutboundBuf::Composite(frame), promise);
             }
