@@ -84,11 +84,16 @@ impl<'a> Context<'a> {
     /// of the current read batch).
     pub fn write_message<M: 'static>(&mut self, msg: M) -> Completion {
         let ticket = self.inner.next_ticket();
+        self.pass_write(msg, Promise { ticket });
+        self.inner.completion(ticket)
+    }
+
+    /// Hands `msg` with `promise` to the previous outbound handler.
+    #[inline]
+    fn pass_write<M: 'static>(&mut self, msg: M, promise: Promise) {
         let mut slot = Some(msg);
         let prev = self.inner.prev_out(self.idx);
-        self.inner
-            .invoke_write(prev, Msg::new(&mut slot), Promise { ticket });
-        self.inner.completion(ticket)
+        self.inner.invoke_write(prev, Msg::new(&mut slot), promise);
     }
 
     /// [`write_message`](Self::write_message) without a [`Completion`]: Netty's
@@ -100,10 +105,7 @@ impl<'a> Context<'a> {
     /// close was already reported.
     pub fn write_void<M: 'static>(&mut self, msg: M) {
         self.inner.mark_dirty();
-        let mut slot = Some(msg);
-        let prev = self.inner.prev_out(self.idx);
-        self.inner
-            .invoke_write(prev, Msg::new(&mut slot), Promise::void());
+        self.pass_write(msg, Promise::void());
     }
 
     /// [`write_message`](Self::write_message), then [`flush`](Self::flush).
@@ -330,11 +332,7 @@ impl<'a, E: 'static> OutboundContext<'a, E> {
     /// promise of the write it came from. Allocates nothing.
     #[inline]
     pub fn write(&mut self, msg: E, promise: Promise) {
-        let mut slot = Some(msg);
-        let prev = self.ctx.inner.prev_out(self.ctx.idx);
-        self.ctx
-            .inner
-            .invoke_write(prev, Msg::new(&mut slot), promise);
+        self.ctx.pass_write(msg, promise);
     }
 }
 
