@@ -149,6 +149,9 @@ note() { rec "$1" - 0 @note "$2"; log "$1: $2"; }
 jget() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1"; }
 # calc EXPR: floating-point arithmetic (awk), "nan" on bad input.
 calc() { awk "BEGIN { x = $1; if (x != x) print \"nan\"; else printf \"%.6f\n\", x }" 2>/dev/null || echo nan; }
+# usr_pct JSON: the share of the server's CPU spent in user space, in % (the rest is
+# the kernel: syscalls, and on loopback the TCP receive work a send triggers).
+usr_pct() { calc "100 * $(jget "$1" server_user_s) / $(jget "$1" server_cpu_s)"; }
 
 # wait_idle: until the machine is idle (< 15% of all cores busy over 0.25 s), at most
 # IDLE_MAX seconds. The 1-minute load average lags a minute behind, so /proc/stat is used.
@@ -296,6 +299,7 @@ run_echo() {
   [ -n "${ECHO_P99:-}" ] && rec "$scen" "$side" "$r" "p99 us" "$(jget "$out" p99_us)"
   rec "$scen" "$side" "$r" "@cpu:us/frame" "$(jget "$out" server_cpu_us_per_frame)"
   rec "$scen" "$side" "$r" "@srv%" "$(calc "100 * $(jget "$out" server_cpu_s) / $w")"
+  rec "$scen" "$side" "$r" "@usr%" "$(usr_pct "$out")"
   rec "$scen" "$side" "$r" "@load%" "$(calc "100 * $(jget "$out" loadgen_cpu_s) / $w")"
   rec "$scen" "$side" "$r" "@loadcpu:us/frame" "$(jget "$out" loadgen_cpu_us_per_frame)"
   log "$scen r$r $side: $(jget "$out" frames_per_s) frames/s, $(jget "$out" mb_per_s) MB/s, p99 $(jget "$out" p99_us) us, srv $(jget "$out" server_cpu_us_per_frame) us/frame, loadgen $(jget "$out" loadgen_cpu_us_per_frame) us/frame"
@@ -354,6 +358,7 @@ run_download() {
   rec "$scen" "$side" "$r" "MB/s" "$(calc "$speed / 1e6")"
   rec "$scen" "$side" "$r" "@cpu:CPU-s/GiB" "$(calc "$(jget "$rs" server_cpu_s) / $gib")"
   rec "$scen" "$side" "$r" "@srv%" "$(calc "100 * $(jget "$rs" server_cpu_s) / $wall")"
+  rec "$scen" "$side" "$r" "@usr%" "$(usr_pct "$rs")"
   rec "$scen" "$side" "$r" "@load%" "$(calc "100 * $(jget "$rs" client_cpu_s) / $wall")"
   log "$scen r$r $side: $(calc "$speed / 1e6") MB/s, server $(calc "$(jget "$rs" server_cpu_s) / $gib") CPU-s/GiB"
 }
@@ -374,6 +379,7 @@ run_wrk() {
   rec "$scen" "$side" "$r" "req/s" "$rps"
   rec "$scen" "$side" "$r" "@cpu:us/req" "$(calc "1e6 * $cpu / ${reqs:-0}")"
   rec "$scen" "$side" "$r" "@srv%" "$(calc "100 * $cpu / $wall")"
+  rec "$scen" "$side" "$r" "@usr%" "$(usr_pct "$rs")"
   rec "$scen" "$side" "$r" "@load%" "$(calc "100 * $(jget "$rs" client_cpu_s) / $wall")"
   log "$scen r$r $side: $rps req/s, server $(calc "1e6 * $cpu / ${reqs:-0}") us/req"
 }
@@ -417,6 +423,7 @@ run_resp() {
   rec "$scen" "$side" "$r" "GET req/s" "$get"
   rec "$scen" "$side" "$r" "@cpu:us/req" "$(calc "1e6 * $cpu / (2 * $RESP_N)")"
   rec "$scen" "$side" "$r" "@srv%" "$(calc "100 * $cpu / $wall")"
+  rec "$scen" "$side" "$r" "@usr%" "$(usr_pct "$rs")"
   rec "$scen" "$side" "$r" "@load%" "$(calc "100 * $(jget "$rs" client_cpu_s) / $wall")"
   log "$scen r$r $side: SET $set GET $get req/s, server $(calc "1e6 * $cpu / (2 * $RESP_N)") us/req"
 }
@@ -455,7 +462,7 @@ fi
 echo
 echo "seine benchmark suite ($([ "$QUICK" = 1 ] && echo quick || echo full), $ROUNDS rounds; server on core $SERVER_CORE, load tool on core $LOAD_CORE)"
 echo "ratio = seine / anchor, median of the per-round ratios (higher is better for rates, lower for p99, CPU and RSS)"
-echo "CPU/unit = server CPU per unit of work; srv% / load% = server / load tool CPU in % of one core (seine run / anchor run)"
+echo "CPU/unit = server CPU per unit of work; srv% / load% = server / load tool CPU in % of one core; usr% = share of the server CPU spent in user space, the rest is the kernel (seine run / anchor run)"
 echo
 "$BIN/bench_report" "$RESULTS"
 echo

@@ -26,8 +26,33 @@ fn stat_fields(pid: u32) -> io::Result<Vec<String>> {
         .collect())
 }
 
-/// CPU seconds (user + system) consumed so far by process `pid`.
-pub fn process_cpu_seconds(pid: u32) -> io::Result<f64> {
+/// CPU time split into user space and the kernel, in seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CpuTimes {
+    /// Time spent in user space (`utime`).
+    pub user: f64,
+    /// Time spent in the kernel on the process's behalf (`stime`): syscalls, and on
+    /// loopback also the TCP receive processing a send triggers.
+    pub system: f64,
+}
+
+impl CpuTimes {
+    /// `user + system`.
+    pub fn total(self) -> f64 {
+        self.user + self.system
+    }
+
+    /// The CPU time from `earlier` to `self`.
+    pub fn since(self, earlier: CpuTimes) -> CpuTimes {
+        CpuTimes {
+            user: self.user - earlier.user,
+            system: self.system - earlier.system,
+        }
+    }
+}
+
+/// CPU time (user and system) consumed so far by process `pid`.
+pub fn process_cpu_times(pid: u32) -> io::Result<CpuTimes> {
     let f = stat_fields(pid)?;
     // utime is field 14, stime field 15 (1-based); index 0 here is field 3.
     let ticks = |i: usize| -> io::Result<f64> {
@@ -36,7 +61,10 @@ pub fn process_cpu_seconds(pid: u32) -> io::Result<f64> {
             .map(|v| v as f64)
             .ok_or_else(|| io::Error::other("malformed /proc stat"))
     };
-    Ok((ticks(11)? + ticks(12)?) / clk_tck())
+    Ok(CpuTimes {
+        user: ticks(11)? / clk_tck(),
+        system: ticks(12)? / clk_tck(),
+    })
 }
 
 /// Parent pid of `pid`.
@@ -90,11 +118,14 @@ pub fn parse_pids(s: &str) -> Result<Vec<u32>, String> {
     Ok(out)
 }
 
-/// Summed CPU seconds of `pids`; processes that vanished count as 0.
-pub fn pids_cpu_seconds(pids: &[u32]) -> f64 {
+/// Summed CPU time of `pids`; processes that vanished count as 0.
+pub fn pids_cpu_times(pids: &[u32]) -> CpuTimes {
     pids.iter()
-        .map(|&p| process_cpu_seconds(p).unwrap_or(0.0))
-        .sum()
+        .map(|&p| process_cpu_times(p).unwrap_or_default())
+        .fold(CpuTimes::default(), |a, b| CpuTimes {
+            user: a.user + b.user,
+            system: a.system + b.system,
+        })
 }
 
 /// Resident set size (`VmRSS`) of `pid` in bytes.
@@ -189,7 +220,9 @@ mod tests {
             x = x.wrapping_mul(31).wrapping_add(i);
         }
         std::hint::black_box(x);
-        assert!(process_cpu_seconds(pid).unwrap() >= 0.0);
+        let t = process_cpu_times(pid).unwrap();
+        assert!(t.user > 0.0 && t.system >= 0.0, "{t:?}");
+        assert_eq!(t.total(), t.user + t.system);
         assert!(self_cpu_seconds() > 0.0);
         assert!(vm_rss_bytes(pid).unwrap() > 0);
         assert!(process_tree(pid).contains(&pid));

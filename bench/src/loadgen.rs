@@ -78,8 +78,8 @@ pub struct Report {
     pub loadgen_cpu_s: f64,
     /// This process's CPU seconds over the whole run.
     pub loadgen_cpu_total_s: f64,
-    /// The server's CPU seconds within the window (`None` without server pids).
-    pub server_cpu_s: Option<f64>,
+    /// The server's CPU time within the window (`None` without server pids).
+    pub server_cpu: Option<cpu::CpuTimes>,
 }
 
 #[derive(Default)]
@@ -446,7 +446,7 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
     }
     let (self0, srv0) = (
         cpu::self_cpu_seconds(),
-        cpu::pids_cpu_seconds(&cfg.server_pids),
+        cpu::pids_cpu_times(&cfg.server_pids),
     );
     if timed {
         sleep_until(end);
@@ -455,7 +455,7 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
     let window_end = timed.then(|| {
         (
             cpu::self_cpu_seconds(),
-            cpu::pids_cpu_seconds(&cfg.server_pids),
+            cpu::pids_cpu_times(&cfg.server_pids),
         )
     });
     let mut total = Stats::default();
@@ -472,7 +472,7 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
         Some((s, v)) => (s, v, cfg.duration.as_secs_f64()),
         None => (
             cpu::self_cpu_seconds(),
-            cpu::pids_cpu_seconds(&cfg.server_pids),
+            cpu::pids_cpu_times(&cfg.server_pids),
             t0.elapsed().as_secs_f64(),
         ),
     };
@@ -485,6 +485,6 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
         error_msgs: total.error_msgs,
         loadgen_cpu_s: self1 - self0,
         loadgen_cpu_total_s: cpu::self_cpu_seconds() - cpu_start_total,
-        server_cpu_s: (!cfg.server_pids.is_empty()).then_some(srv1 - srv0),
+        server_cpu: (!cfg.server_pids.is_empty()).then(|| srv1.since(srv0)),
     })
 }

@@ -6,7 +6,8 @@
 //! * `side` is `seine` or an anchor's name (`tokio_raw`, `nginx`, ...);
 //! * `name` is a metric (`frames/s`, `p99 us`, ...), or `@cpu:UNIT` (server CPU per unit
 //!   of work, e.g. `@cpu:us/frame`), `@srv%` / `@load%` (server / load tool CPU, % of one
-//!   core), or `@note` (a text shown instead of figures, side `-`).
+//!   core), `@usr%` (the share of the server's CPU spent in user space, %), or `@note`
+//!   (a text shown instead of figures, side `-`).
 //!
 //! For every scenario, anchor and metric one row: the seine median, the anchor median,
 //! and the median of the per-round ratios seine / anchor (rounds where both ran).
@@ -132,6 +133,7 @@ fn main() {
         "anchor",
         "ratio",
         "srv% s/a",
+        "usr% s/a",
         "load% s/a",
         "n",
     ];
@@ -176,11 +178,9 @@ fn main() {
                             .map(|v| format!("{v:.0}"))
                             .unwrap_or_else(|| "-".into())
                     };
-                    row.push(format!(
-                        "{}/{}",
-                        pct("seine", "@srv%"),
-                        pct(anchor, "@srv%")
-                    ));
+                    for k in ["@srv%", "@usr%"] {
+                        row.push(format!("{}/{}", pct("seine", k), pct(anchor, k)));
+                    }
                     // `!`: the load tool, not the server, was the bottleneck of that side.
                     let mut load = |side: &str| {
                         let bound = matches!(
@@ -194,7 +194,7 @@ fn main() {
                     row.push(format!("{ls}/{la}"));
                     row.push(format!("{}", s.rounds("seine").min(s.rounds(anchor))));
                 } else {
-                    row.extend(["", "", ""].map(String::from));
+                    row.extend(["", "", "", ""].map(String::from));
                 }
                 rows.push(row);
                 first = false;

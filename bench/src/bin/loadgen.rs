@@ -131,14 +131,12 @@ fn main() {
             .num("loadgen_cpu_s", r.loadgen_cpu_s)
             .num("loadgen_cpu_total_s", r.loadgen_cpu_total_s)
             .num("loadgen_cpu_us_per_frame", per_frame_us(r.loadgen_cpu_s));
-        match r.server_cpu_s {
-            Some(s) => j
-                .num("server_cpu_s", s)
-                .num("server_cpu_us_per_frame", per_frame_us(s)),
-            None => j
-                .num("server_cpu_s", f64::NAN)
-                .num("server_cpu_us_per_frame", f64::NAN),
-        };
+        let (total, user) = r
+            .server_cpu
+            .map_or((f64::NAN, f64::NAN), |c| (c.total(), c.user));
+        j.num("server_cpu_s", total)
+            .num("server_user_s", user)
+            .num("server_cpu_us_per_frame", per_frame_us(total));
         println!("{}", j.finish());
     } else {
         println!(
@@ -164,11 +162,15 @@ fn main() {
             per_frame_us(r.loadgen_cpu_s),
             r.loadgen_cpu_total_s
         );
-        if let Some(s) = r.server_cpu_s {
+        if let Some(c) = r.server_cpu {
+            let s = c.total();
             println!(
-                "  server CPU  {s:.3} s in the window ({:.0}% of one core, {:.3} us/frame)",
+                "  server CPU  {s:.3} s in the window ({:.0}% of one core, {:.3} us/frame: \
+                 {:.3} user, {:.3} system)",
                 100.0 * s / w,
-                per_frame_us(s)
+                per_frame_us(s),
+                per_frame_us(c.user),
+                per_frame_us(c.system)
             );
         }
     }

@@ -5,8 +5,8 @@
 //! The command inherits stdin/stdout/stderr. When it exits, one JSON line goes to `--out`
 //! (or stderr): exit status, wall seconds, the command's CPU seconds (user + system of it
 //! and its waited-for children, from `wait4`), and the server processes' CPU seconds
-//! (`/proc/<pid>/stat`, with descendants) over the same interval. runstat exits with the
-//! command's status.
+//! (`/proc/<pid>/stat`, with descendants; in all and in user space) over the same
+//! interval. runstat exits with the command's status.
 
 use std::io::Write;
 use std::process::Command;
@@ -32,7 +32,7 @@ fn main() {
         .map(|p| cpu::parse_pids(p).unwrap_or_else(|e| die(&e, USAGE)))
         .unwrap_or_default();
     let t0 = Instant::now();
-    let srv0 = cpu::pids_cpu_seconds(&pids);
+    let srv0 = cpu::pids_cpu_times(&pids);
     let child = Command::new(&a.rest[0])
         .args(&a.rest[1..])
         .spawn()
@@ -60,7 +60,7 @@ fn main() {
         }
     };
     let wall = t0.elapsed().as_secs_f64();
-    let srv1 = cpu::pids_cpu_seconds(&pids);
+    let srv = cpu::pids_cpu_times(&pids).since(srv0);
     let mut j = JsonLine::new();
     j.int("status", status as u64)
         .num("wall_s", wall)
@@ -70,8 +70,12 @@ fn main() {
             if pids.is_empty() {
                 f64::NAN
             } else {
-                srv1 - srv0
+                srv.total()
             },
+        )
+        .num(
+            "server_user_s",
+            if pids.is_empty() { f64::NAN } else { srv.user },
         );
     let line = j.finish();
     match a.str("out") {
