@@ -24,6 +24,8 @@ use seine::channel::prelude::*;
 use seine::codec::{LengthFieldDecoder, LengthFieldPrepender};
 use seine::transport::{EventLoopGroup, ServerBootstrap};
 
+mod support;
+
 const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
 
 /// Writes every frame back.
@@ -90,10 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on {}", server.local_addr()?);
     std::io::stdout().flush()?;
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(tokio::signal::ctrl_c())?;
+    support::wait_for_shutdown_signal()?;
     eprintln!("shutting down");
     server.shutdown_gracefully_blocking(Duration::from_secs(5));
     group.shutdown_gracefully_blocking(Duration::from_secs(1));

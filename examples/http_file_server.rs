@@ -42,6 +42,8 @@ use seine::codec::http::{
 use seine::transport::{EventLoopGroup, ServerBootstrap};
 use tokio::time::Instant;
 
+mod support;
+
 struct Config {
     root: PathBuf,
     /// The root, opened once (`O_PATH`): requests open their files relative to it.
@@ -495,10 +497,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on {}", server.local_addr()?);
     std::io::stdout().flush()?;
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(tokio::signal::ctrl_c())?;
+    support::wait_for_shutdown_signal()?;
     eprintln!("shutting down");
     server.shutdown_gracefully_blocking(Duration::from_secs(5));
     group.shutdown_gracefully_blocking(Duration::from_secs(1));

@@ -18,6 +18,8 @@ use std::time::Duration;
 use seine::transport::{EventLoopGroup, splice_bidirectional};
 use tokio::net::{TcpListener, TcpStream};
 
+mod support;
+
 struct Args {
     addr: String,
     upstream: String,
@@ -108,10 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     })?;
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(tokio::signal::ctrl_c())?;
+    support::wait_for_shutdown_signal()?;
     eprintln!("shutting down");
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())

@@ -7,10 +7,13 @@
 //! redis-benchmark -p 6380 -t ping,set,get,incr,mset -n 100000 -c 50 -P 16 -q
 //! ```
 //!
-//! Commands: PING, ECHO, SET (EX/PX/NX/XX/KEEPTTL), GET, DEL, EXISTS, INCR, DECR,
-//! INCRBY, DECRBY, MGET, MSET, EXPIRE, PEXPIRE, TTL, PTTL, DBSIZE, FLUSHDB,
-//! FLUSHALL, SELECT 0, COMMAND, CONFIG GET, HELLO, CLIENT, INFO, QUIT. Anything else
-//! gets an error reply, as from Redis.
+//! Commands: PING, ECHO, SET (NX/XX/GET/EX/PX/EXAT/PXAT/KEEPTTL), GET, SETNX,
+//! GETSET, GETDEL, APPEND, STRLEN, TYPE, DEL, UNLINK, EXISTS, KEYS, INCR, DECR,
+//! INCRBY, DECRBY, MGET, MSET, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (NX/XX/GT/LT),
+//! PERSIST, TTL, PTTL, DBSIZE, FLUSHDB, FLUSHALL, SELECT 0, COMMAND, CONFIG GET,
+//! HELLO, CLIENT (ID/GETNAME/SETNAME/SETINFO), INFO, QUIT. Anything else gets the
+//! error reply Redis gives, and replies follow Redis's (error texts, integer
+//! parsing, option checks).
 //!
 //! The pipeline of each connection is `RespCodec` (bytes <-> commands/replies) and
 //! `Kv` (commands -> replies). Every event loop serves the same `Store`: a fixed
@@ -21,6 +24,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -28,6 +32,8 @@ use seine::buffer::Bytes;
 use seine::channel::prelude::*;
 use seine::codec::resp::{RespCodec, RespCommand, RespValue};
 use seine::transport::{EventLoopGroup, ServerBootstrap};
+
+mod support;
 
 const SHARDS: usize = 64;
 
@@ -57,6 +63,8 @@ struct Store {
     /// Seeds the shard choice (so that which keys share a shard is not
     /// predictable from outside).
     seed: u64,
+    /// The last `CLIENT ID` given out.
+    last_client_id: AtomicI64,
     shards: Vec<Mutex<HashMap<Bytes, Entry>>>,
 }
 
@@ -64,6 +72,7 @@ impl Store {
     fn new() -> Self {
         Store {
             seed: RandomState::new().hash_one(0u8) | 1,
+            last_client_id: AtomicI64::new(0),
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
         }
     }
@@ -140,6 +149,21 @@ impl Store {
             .sum()
     }
 
+    /// The live keys matching the glob `pattern`.
+    fn keys(&self, pattern: &[u8]) -> Vec<Bytes> {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        for s in &self.shards {
+            let s = s.lock().unwrap_or_else(PoisonError::into_inner);
+            out.extend(
+                s.iter()
+                    .filter(|(k, e)| e.live(now) && glob(pattern, k))
+                    .map(|(k, _)| k.clone()),
+            );
+        }
+        out
+    }
+
     fn clear(&self) {
         for s in &self.shards {
             s.lock().unwrap_or_else(PoisonError::into_inner).clear();
@@ -159,6 +183,12 @@ fn own(b: &Bytes) -> Bytes {
 /// Answers commands from the store.
 struct Kv {
     store: Arc<Store>,
+    /// This connection's `CLIENT ID`.
+    id: i64,
+    /// Set by `CLIENT SETNAME`.
+    name: Option<Bytes>,
+    /// QUIT was answered: commands pipelined behind it are not run.
+    quit: bool,
 }
 
 impl ChannelHandler for Kv {}
@@ -168,9 +198,13 @@ impl InboundHandler for Kv {
     type Fire = RespCommand;
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, RespCommand>, cmd: RespCommand) {
+        if self.quit {
+            return;
+        }
         let reply = self.execute(&cmd);
         ctx.write_void(reply);
         if cmd.is("QUIT") {
+            self.quit = true;
             ctx.close();
         }
     }
@@ -187,14 +221,75 @@ fn arity(cmd: &RespCommand) -> RespValue {
     ))
 }
 
+/// An error text built from peer data: at most `max` bytes of `b`, CR and LF turned
+/// into spaces (an error line cannot hold them), as Redis formats its errors.
+fn shown(b: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(max)]).replace(['\r', '\n'], " ")
+}
+
+/// Redis's answer to a command it does not know: the name and the start of the
+/// arguments, each cut at 128 bytes.
+fn unknown_command(cmd: &RespCommand) -> RespValue {
+    let mut args = String::new();
+    for a in &cmd.args()[1..] {
+        if args.len() >= 128 {
+            break;
+        }
+        args += &format!("'{}' ", shown(a, 128 - args.len()));
+    }
+    RespValue::error(format!(
+        "ERR unknown command '{}', with args beginning with: {args}",
+        shown(cmd.name(), 128)
+    ))
+}
+
+/// An integer as Redis reads one (`string2ll`): an optional `-`, then digits without
+/// leading zeros; no `+`, no `-0`, nothing around them.
 fn int(b: &[u8]) -> Option<i64> {
-    std::str::from_utf8(b).ok()?.parse().ok()
+    match b {
+        [b'0'] => Some(0),
+        [b'1'..=b'9', ..] | [b'-', b'1'..=b'9', ..] => std::str::from_utf8(b).ok()?.parse().ok(),
+        _ => None,
+    }
 }
 
 const NOT_INT: &str = "ERR value is not an integer or out of range";
+const SYNTAX: &str = "ERR syntax error";
+
+/// Milliseconds since the Unix epoch.
+fn unix_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The deadline `ms` milliseconds from now, as Redis validates it: `None` when
+/// it would overflow Redis's millisecond clock.
+fn deadline_in(ms: i64) -> Option<Instant> {
+    if ms > i64::MAX - unix_ms() {
+        return None;
+    }
+    Instant::now().checked_add(Duration::from_millis(ms.max(0) as u64))
+}
+
+/// An expiry argument in `unit` ms (1000 for seconds), relative or (`absolute`) Unix
+/// time; `Err` is the reply. A deadline already past is `Ok(None)`.
+fn expiry(arg: &[u8], unit: i64, absolute: bool, cmd: &str) -> Result<Option<Instant>, RespValue> {
+    let invalid = || RespValue::error(format!("ERR invalid expire time in '{cmd}' command"));
+    let t = int(arg).ok_or_else(|| err(NOT_INT))?;
+    let ms = t.checked_mul(unit).ok_or_else(invalid)?;
+    let rel = if absolute {
+        ms.saturating_sub(unix_ms())
+    } else {
+        ms
+    };
+    if rel <= 0 {
+        return Ok(None);
+    }
+    deadline_in(rel).map(Some).ok_or_else(invalid)
+}
 
 impl Kv {
-    fn execute(&self, cmd: &RespCommand) -> RespValue {
+    fn execute(&mut self, cmd: &RespCommand) -> RespValue {
         let args = cmd.args();
         let n = args.len();
         let name = cmd.name();
@@ -217,43 +312,7 @@ impl Kv {
             };
         }
         if is("INCR") || is("DECR") || is("INCRBY") || is("DECRBY") {
-            let by = match (n, is("INCR") || is("DECR")) {
-                (2, true) => 1,
-                (3, false) => match int(&args[2]) {
-                    Some(v) => v,
-                    None => return err(NOT_INT),
-                },
-                _ => return arity(cmd),
-            };
-            let by = if is("DECR") || is("DECRBY") {
-                by.checked_neg()
-            } else {
-                Some(by)
-            };
-            let Some(by) = by else { return err(NOT_INT) };
-            return store.with(&args[1], |slot| {
-                let current = match slot {
-                    Some(e) => match int(&e.value) {
-                        Some(v) => v,
-                        None => return err(NOT_INT),
-                    },
-                    None => 0,
-                };
-                let Some(next) = current.checked_add(by) else {
-                    return RespValue::error("ERR increment or decrement would overflow");
-                };
-                let value = Bytes::from(next.to_string());
-                match slot {
-                    Some(e) => e.value = value,
-                    None => {
-                        *slot = Some(Entry {
-                            value,
-                            expires: None,
-                        })
-                    }
-                }
-                RespValue::Integer(next)
-            });
+            return self.incr(cmd);
         }
         if is("MGET") {
             if n < 2 {
@@ -281,29 +340,8 @@ impl Kv {
             };
             return RespValue::Integer(count as i64);
         }
-        if is("EXPIRE") || is("PEXPIRE") {
-            if n != 3 {
-                return arity(cmd);
-            }
-            let Some(t) = int(&args[2]) else {
-                return err(NOT_INT);
-            };
-            let ms = if is("EXPIRE") {
-                t.saturating_mul(1000)
-            } else {
-                t
-            };
-            return store.with(&args[1], |slot| match slot {
-                None => RespValue::Integer(0),
-                Some(_) if ms <= 0 => {
-                    *slot = None;
-                    RespValue::Integer(1)
-                }
-                Some(e) => {
-                    e.expires = Some(Instant::now() + Duration::from_millis(ms as u64));
-                    RespValue::Integer(1)
-                }
-            });
+        if is("EXPIRE") || is("PEXPIRE") || is("EXPIREAT") || is("PEXPIREAT") {
+            return self.expire(cmd);
         }
         if is("TTL") || is("PTTL") {
             if n != 2 {
@@ -315,13 +353,24 @@ impl Kv {
                 Some(Entry {
                     expires: Some(at), ..
                 }) => {
+                    // Whole milliseconds, rounded up: a TTL just set reads back as set.
                     let left = at.saturating_duration_since(Instant::now());
-                    RespValue::Integer(if is("TTL") {
-                        left.as_millis().div_ceil(1000) as i64
-                    } else {
-                        left.as_millis() as i64
-                    })
+                    let ms = left.as_nanos().div_ceil(1_000_000) as i64;
+                    // Redis rounds TTL to the nearest second.
+                    RespValue::Integer(if is("TTL") { (ms + 500) / 1000 } else { ms })
                 }
+            });
+        }
+        if is("PERSIST") {
+            if n != 2 {
+                return arity(cmd);
+            }
+            return store.with(&args[1], |slot| match slot {
+                Some(e) if e.expires.is_some() => {
+                    e.expires = None;
+                    RespValue::Integer(1)
+                }
+                _ => RespValue::Integer(0),
             });
         }
         if is("ECHO") {
@@ -331,18 +380,100 @@ impl Kv {
                 arity(cmd)
             };
         }
+        if is("STRLEN") || is("TYPE") {
+            if n != 2 {
+                return arity(cmd);
+            }
+            let value = store.get(&args[1]);
+            return match (is("TYPE"), value) {
+                (false, v) => RespValue::Integer(v.map_or(0, |v| v.len() as i64)),
+                (true, Some(_)) => RespValue::simple("string"),
+                (true, None) => RespValue::simple("none"),
+            };
+        }
+        if is("APPEND") {
+            if n != 3 {
+                return arity(cmd);
+            }
+            return store.with(&args[1], |slot| {
+                let e = slot.get_or_insert_with(|| Entry {
+                    value: Bytes::new(),
+                    expires: None,
+                });
+                let mut v = Vec::with_capacity(e.value.len() + args[2].len());
+                v.extend_from_slice(&e.value);
+                v.extend_from_slice(&args[2]);
+                e.value = Bytes::from(v);
+                RespValue::Integer(e.value.len() as i64)
+            });
+        }
+        if is("GETSET") || is("GETDEL") {
+            if n != if is("GETSET") { 3 } else { 2 } {
+                return arity(cmd);
+            }
+            return store.with(&args[1], |slot| {
+                let old = slot.take().map(|e| e.value);
+                if n == 3 {
+                    *slot = Some(Entry {
+                        value: own(&args[2]),
+                        expires: None,
+                    });
+                }
+                old.into()
+            });
+        }
+        if is("SETNX") {
+            if n != 3 {
+                return arity(cmd);
+            }
+            return store.with(&args[1], |slot| {
+                if slot.is_some() {
+                    return RespValue::Integer(0);
+                }
+                *slot = Some(Entry {
+                    value: own(&args[2]),
+                    expires: None,
+                });
+                RespValue::Integer(1)
+            });
+        }
+        if is("KEYS") {
+            if n != 2 {
+                return arity(cmd);
+            }
+            return RespValue::Array(
+                store
+                    .keys(&args[1])
+                    .into_iter()
+                    .map(RespValue::Bulk)
+                    .collect(),
+            );
+        }
         if is("DBSIZE") {
-            return RespValue::Integer(store.len() as i64);
+            return if n == 1 {
+                RespValue::Integer(store.len() as i64)
+            } else {
+                arity(cmd)
+            };
         }
         if is("FLUSHDB") || is("FLUSHALL") {
-            store.clear();
-            return RespValue::ok();
+            let mode = args.get(1).map(|m| m.to_ascii_uppercase());
+            return match (n, mode.as_deref()) {
+                (1, _) | (2, Some(b"ASYNC" | b"SYNC")) => {
+                    store.clear();
+                    RespValue::ok()
+                }
+                _ => err(SYNTAX),
+            };
         }
         if is("SELECT") {
-            return match args.get(1).map(|a| &a[..]) {
-                Some(b"0") => RespValue::ok(),
+            if n != 2 {
+                return arity(cmd);
+            }
+            return match int(&args[1]) {
+                Some(0) => RespValue::ok(),
                 Some(_) => err("ERR DB index is out of range"),
-                None => arity(cmd),
+                None => err(NOT_INT),
             };
         }
         if is("COMMAND") {
@@ -354,111 +485,345 @@ impl Kv {
         }
         if is("HELLO") {
             return match args.get(1).map(|v| int(v)) {
-                None | Some(Some(2)) => hello(),
+                None | Some(Some(2)) => hello(self.id),
                 Some(Some(_)) => err("NOPROTO unsupported protocol version"),
                 Some(None) => err("ERR Protocol version is not an integer or out of range"),
             };
         }
-        if is("CLIENT") || is("QUIT") {
+        if is("CLIENT") {
+            return self.client(cmd);
+        }
+        if is("QUIT") {
             return RespValue::ok();
         }
         if is("INFO") {
             return RespValue::bulk("# Server\r\nredis_version:7.0.0\r\nredis_mode:standalone\r\n");
         }
-        let shown: Vec<String> = args[1..]
-            .iter()
-            .take(3)
-            .map(|a| format!("'{}'", String::from_utf8_lossy(a)))
-            .collect();
-        RespValue::error(format!(
-            "ERR unknown command '{}', with args beginning with: {}",
-            String::from_utf8_lossy(name),
-            shown.join(" ")
-        ))
+        unknown_command(cmd)
     }
 
-    /// SET key value [NX | XX] [EX seconds | PX milliseconds | KEEPTTL]
+    /// INCR, DECR, INCRBY, DECRBY.
+    fn incr(&self, cmd: &RespCommand) -> RespValue {
+        let args = cmd.args();
+        let decr = cmd.is("DECR") || cmd.is("DECRBY");
+        let by = match (args.len(), cmd.is("INCR") || cmd.is("DECR")) {
+            (2, true) => 1,
+            (3, false) => match int(&args[2]) {
+                Some(v) => v,
+                None => return err(NOT_INT),
+            },
+            _ => return arity(cmd),
+        };
+        let Some(by) = (if decr { by.checked_neg() } else { Some(by) }) else {
+            return err("ERR decrement would overflow");
+        };
+        self.store.with(&args[1], |slot| {
+            let current = match slot {
+                Some(e) => match int(&e.value) {
+                    Some(v) => v,
+                    None => return err(NOT_INT),
+                },
+                None => 0,
+            };
+            let Some(next) = current.checked_add(by) else {
+                return err("ERR increment or decrement would overflow");
+            };
+            let value = Bytes::from(next.to_string());
+            match slot {
+                Some(e) => e.value = value,
+                None => {
+                    *slot = Some(Entry {
+                        value,
+                        expires: None,
+                    })
+                }
+            }
+            RespValue::Integer(next)
+        })
+    }
+
+    /// SET key value [NX | XX] [GET] [EX s | PX ms | EXAT unix-s | PXAT unix-ms | KEEPTTL]
     fn set(&self, cmd: &RespCommand) -> RespValue {
         let args = cmd.args();
         if args.len() < 3 {
             return arity(cmd);
         }
-        let (mut nx, mut xx, mut keep_ttl, mut ttl) = (false, false, false, None);
+        let (mut nx, mut xx, mut get, mut keep_ttl) = (false, false, false, false);
+        // (argument, unit in ms, absolute)
+        let mut expire: Option<(&Bytes, i64, bool)> = None;
         let mut i = 3;
         while i < args.len() {
-            let opt = &args[i][..];
-            if opt.eq_ignore_ascii_case(b"NX") {
-                nx = true;
-            } else if opt.eq_ignore_ascii_case(b"XX") {
-                xx = true;
-            } else if opt.eq_ignore_ascii_case(b"KEEPTTL") {
-                keep_ttl = true;
-            } else if opt.eq_ignore_ascii_case(b"EX") || opt.eq_ignore_ascii_case(b"PX") {
-                let Some(t) = args.get(i + 1).and_then(|v| int(v)) else {
-                    return err(NOT_INT);
-                };
-                if t <= 0 {
-                    return err("ERR invalid expire time in 'set' command");
+            let opt = args[i].to_ascii_uppercase();
+            let unit = match &opt[..] {
+                b"NX" if !xx => {
+                    nx = true;
+                    None
                 }
-                let ms = if opt.eq_ignore_ascii_case(b"EX") {
-                    t.saturating_mul(1000)
-                } else {
-                    t
-                };
-                ttl = Some(Instant::now() + Duration::from_millis(ms as u64));
+                b"XX" if !nx => {
+                    xx = true;
+                    None
+                }
+                b"GET" => {
+                    get = true;
+                    None
+                }
+                b"KEEPTTL" if expire.is_none() => {
+                    keep_ttl = true;
+                    None
+                }
+                b"EX" => Some((1000, false)),
+                b"PX" => Some((1, false)),
+                b"EXAT" => Some((1000, true)),
+                b"PXAT" => Some((1, true)),
+                _ => return err(SYNTAX),
+            };
+            if let Some((unit, absolute)) = unit {
+                // The same option again replaces the first; another kind conflicts.
+                let same = |&(_, u, a): &(&Bytes, i64, bool)| (u, a) == (unit, absolute);
+                match args.get(i + 1) {
+                    Some(t) if expire.as_ref().is_none_or(same) && !keep_ttl => {
+                        expire = Some((t, unit, absolute))
+                    }
+                    _ => return err(SYNTAX),
+                }
                 i += 1;
-            } else {
-                return err("ERR syntax error");
             }
             i += 1;
         }
-        if (nx && xx) || (keep_ttl && ttl.is_some()) {
-            return err("ERR syntax error");
-        }
+        let ttl = match expire {
+            None => None,
+            Some((t, unit, absolute)) => {
+                // Redis refuses a non-positive relative or absolute time here.
+                if int(t).is_some_and(|t| t <= 0) {
+                    return err("ERR invalid expire time in 'set' command");
+                }
+                match expiry(t, unit, absolute, "set") {
+                    Ok(at) => Some(at),
+                    Err(reply) => return reply,
+                }
+            }
+        };
         let (key, value) = (&args[1], &args[2]);
-        if !nx && !xx && !keep_ttl {
-            self.store.set(key, value.clone(), ttl);
+        if !nx && !xx && !keep_ttl && !get && ttl != Some(None) {
+            self.store.set(key, value.clone(), ttl.flatten());
             return RespValue::ok();
         }
         self.store.with(key, |slot| {
+            let old = slot.as_ref().map(|e| e.value.clone());
+            let done = |old: Option<Bytes>| if get { old.into() } else { RespValue::ok() };
             if (nx && slot.is_some()) || (xx && slot.is_none()) {
-                return RespValue::Null;
+                return if get { old.into() } else { RespValue::Null };
             }
-            let expires = match slot {
-                Some(e) if keep_ttl => e.expires,
-                _ => ttl,
+            *slot = match ttl {
+                // An absolute time already past: set, and gone at once.
+                Some(None) => None,
+                Some(at) => Some(Entry {
+                    value: own(value),
+                    expires: at,
+                }),
+                None => Some(Entry {
+                    value: own(value),
+                    expires: slot.as_ref().and_then(|e| e.expires).filter(|_| keep_ttl),
+                }),
             };
-            *slot = Some(Entry {
-                value: own(value),
-                expires,
-            });
-            RespValue::ok()
+            done(old)
         })
     }
 
-    /// CONFIG GET: what redis-benchmark asks for; other parameters are unknown.
-    fn config(&self, cmd: &RespCommand) -> RespValue {
+    /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key time [NX | XX | GT | LT]
+    fn expire(&self, cmd: &RespCommand) -> RespValue {
         let args = cmd.args();
-        if args.len() < 3 || !args[1].eq_ignore_ascii_case(b"GET") {
-            return RespValue::ok();
+        if args.len() < 3 {
+            return arity(cmd);
         }
-        let mut out = Vec::new();
-        for param in &args[2..] {
-            let value = match &param.to_ascii_lowercase()[..] {
-                b"save" => "",
-                b"appendonly" => "no",
-                b"databases" => "1",
-                _ => continue,
+        let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
+        for opt in &args[3..] {
+            match &opt.to_ascii_uppercase()[..] {
+                b"NX" => nx = true,
+                b"XX" => xx = true,
+                b"GT" => gt = true,
+                b"LT" => lt = true,
+                _ => {
+                    return RespValue::error(format!("ERR Unsupported option {}", shown(opt, 128)));
+                }
+            }
+        }
+        if nx && (xx || gt || lt) {
+            return err("ERR NX and XX, GT or LT options at the same time are not compatible");
+        }
+        if gt && lt {
+            return err("ERR GT and LT options at the same time are not compatible");
+        }
+        let seconds = cmd.is("EXPIRE") || cmd.is("EXPIREAT");
+        let absolute = cmd.is("EXPIREAT") || cmd.is("PEXPIREAT");
+        let name = String::from_utf8_lossy(cmd.name()).to_lowercase();
+        let unit = if seconds { 1000 } else { 1 };
+        let at = match expiry(&args[2], unit, absolute, &name) {
+            Ok(at) => at,
+            Err(reply) => return reply,
+        };
+        self.store.with(&args[1], |slot| {
+            let Some(e) = slot else {
+                return RespValue::Integer(0);
             };
-            out.push(RespValue::Bulk(param.clone()));
-            out.push(RespValue::bulk(value));
+            // No TTL counts as an infinite one for GT and LT.
+            let applies = match (e.expires, at) {
+                _ if nx => e.expires.is_none(),
+                (None, _) if xx || gt => false,
+                (Some(cur), Some(new)) if gt => new > cur,
+                (Some(_), None) if gt => false,
+                (Some(cur), Some(new)) if lt => new < cur,
+                _ => true,
+            };
+            if !applies {
+                return RespValue::Integer(0);
+            }
+            match at {
+                None => *slot = None,
+                Some(at) => e.expires = Some(at),
+            }
+            RespValue::Integer(1)
+        })
+    }
+
+    /// CONFIG GET (what redis-benchmark asks for) and CONFIG RESETSTAT.
+    fn config(&self, cmd: &RespCommand) -> RespValue {
+        const PARAMS: [(&str, &str); 3] = [("save", ""), ("appendonly", "no"), ("databases", "1")];
+        let args = cmd.args();
+        let Some(sub) = args.get(1) else {
+            return arity(cmd);
+        };
+        match &sub.to_ascii_uppercase()[..] {
+            b"GET" if args.len() >= 3 => {
+                let mut out = Vec::new();
+                for (param, value) in PARAMS {
+                    if args[2..]
+                        .iter()
+                        .any(|p| glob(&p.to_ascii_lowercase(), param.as_bytes()))
+                    {
+                        out.push(RespValue::bulk(param));
+                        out.push(RespValue::bulk(value));
+                    }
+                }
+                RespValue::Array(out)
+            }
+            b"GET" => err("ERR wrong number of arguments for 'config|get' command"),
+            b"SET" if args.len() >= 4 => RespValue::error(format!(
+                "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                shown(&args[2], 128)
+            )),
+            b"SET" => err("ERR wrong number of arguments for 'config|set' command"),
+            b"RESETSTAT" => RespValue::ok(),
+            _ => RespValue::error(format!(
+                "ERR unknown subcommand '{}'. Try CONFIG HELP.",
+                shown(sub, 128)
+            )),
         }
-        RespValue::Array(out)
+    }
+
+    /// CLIENT ID, GETNAME, SETNAME, SETINFO.
+    fn client(&mut self, cmd: &RespCommand) -> RespValue {
+        let args = cmd.args();
+        let Some(sub) = args.get(1) else {
+            return arity(cmd);
+        };
+        match (&sub.to_ascii_uppercase()[..], args.len()) {
+            (b"ID", 2) => RespValue::Integer(self.id),
+            (b"GETNAME", 2) => self.name.clone().into(),
+            (b"SETNAME", 3) => {
+                let name = &args[2];
+                if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+                    return err(
+                        "ERR Client names cannot contain spaces, newlines or special characters.",
+                    );
+                }
+                self.name = (!name.is_empty()).then(|| own(name));
+                RespValue::ok()
+            }
+            (b"SETINFO", 4) => RespValue::ok(),
+            (b"ID" | b"GETNAME" | b"SETNAME" | b"SETINFO", _) => RespValue::error(format!(
+                "ERR wrong number of arguments for 'client|{}' command",
+                shown(sub, 128).to_lowercase()
+            )),
+            _ => RespValue::error(format!(
+                "ERR unknown subcommand '{}'. Try CLIENT HELP.",
+                shown(sub, 128)
+            )),
+        }
     }
 }
 
+/// Redis's glob match (`KEYS`, `CONFIG GET`): `*`, `?`, `[abc]`, `[^a-z]`, `\x`.
+fn glob(pattern: &[u8], s: &[u8]) -> bool {
+    let (mut p, mut i) = (0, 0);
+    // Where to resume after the last `*`: (pattern index after it, string index).
+    let mut star: Option<(usize, usize)> = None;
+    while i < s.len() {
+        let step = match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p + 1, i));
+                p += 1;
+                continue;
+            }
+            Some(b'?') => Some(p + 1),
+            Some(b'[') => class(pattern, p + 1, s[i]),
+            Some(b'\\') if p + 1 < pattern.len() => (pattern[p + 1] == s[i]).then_some(p + 2),
+            Some(&c) => (c == s[i]).then_some(p + 1),
+            None => None,
+        };
+        match (step, star) {
+            (Some(next), _) => {
+                p = next;
+                i += 1;
+            }
+            (None, Some((sp, si))) => {
+                p = sp;
+                i = si + 1;
+                star = Some((sp, si + 1));
+            }
+            (None, None) => return false,
+        }
+    }
+    pattern[p.min(pattern.len())..].iter().all(|&c| c == b'*')
+}
+
+/// Matches `c` against the class starting at `pattern[p]` (after `[`); the pattern
+/// index after the class if it matches.
+fn class(pattern: &[u8], mut p: usize, c: u8) -> Option<usize> {
+    let not = pattern.get(p) == Some(&b'^');
+    if not {
+        p += 1;
+    }
+    let mut hit = false;
+    loop {
+        match pattern.get(p) {
+            // An unclosed class ends with the pattern, as in Redis.
+            None => break,
+            Some(b']') => {
+                p += 1;
+                break;
+            }
+            Some(b'\\') if p + 1 < pattern.len() => {
+                hit |= pattern[p + 1] == c;
+                p += 2;
+            }
+            Some(&lo) if pattern.get(p + 1) == Some(&b'-') && p + 2 < pattern.len() => {
+                let hi = pattern[p + 2];
+                let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+                hit |= (lo..=hi).contains(&c);
+                p += 3;
+            }
+            Some(&x) => {
+                hit |= x == c;
+                p += 1;
+            }
+        }
+    }
+    (hit != not).then_some(p)
+}
+
 /// HELLO's answer, a RESP2 flat list of field/value pairs.
-fn hello() -> RespValue {
+fn hello(id: i64) -> RespValue {
     RespValue::Array(vec![
         RespValue::bulk("server"),
         RespValue::bulk("redis"),
@@ -466,6 +831,8 @@ fn hello() -> RespValue {
         RespValue::bulk("7.0.0"),
         RespValue::bulk("proto"),
         RespValue::Integer(2),
+        RespValue::bulk("id"),
+        RespValue::Integer(id),
         RespValue::bulk("mode"),
         RespValue::bulk("standalone"),
         RespValue::bulk("role"),
@@ -511,7 +878,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             pipeline.add_last(
                 "kv",
                 Handler::inbound(Kv {
+                    id: store.last_client_id.fetch_add(1, Ordering::Relaxed) + 1,
                     store: store.clone(),
+                    name: None,
+                    quit: false,
                 }),
             )?;
             Ok(())
@@ -520,10 +890,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on {}", server.local_addr()?);
     std::io::stdout().flush()?;
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(tokio::signal::ctrl_c())?;
+    support::wait_for_shutdown_signal()?;
     eprintln!("shutting down");
     server.shutdown_gracefully_blocking(Duration::from_secs(5));
     group.shutdown_gracefully_blocking(Duration::from_secs(1));

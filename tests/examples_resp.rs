@@ -176,6 +176,99 @@ fn commands_over_loopback() {
     assert_eq!(send(&mut c, &[&["FLUSHDB"], &["DBSIZE"]]), "+OK\r\n:0\r\n");
 }
 
+/// Replies that follow Redis where it is easy to get wrong: strict integers, SET
+/// option checks, expiry overflow, error texts built from peer data.
+#[test]
+fn replies_match_redis() {
+    let server = ExampleServer::start("resp_server", &["--threads", "1"]);
+    let mut c = server.connect();
+    let not_int = "-ERR value is not an integer or out of range\r\n";
+    for bad in ["+1", "01", "-0", " 1", "1x", "99999999999999999999"] {
+        assert_eq!(send(&mut c, &[&["INCRBY", "n", bad]]), not_int, "{bad}");
+    }
+    assert_eq!(
+        send(
+            &mut c,
+            &[
+                &["DECRBY", "n", "-9223372036854775808"],
+                &["SET", "k", "v", "EX", "10", "PX", "100"],
+                &["SET", "k", "v", "EX"],
+                &["SET", "k", "v", "NX", "XX"],
+                &["SET", "k", "v", "EX", "9223372036854775807"],
+                &["SET", "k", "v", "EX", "0"],
+            ]
+        ),
+        "-ERR decrement would overflow\r\n-ERR syntax error\r\n-ERR syntax error\r\n\
+         -ERR syntax error\r\n-ERR invalid expire time in 'set' command\r\n\
+         -ERR invalid expire time in 'set' command\r\n"
+    );
+    assert_eq!(
+        send(
+            &mut c,
+            &[
+                &["SET", "g", "1"],
+                &["SET", "g", "2", "GET"],
+                &["SET", "g", "3", "NX", "GET"],
+                &["GET", "g"],
+                &["SET", "p", "1", "PX", "100000"],
+                &["PTTL", "p"],
+                &["TTL", "p"],
+                &["EXPIRE", "p", "9223372036854775807"],
+                &["EXPIRE", "p", "5", "GT"],
+                &["SET", "gone", "1", "EXAT", "1"],
+                &["EXISTS", "gone"],
+            ]
+        ),
+        "+OK\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n2\r\n+OK\r\n:100000\r\n:100\r\n\
+         -ERR invalid expire time in 'expire' command\r\n:0\r\n+OK\r\n:0\r\n"
+    );
+    assert_eq!(
+        send(
+            &mut c,
+            &[
+                &["APPEND", "a", "xy"],
+                &["APPEND", "a", "z"],
+                &["STRLEN", "a"],
+                &["GETDEL", "a"],
+                &["TYPE", "a"],
+                &["DBSIZE", "x"],
+                &["SELECT", "abc"],
+                &["CLIENT", "GETNAME"],
+            ]
+        ),
+        ":2\r\n:3\r\n:3\r\n$3\r\nxyz\r\n+none\r\n\
+         -ERR wrong number of arguments for 'dbsize' command\r\n{not_int}$-1\r\n"
+            .replace("{not_int}", not_int)
+    );
+    // An unknown command's error shows 128 bytes of each part, never a CR or LF
+    // (which would make it an invalid reply and leave the client waiting).
+    let huge = "x".repeat(1 << 20);
+    let reply = send(&mut c, &[&["NO\r\nSUCH", &huge], &["PING"]]);
+    assert!(
+        reply.starts_with("-ERR unknown command 'NO  SUCH', with args beginning with: 'xxx"),
+        "{reply}"
+    );
+    assert!(reply.len() < 300, "{} bytes", reply.len());
+    assert!(reply.ends_with("' \r\n+PONG\r\n"), "{reply}");
+    // Inline commands are split as redis-cli quotes them.
+    c.write_all(b"SET \"a b\" 'c d'\r\nGET \"a b\"\r\nKEYS a*\r\n")
+        .unwrap();
+    assert_eq!(
+        read_replies(&mut c, 3),
+        "+OK\r\n$3\r\nc d\r\n*1\r\n$3\r\na b\r\n"
+    );
+    // Nothing pipelined behind QUIT runs.
+    let quit = send(&mut c, &[&["QUIT"]]);
+    assert_eq!(quit, "+OK\r\n");
+    let mut c = server.connect();
+    c.write_all(b"QUIT\r\nSET after 1\r\n").unwrap();
+    let mut rest = String::new();
+    c.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "+OK\r\n");
+    let mut c = server.connect();
+    assert_eq!(send(&mut c, &[&["EXISTS", "after"]]), ":0\r\n");
+}
+
 #[test]
 fn clients_on_different_loops_share_the_store() {
     let server = ExampleServer::start("resp_server", &["--threads", "2"]);
@@ -326,7 +419,20 @@ fn ctrl_c_stops_gracefully() {
     let mut c = server.connect();
     assert_eq!(send(&mut c, &[&["PING"]]), "+PONG\r\n");
     let status = server
-        .interrupt(Duration::from_secs(10))
+        .signal("INT", Duration::from_secs(10))
         .expect("exits after SIGINT");
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+#[ignore = "sends SIGTERM with the kill command"]
+fn sigterm_stops_gracefully() {
+    let mut server = ExampleServer::start("resp_server", &["--threads", "1"]);
+    let mut c = server.connect();
+    assert_eq!(send(&mut c, &[&["PING"]]), "+PONG\r\n");
+    let status = server
+        .signal("TERM", Duration::from_secs(10))
+        .expect("exits after SIGTERM");
+    // Killed by the signal's default action, it would have no exit code.
+    assert_eq!(status.code(), Some(0), "{status:?}");
 }

@@ -81,10 +81,11 @@ impl ExampleServer {
         }
     }
 
-    /// Sends SIGINT (what Ctrl-C sends) and waits up to `within` for a clean exit.
-    pub fn interrupt(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+    /// Sends `signal` (`"INT"`: what Ctrl-C sends; `"TERM"`: what `kill` and service
+    /// managers send) and waits up to `within` for the process to exit.
+    pub fn signal(&mut self, signal: &str, within: Duration) -> Option<std::process::ExitStatus> {
         let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status();
         let deadline = Instant::now() + within;
         while Instant::now() < deadline {
@@ -112,7 +113,7 @@ impl ExampleServer {
 impl Drop for ExampleServer {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait()
-            && self.interrupt(Duration::from_secs(5)).is_none()
+            && self.signal("INT", Duration::from_secs(5)).is_none()
         {
             let _ = self.child.kill();
             let _ = self.child.wait();

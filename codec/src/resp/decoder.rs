@@ -20,7 +20,7 @@ pub const DEFAULT_MAX_INLINE_LEN: usize = 64 * 1024;
 
 /// Decodes client commands: RESP2 arrays of bulk strings
 /// (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline commands (`PING\r\n`, arguments
-/// separated by spaces or tabs; quotes are not interpreted).
+/// separated by spaces or tabs, quoted as `redis-cli` quotes them: `SET "a b" 'c'`).
 ///
 /// # Cost
 ///
@@ -39,8 +39,9 @@ pub const DEFAULT_MAX_INLINE_LEN: usize = 64 * 1024;
 /// [`max_bulk_len`](Self::max_bulk_len) or an array longer than
 /// [`max_array_len`](Self::max_array_len) is refused as soon as its header is read
 /// ([`CodecError::TooLongFrame`]); malformed headers, a negative bulk length, or a
-/// nested array are [`CodecError::CorruptFrame`]. `*0` and `*-1` are empty commands
-/// and skipped, as Redis does.
+/// nested array are [`CodecError::CorruptFrame`], and so are unbalanced quotes in an
+/// inline command. `*0` and negative counts such as `*-1` are empty commands and
+/// skipped, as Redis does.
 ///
 /// # Examples
 ///
@@ -244,9 +245,7 @@ impl RespCommandDecoder {
                     Err(reason) => return Err(self.corrupt(reason)),
                 };
                 if n <= 0 {
-                    if n < -1 {
-                        return Err(self.corrupt(format!("negative array length {n}")));
-                    }
+                    // Redis skips `*0`, `*-1` and any other negative count alike.
                     return Ok(Scan::Skip(pos));
                 }
                 if n as u64 > self.max_array_len as u64 {
@@ -362,14 +361,27 @@ impl RespCommandDecoder {
         RespCommand::from_smallvec(args)
     }
 
-    /// Cuts the inline line off `src` and splits it on spaces and tabs.
-    fn take_inline(&mut self, src: &mut CompositeBuf, content: usize, end: usize) -> RespCommand {
+    /// Cuts the inline line off `src` and splits it into arguments as Redis does
+    /// (`sdssplitargs`): on whitespace, with `"..."` (escapes `\n \r \t \b \a \\
+    /// \" \xHH`) and `'...'` (escape `\'`) quoting. A line without quotes is split
+    /// into views of the line (no copy).
+    fn take_inline(
+        &mut self,
+        src: &mut CompositeBuf,
+        content: usize,
+        end: usize,
+    ) -> Result<RespCommand, CodecError> {
         let mut frame = src.split_to(end);
         frame.truncate(content);
         if frame.segment_count() > 1 {
             self.copied += content as u64;
         }
         let line = frame.into_bytes();
+        if memchr::memchr3(b'"', b'\'', 0, &line).is_some() {
+            return split_quoted(&line)
+                .map(RespCommand::from_smallvec)
+                .map_err(|reason| self.corrupt(reason.into()));
+        }
         let mut args: SmallVec<[Bytes; INLINE_ARGS]> = SmallVec::new();
         let mut i = 0;
         while i < line.len() {
@@ -383,8 +395,77 @@ impl RespCommandDecoder {
             }
             args.push(line.slice(start..i));
         }
-        RespCommand::from_smallvec(args)
+        Ok(RespCommand::from_smallvec(args))
     }
+}
+
+/// Splits an inline line holding quotes (or a NUL, where Redis's C string ends).
+fn split_quoted(line: &[u8]) -> Result<SmallVec<[Bytes; INLINE_ARGS]>, &'static str> {
+    const UNBALANCED: &str = "unbalanced quotes in request";
+    let line = &line[..memchr::memchr(0, line).unwrap_or(line.len())];
+    let at = |i: usize| line.get(i).copied();
+    let mut args = SmallVec::new();
+    let mut i = 0;
+    loop {
+        while at(i).is_some_and(is_space) {
+            i += 1;
+        }
+        if i == line.len() {
+            return Ok(args);
+        }
+        let mut arg = Vec::new();
+        // A closing quote must end the argument.
+        let closes = |i: usize| match at(i + 1) {
+            None => Ok(()),
+            Some(b) if is_space(b) => Ok(()),
+            Some(_) => Err(UNBALANCED),
+        };
+        let mut quote = None;
+        loop {
+            match (quote, at(i)) {
+                (Some(_), None) => return Err(UNBALANCED),
+                (None, None) => break,
+                (None, Some(b)) if is_space(b) => break,
+                (None, Some(q @ (b'"' | b'\''))) => quote = Some(q),
+                (None, Some(b)) => arg.push(b),
+                (Some(b'"'), Some(b'\\')) => match (at(i + 1), hex_byte(at(i + 2), at(i + 3))) {
+                    (Some(b'x'), Some(v)) => {
+                        arg.push(v);
+                        i += 3;
+                    }
+                    (Some(e), _) => {
+                        arg.push(match e {
+                            b'n' => b'\n',
+                            b'r' => b'\r',
+                            b't' => b'\t',
+                            b'b' => 0x08,
+                            b'a' => 0x07,
+                            other => other,
+                        });
+                        i += 1;
+                    }
+                    (None, _) => return Err(UNBALANCED),
+                },
+                (Some(b'\''), Some(b'\\')) if at(i + 1) == Some(b'\'') => {
+                    arg.push(b'\'');
+                    i += 1;
+                }
+                (Some(q), Some(b)) if b == q => {
+                    closes(i)?;
+                    i += 1;
+                    break;
+                }
+                (Some(_), Some(b)) => arg.push(b),
+            }
+            i += 1;
+        }
+        args.push(Bytes::from(arg));
+    }
+}
+
+fn hex_byte(hi: Option<u8>, lo: Option<u8>) -> Option<u8> {
+    let digit = |b: u8| (b as char).to_digit(16);
+    Some((digit(hi?)? * 16 + digit(lo?)?) as u8)
 }
 
 #[inline]
@@ -406,7 +487,7 @@ impl Decoder for RespCommandDecoder {
                 Scan::Skip(n) => bytes::Buf::advance(src, n),
                 Scan::Array(end) => return Ok(Some(self.take_array(src, end))),
                 Scan::Inline { content, end } => {
-                    let cmd = self.take_inline(src, content, end);
+                    let cmd = self.take_inline(src, content, end)?;
                     if !cmd.is_empty() {
                         return Ok(Some(cmd));
                     }
@@ -459,7 +540,7 @@ mod tests {
 
     #[test]
     fn skips_empty_commands_and_blank_lines() {
-        let mut buf = CompositeBuf::from(&b"*0\r\n*-1\r\n\r\n  \r\n\nPING\n"[..]);
+        let mut buf = CompositeBuf::from(&b"*0\r\n*-1\r\n*-2\r\n\r\n  \r\n\nPING\n"[..]);
         let mut dec = RespCommandDecoder::new();
         assert_eq!(all(&mut dec, &mut buf), vec![vec![b"PING".to_vec()]]);
         assert!(buf.is_empty());
@@ -473,6 +554,42 @@ mod tests {
             all(&mut dec, &mut buf),
             vec![vec![b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]]
         );
+    }
+
+    #[test]
+    fn inline_quotes_as_redis_does() {
+        let mut buf = CompositeBuf::from(
+            &b"SET \"a b\" 'c d'\r\nSET k \"x\\ny\\x41\\\"\\q\" '\\'\\n'\nECHO \"\" a\"b c\"\r\nX\0 ignored\n"[..],
+        );
+        let mut dec = RespCommandDecoder::new();
+        let v = |s: &[u8]| s.to_vec();
+        assert_eq!(
+            all(&mut dec, &mut buf),
+            vec![
+                vec![v(b"SET"), v(b"a b"), v(b"c d")],
+                vec![v(b"SET"), v(b"k"), v(b"x\nyA\"q"), v(b"'\\n")],
+                vec![v(b"ECHO"), v(b""), v(b"ab c")],
+                vec![v(b"X")],
+            ]
+        );
+        assert!(buf.is_empty());
+        for bad in [
+            &b"SET \"a b\r\n"[..],
+            b"SET 'a\n",
+            b"SET \"a\"b\n",
+            b"SET 'a'b\n",
+            b"SET \"a\\\n",
+        ] {
+            let mut dec = RespCommandDecoder::new();
+            let mut buf = CompositeBuf::from(bad);
+            match dec.decode(&mut buf) {
+                Err(CodecError::CorruptFrame { reason }) => {
+                    assert_eq!(reason, "unbalanced quotes in request")
+                }
+                other => panic!("{:?}: {other:?}", String::from_utf8_lossy(bad)),
+            }
+            assert!(buf.is_empty(), "the bad line is consumed");
+        }
     }
 
     #[test]
@@ -503,7 +620,6 @@ mod tests {
             (b"*1\r\n*1\r\n$1\r\na\r\n", "nested array"),
             (b"*1\r\n$-1\r\n", "invalid bulk length -1"),
             (b"*1\r\n$-5\r\n", "invalid bulk length -5"),
-            (b"*-2\r\n", "negative array length"),
             (b"*x\r\n", "not a decimal"),
             (b"*1\n", "CRLF"),
             (b"*1\r\n$3\r\nabcXY", "not followed by CRLF"),
