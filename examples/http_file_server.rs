@@ -7,24 +7,31 @@
 //! curl -r 0-99 http://127.0.0.1:8080/big.iso      # 206 Partial Content
 //! ```
 //!
-//! * Files: `Content-Type` by extension, `Last-Modified`, `If-Modified-Since` (304),
-//!   one `Range` (`bytes=a-b`, `a-`, `-n`: 206, or 416 when unsatisfiable); the body
-//!   is a `FileRegion`.
+//! * Files: `Content-Type` by extension, `Last-Modified` and `ETag`, conditional
+//!   requests (`If-None-Match` / `If-Modified-Since`: 304, `If-Match` /
+//!   `If-Unmodified-Since`: 412, `If-Range`), one `Range` (`bytes=a-b`, `a-`, `-n`:
+//!   206, or 416 when unsatisfiable); the body is a `FileRegion`.
 //! * Directories: an HTML listing (`/dir` redirects to `/dir/`).
-//! * Safety: a path with a `..` segment is refused (403); the file is opened with
+//! * Safety: a path with a `..` segment is refused (403); repeated slashes are
+//!   merged (`//etc/passwd` is looked up under the root); the file is opened with
 //!   `openat2(RESOLVE_BENEATH)` relative to the root, so a symlink may point
 //!   anywhere under the root but not out of it (403); missing files are 404. One
 //!   system call per request where `canonicalize` took one per path component
 //!   (Linux before 5.6 falls back to `canonicalize`).
 //! * Connections: keep-alive (from `HttpServerCodec`); a connection that has not
 //!   sent a complete request head within `--header-timeout` seconds of opening (a
-//!   slowloris peer), or stays idle `--idle-timeout` seconds after a response, is
-//!   closed.
+//!   slowloris peer), stays idle `--idle-timeout` seconds after a response, or reads
+//!   nothing of a response for that long, is closed. Pipelined requests are
+//!   answered while the connection is writable; past its high-water mark the
+//!   server stops reading and answers the rest as the peer reads (a peer that
+//!   pipelines requests and never reads holds no open files for them).
 //!
 //! File system calls (`open`, `stat`, `readdir`) run on the event loop: fine for a
 //! page cache-hot tree, a thread pool would be the next step for slow disks.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -59,7 +66,29 @@ struct Files {
     /// write, not a new timer).
     deadline: Rc<Cell<Instant>>,
     timer: Option<tokio::task::JoinHandle<()>>,
+    /// Pipelined requests not answered yet: at most [`BATCH`] are answered at a
+    /// time, and only while the channel is writable, so that a peer that sends
+    /// requests but does not read the responses holds neither memory nor open
+    /// files for them. Reading is paused while requests wait.
+    waiting: VecDeque<HttpRequest>,
+    /// Responses written since the last flush point (end of a read batch, or a
+    /// [`Resume`]).
+    answered: usize,
+    /// Bytes still to send when the deadline was last moved for a slow reader.
+    pending_at_deadline: u64,
 }
+
+/// Responses answered in one go; the rest of a pipeline waits for the next
+/// [`Resume`] (a response written while the codec is decoding reaches the outbound
+/// buffer, and counts for writability, only when the codec has finished).
+const BATCH: usize = 16;
+
+/// Requests that may wait; a peer pipelining more without reading is closed.
+const MAX_WAITING: usize = 4096;
+
+/// The user event that answers waiting requests, fired through the channel so
+/// that it runs once the responses written before it are in the outbound buffer.
+struct Resume;
 
 /// The user event the timer fires when the deadline passed.
 struct Deadline;
@@ -82,6 +111,34 @@ impl Files {
             }
         }));
     }
+
+    fn answer(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: &HttpRequest) {
+        ctx.write_void(respond(&self.config, req));
+        self.answered += 1;
+        self.deadline.set(Instant::now() + self.config.idle_timeout);
+        self.pending_at_deadline = 0;
+    }
+
+    /// Answers waiting requests while the channel is writable, [`BATCH`] at most;
+    /// then resumes later, or reading when none is left.
+    fn drain(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+        self.answered = 0;
+        while ctx.is_writable() && self.answered < BATCH {
+            let Some(req) = self.waiting.pop_front() else {
+                break;
+            };
+            self.answer(ctx, &req);
+        }
+        ctx.flush();
+        if self.waiting.is_empty() {
+            if !ctx.is_auto_read() {
+                ctx.channel().set_auto_read(true);
+            }
+        } else if ctx.is_writable() {
+            ctx.channel().fire_user_event(Resume);
+        }
+        // Not writable: `channel_writability_changed` resumes.
+    }
 }
 
 impl ChannelHandler for Files {}
@@ -98,19 +155,57 @@ impl InboundHandler for Files {
     }
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
-        let resp = respond(&self.config, &req);
-        ctx.write_void(resp);
-        self.deadline.set(Instant::now() + self.config.idle_timeout);
+        if self.waiting.is_empty() && self.answered < BATCH && ctx.is_writable() {
+            return self.answer(ctx, &req);
+        }
+        if self.waiting.len() >= MAX_WAITING {
+            tracing::debug!("closing a connection pipelining requests without reading");
+            self.waiting.clear();
+            return ctx.close();
+        }
+        if self.waiting.is_empty() {
+            ctx.channel().set_auto_read(false);
+            ctx.channel().fire_user_event(Resume);
+        }
+        self.waiting.push_back(req);
+    }
+
+    fn channel_read_complete(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+        // Flushed from here on (Netty's read-complete flush).
+        if self.waiting.is_empty() {
+            self.answered = 0;
+        }
+        ctx.fire_read_complete();
+    }
+
+    fn channel_writability_changed(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+        if ctx.is_writable() && !self.waiting.is_empty() {
+            self.drain(ctx);
+        }
+        ctx.fire_writability_changed();
     }
 
     fn user_event(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, event: UserEvent) {
+        let event = match event.downcast::<Resume>() {
+            Ok(Resume) => return self.drain(ctx),
+            Err(other) => other,
+        };
         match event.downcast::<Deadline>() {
-            Ok(Deadline) if ctx.pending_outbound_bytes() > 0 => {
-                // Still sending a response to a slow reader: give it more time.
-                self.deadline.set(Instant::now() + self.config.idle_timeout);
-                self.start_timer(ctx);
+            Ok(Deadline) => {
+                let pending = ctx.pending_outbound_bytes();
+                if pending > 0
+                    && (self.pending_at_deadline == 0 || pending < self.pending_at_deadline)
+                {
+                    // Still sending to a slow reader that keeps reading: give it
+                    // another period. One that read nothing for a whole period is
+                    // closed (nginx's `send_timeout`).
+                    self.pending_at_deadline = pending;
+                    self.deadline.set(Instant::now() + self.config.idle_timeout);
+                    self.start_timer(ctx);
+                } else {
+                    ctx.close();
+                }
             }
-            Ok(Deadline) => ctx.close(),
             Err(other) => ctx.fire_user_event(other),
         }
     }
@@ -119,6 +214,7 @@ impl InboundHandler for Files {
         if let Some(t) = self.timer.take() {
             t.abort();
         }
+        self.waiting.clear();
         ctx.fire_inactive();
     }
 }
@@ -140,6 +236,9 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
     if !decoded.starts_with(b"/") || decoded.contains(&0) {
         return error(400);
     }
+    // `//etc/passwd` is `/etc/passwd` under the root, not the host's (nginx's
+    // `merge_slashes`): what follows the first `/` is always relative.
+    let decoded = merge_slashes(decoded);
     if decoded.split(|&b| b == b'/').any(|seg| seg == b"..") {
         return error(403);
     }
@@ -154,7 +253,12 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
     };
     if meta.is_dir() {
         if !decoded.ends_with(b"/") {
-            return HttpResponse::new(301).with_header("Location", format!("{}/", req.path()));
+            let path = merge_slashes(req.path().as_bytes().into());
+            let mut location = format!("{}/", String::from_utf8_lossy(&path));
+            if let Some(q) = req.query() {
+                location = format!("{location}?{q}");
+            }
+            return HttpResponse::new(301).with_header("Location", location);
         }
         return listing(&root.join(relative), &decoded);
     }
@@ -162,22 +266,23 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
         return error(403);
     }
     let modified = meta.modified().unwrap_or(UNIX_EPOCH);
-    let last_modified = http_date(modified);
-    if let Some(since) = req.header("if-modified-since").and_then(parse_http_date) {
-        // HTTP dates have whole seconds: compare at that precision.
-        let secs =
-            |t: std::time::SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        if secs(modified) <= secs(since) {
-            return HttpResponse::new(304).with_header("Last-Modified", last_modified);
-        }
-    }
     let len = meta.len();
-    let (status, start, count) = match req.header("range").map(|r| parse_range(r, len)) {
-        Some(Range::Unsatisfiable) => {
+    let validators = Validators::new(modified, len);
+    if let Some(status) = validators.precondition(req) {
+        return HttpResponse::new(status)
+            .with_header("Last-Modified", validators.last_modified)
+            .with_header("ETag", validators.etag);
+    }
+    let range = match req.header("range") {
+        Some(r) if validators.if_range(req) => parse_range(r, len),
+        _ => Range::Ignore,
+    };
+    let (status, start, count) = match range {
+        Range::Unsatisfiable => {
             return error(416).with_header("Content-Range", format!("bytes */{len}"));
         }
-        Some(Range::Bytes(start, end)) => (206, start, end - start + 1),
-        Some(Range::Ignore) | None => (200, 0, len),
+        Range::Bytes(start, end) => (206, start, end - start + 1),
+        Range::Ignore => (200, 0, len),
     };
     let region = match FileRegion::with_file_len(Arc::new(file), start, count, len) {
         Ok(r) => r,
@@ -185,7 +290,8 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
     };
     let mut resp = HttpResponse::new(status)
         .with_header("Content-Type", content_type(&decoded))
-        .with_header("Last-Modified", last_modified)
+        .with_header("Last-Modified", validators.last_modified)
+        .with_header("ETag", validators.etag)
         .with_header("Accept-Ranges", "bytes")
         .with_body(region);
     if status == 206 {
@@ -193,6 +299,92 @@ fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
         resp.headers.append("Content-Range", range);
     }
     resp
+}
+
+/// `a//b///c` as `a/b/c`. Borrows when there is nothing to merge.
+fn merge_slashes(path: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
+    if !path.windows(2).any(|w| w == b"//") {
+        return path;
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for &b in path.iter() {
+        if !(b == b'/' && out.last() == Some(&b'/')) {
+            out.push(b);
+        }
+    }
+    out.into()
+}
+
+/// A file's validators (`Last-Modified`, and an `ETag` made of its modification
+/// time and size, as nginx makes it) and the conditional requests they answer
+/// (RFC 9110 §13.2.2).
+struct Validators {
+    modified_secs: u64,
+    last_modified: Bytes,
+    etag: String,
+}
+
+impl Validators {
+    fn new(modified: SystemTime, len: u64) -> Self {
+        let modified_secs = modified
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Validators {
+            modified_secs,
+            last_modified: http_date(modified),
+            etag: format!("\"{modified_secs:x}-{len:x}\""),
+        }
+    }
+
+    /// Whether the `If-Match` / `If-None-Match` list `value` names this file:
+    /// `*`, or an entity tag equal to ours (weakly: `W/` ignored, or `strong`ly).
+    fn matches(&self, value: &str, strong: bool) -> bool {
+        value.split(',').map(str::trim).any(|tag| {
+            tag == "*"
+                || match tag.strip_prefix("W/") {
+                    Some(weak) => !strong && weak == self.etag,
+                    None => tag == self.etag,
+                }
+        })
+    }
+
+    /// Seconds since the epoch of an HTTP date header, if present and valid; a
+    /// date in the future is not a valid validator (ignored).
+    fn date(req: &HttpRequest, name: &str) -> Option<u64> {
+        let t = parse_http_date(req.header(name)?)?;
+        (t <= SystemTime::now()).then(|| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+    }
+
+    /// The status that answers a GET or HEAD instead of the file: 412 when a
+    /// precondition fails, 304 when the client's copy is current.
+    fn precondition(&self, req: &HttpRequest) -> Option<u16> {
+        // HTTP dates have whole seconds: compare at that precision.
+        match req.header("if-match") {
+            Some(tags) if !self.matches(tags, true) => return Some(412),
+            Some(_) => {}
+            None => {
+                if Self::date(req, "if-unmodified-since").is_some_and(|t| self.modified_secs > t) {
+                    return Some(412);
+                }
+            }
+        }
+        match req.header("if-none-match") {
+            Some(tags) => self.matches(tags, false).then_some(304),
+            None => Self::date(req, "if-modified-since")
+                .is_some_and(|t| self.modified_secs <= t)
+                .then_some(304),
+        }
+    }
+
+    /// Whether a `Range` applies: no `If-Range`, or one naming this very version
+    /// (a strong tag, or exactly the `Last-Modified` date).
+    fn if_range(&self, req: &HttpRequest) -> bool {
+        match req.header("if-range").map(str::trim) {
+            None => true,
+            Some(v) if v.starts_with('"') || v.starts_with("W/") => v == self.etag,
+            Some(v) => v.as_bytes() == &self.last_modified[..],
+        }
+    }
 }
 
 /// Opens `relative` under the root, following symlinks only while they stay
@@ -215,8 +407,9 @@ fn open_beneath(config: &Config, relative: &Path) -> Result<File, u16> {
         .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
     match openat2(&config.root_dir, relative, how) {
         Ok(fd) => Ok(File::from(fd)),
-        Err(Errno::ENOENT | Errno::ENOTDIR) => Err(404),
+        Err(Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG) => Err(404),
         Err(Errno::EACCES) => Err(403),
+        Err(e @ (Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM)) => Err(server_error(e.into())),
         // EXDEV: the path left the root, or met an absolute symlink (which may
         // well point under the root); ENOSYS/EPERM: no openat2 here. The slow
         // path decides.
@@ -227,7 +420,7 @@ fn open_beneath(config: &Config, relative: &Path) -> Result<File, u16> {
 /// The fallback of [`open_beneath`]: resolve every symlink, then check the prefix.
 fn open_canonical(root: &Path, relative: &Path) -> Result<File, u16> {
     use std::os::unix::fs::OpenOptionsExt;
-    let path = root.join(relative).canonicalize().map_err(|_| 404u16)?;
+    let path = root.join(relative).canonicalize().map_err(status_of)?;
     if !path.starts_with(root) {
         return Err(403); // a symlink out of the root
     }
@@ -235,13 +428,23 @@ fn open_canonical(root: &Path, relative: &Path) -> Result<File, u16> {
         .read(true)
         .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
         .open(&path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::PermissionDenied {
-                403
-            } else {
-                404
-            }
-        })
+        .map_err(status_of)
+}
+
+/// The status answering a failed `open`: the request's fault (404, 403) or the
+/// server's (500, logged: out of file descriptors, for instance).
+fn status_of(e: std::io::Error) -> u16 {
+    use nix::errno::Errno;
+    match e.raw_os_error().map(nix::errno::Errno::from_raw) {
+        Some(Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP) => 404,
+        Some(Errno::EACCES | Errno::EPERM) => 403,
+        _ => server_error(e),
+    }
+}
+
+fn server_error(e: std::io::Error) -> u16 {
+    tracing::error!(error = %e, "cannot open a requested file");
+    500
 }
 
 enum Range {
@@ -254,29 +457,27 @@ enum Range {
 
 /// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n` against a file of `len` bytes.
 fn parse_range(header: &str, len: u64) -> Range {
-    let Some(spec) = header.trim().strip_prefix("bytes=") else {
-        return Range::Ignore;
+    let header = header.trim();
+    let spec = match header.get(..6) {
+        Some(unit) if unit.eq_ignore_ascii_case("bytes=") => &header[6..],
+        _ => return Range::Ignore,
     };
-    if spec.contains(',') {
-        return Range::Ignore; // several ranges: the whole file is a valid answer
+    if spec.contains(',') || len == 0 {
+        // Several ranges, or an empty file: the whole file is a valid answer.
+        return Range::Ignore;
     }
     let Some((a, b)) = spec.trim().split_once('-') else {
         return Range::Ignore;
     };
+    // Positions past what a u64 holds are past the end of any file.
     let num = |s: &str| -> Option<u64> {
         (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
+            .then(|| s.parse().unwrap_or(u64::MAX))
     };
     match (a.is_empty(), num(a), num(b)) {
-        (true, _, Some(n)) => {
-            // The last n bytes.
-            if n == 0 || len == 0 {
-                Range::Unsatisfiable
-            } else {
-                Range::Bytes(len.saturating_sub(n), len - 1)
-            }
-        }
+        (true, _, Some(0)) => Range::Unsatisfiable,
+        // The last n bytes.
+        (true, _, Some(n)) => Range::Bytes(len.saturating_sub(n), len - 1),
         (false, Some(start), end) if b.is_empty() || end.is_some() => {
             if start >= len {
                 return Range::Unsatisfiable;
@@ -383,7 +584,7 @@ fn listing(dir: &Path, url: &[u8]) -> HttpResponse {
 }
 
 /// Decodes `%XX` escapes; `None` for a malformed one. Borrows when there is none.
-fn percent_decode(s: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+fn percent_decode(s: &[u8]) -> Option<Cow<'_, [u8]>> {
     if !s.contains(&b'%') {
         return Some(s.into());
     }
@@ -489,6 +690,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 config: config.clone(),
                 deadline: Rc::new(Cell::new(Instant::now())),
                 timer: None,
+                waiting: VecDeque::new(),
+                answered: 0,
+                pending_at_deadline: 0,
             };
             pipeline.add_last("files", Handler::inbound(files))?;
             Ok(())

@@ -166,6 +166,123 @@ fn directories_errors_and_escapes() {
     assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
 }
 
+/// What a hostile or unusual peer found: `//` paths stay under the root, the
+/// validators and conditional requests follow RFC 9110, odd request lines are
+/// answered as nginx answers them.
+#[test]
+fn paths_validators_and_request_lines() {
+    let (root, _outside) = tree();
+    let srv = server(&root, &[]);
+    let mut c = srv.connect();
+    // Not the host's /etc/passwd, and no hint whether a host path exists.
+    for path in ["//etc/passwd", "//etc/nonexistent", "/%2Fetc/passwd"] {
+        assert_eq!(get(&mut c, path, "").status, 404, "{path}");
+    }
+    assert_eq!(get(&mut c, "//hello.txt", "").body, b"hello, world\n");
+    // A redirect never points at another host, and keeps the query.
+    let r = get(&mut c, "//sub%20dir?x=1", "");
+    assert_eq!(
+        (r.status, r.header("location")),
+        (301, Some("/sub%20dir/?x=1"))
+    );
+
+    let r = get(&mut c, "/hello.txt", "");
+    let etag = r.header("etag").expect("an ETag").to_string();
+    let lm = r.header("last-modified").unwrap().to_string();
+    let old = "Mon, 01 Jan 2001 00:00:00 GMT";
+    let future = "Mon, 01 Jan 2102 00:00:00 GMT";
+    for (extra, status) in [
+        (format!("If-None-Match: {etag}\r\n"), 304),
+        (format!("If-None-Match: W/{etag}, \"x\"\r\n"), 304),
+        ("If-None-Match: *\r\n".to_string(), 304),
+        // If-None-Match wins over If-Modified-Since.
+        (
+            format!("If-None-Match: \"x\"\r\nIf-Modified-Since: {lm}\r\n"),
+            200,
+        ),
+        // A date in the future is not a validator.
+        (format!("If-Modified-Since: {future}\r\n"), 200),
+        (format!("If-Unmodified-Since: {old}\r\n"), 412),
+        ("If-Match: \"x\"\r\n".to_string(), 412),
+        (format!("If-Match: {etag}\r\n"), 200),
+        // If-Range naming another version: the whole file, not the range.
+        (format!("Range: bytes=0-4\r\nIf-Range: {old}\r\n"), 200),
+        ("Range: bytes=0-4\r\nIf-Range: \"x\"\r\n".to_string(), 200),
+        (format!("Range: bytes=0-4\r\nIf-Range: {etag}\r\n"), 206),
+        (format!("Range: bytes=0-4\r\nIf-Range: {lm}\r\n"), 206),
+        ("Range: BYTES=0-4\r\n".to_string(), 206),
+    ] {
+        let r = get(&mut c, "/hello.txt", &extra);
+        assert_eq!(r.status, status, "{extra}");
+    }
+    let r = get(
+        &mut c,
+        "/hello.txt",
+        "Range: bytes=2-99999999999999999999999\r\n",
+    );
+    assert_eq!(r.header("content-range"), Some("bytes 2-12/13"));
+    let r = get(&mut c, "/empty", "Range: bytes=-5\r\n");
+    assert_eq!((r.status, r.body.len()), (200, 0));
+
+    // Absolute-form targets and higher HTTP/1 minor versions are served;
+    // a raw space in the target and junk are 400 at once.
+    write!(c, "GET http://t/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut c, false).body, b"hello, world\n");
+    write!(c, "GET /hello.txt HTTP/1.2\r\nHost: t\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut c, false).status, 200);
+    let addr = srv.addr;
+    for junk in [
+        &b"GET /a b HTTP/1.1\r\nHost: t\r\n\r\n"[..],
+        b"\x16\x03\x01\x00\xa5\x01",
+    ] {
+        let out = exchange(addr, junk, Duration::from_secs(5));
+        assert!(
+            out.starts_with(b"HTTP/1.1 400 "),
+            "{:?}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}
+
+/// A peer that pipelines many requests and reads nothing holds at most a batch
+/// of open files, not one per request (each response holds its file until sent).
+#[test]
+fn pipelining_without_reading_holds_few_files() {
+    let (root, _outside) = tree();
+    let srv = server(&root, &["--threads", "1"]);
+    let fds = || {
+        std::fs::read_dir(format!("/proc/{}/fd", srv.child.id()))
+            .unwrap()
+            .count()
+    };
+    let before = fds();
+    let mut c = srv.connect();
+    let request = "GET /data.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-99998\r\n\r\n";
+    // 100 MB of responses: more than the socket buffers take in.
+    c.write_all(request.repeat(1000).as_bytes()).unwrap();
+    // Wait until the server has answered all it will (its count settles).
+    let mut last = 0;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = fds();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    let held = fds() - before;
+    assert!(held <= 24, "{held} descriptors held for one connection");
+    // Everything is answered once the peer reads.
+    for i in 0..1000 {
+        let resp = read_response(&mut c, false);
+        assert_eq!(
+            (resp.status, resp.body.len()),
+            (206, 99_999),
+            "response {i}"
+        );
+    }
+}
+
 #[test]
 fn malformed_requests_over_raw_tcp() {
     let (root, _outside) = tree();

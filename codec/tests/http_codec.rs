@@ -238,7 +238,8 @@ fn bad_requests_are_answered_with_their_status_and_closed() {
     }
     many.extend_from_slice(b"\r\n");
     let cases: Vec<(&[u8], u16)> = vec![
-        (b"NOT HTTP AT ALL\r\n\r\n", 505),
+        (b"NOT HTTP AT ALL\r\n\r\n", 400),
+        (b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
         (b"GET\r\n\r\n", 400),
         (&big, 431),
         (&many, 431),

@@ -197,7 +197,7 @@ fn malformed_requests() {
         (b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
         (b"GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400),
         (b"GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505),
-        (b"GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505),
+        (b"GET /with space HTTP/1.1\r\nHost: h\r\n\r\n", 400),
         (b"GET / FTP/1.1\r\nHost: h\r\n\r\n", 505),
         (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\nHost h\r\n\r\n", 400),
@@ -214,6 +214,24 @@ fn malformed_requests() {
     for (wire, want) in cases {
         assert_eq!(status(wire), *want, "{:?}", String::from_utf8_lossy(wire));
     }
+    // A higher HTTP/1 minor version is read as HTTP/1.1 (RFC 9110 §2.5).
+    let mut dec = HttpRequestDecoder::new();
+    let req = dec
+        .decode_request(&mut CompositeBuf::from(
+            &b"GET /x HTTP/1.2\r\nHost: h\r\n\r\n"[..],
+        ))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (req.version, req.path(), req.header("host")),
+        (Version::Http11, "/x", Some("h"))
+    );
+    // Input that cannot be a request is refused before its end arrives.
+    let mut dec = HttpRequestDecoder::new();
+    let e = dec
+        .decode_request(&mut CompositeBuf::from(&b"\r\n\x16\x03\x01\x02\x00"[..]))
+        .unwrap_err();
+    assert_eq!(e.status(), 400);
     // HTTP/1.0 needs no Host.
     let mut dec = HttpRequestDecoder::new();
     assert!(

@@ -137,7 +137,10 @@ fn malformed_input_answers_and_closes() {
             &b"*1\r\n$-1\r\n"[..],
             "-ERR Protocol error: invalid bulk length -1",
         ),
-        (b"*-3\r\n", "-ERR Protocol error: negative array length -3"),
+        (
+            b"SET \"unbalanced\r\n",
+            "-ERR Protocol error: unbalanced quotes in request",
+        ),
         (
             b"*2\r\n$3\r\nGET\r\n:1\r\n",
             "-ERR Protocol error: expected '$'",

@@ -1,6 +1,6 @@
 //! [`HttpRequestDecoder`]: HTTP/1.x requests, head and whole body.
 
-use seine_buffer::{Buf, CompositeBuf};
+use seine_buffer::{Buf, Bytes, CompositeBuf};
 
 use super::chunked::Chunked;
 use super::error::HttpError;
@@ -52,7 +52,9 @@ const STACK_HEADERS: usize = 100;
 ///   or given twice, a malformed chunk: [`HttpError::BadRequest`] (400); other
 ///   transfer codings: [`HttpError::UnsupportedTransferEncoding`] (501);
 /// * an HTTP/1.1 request without exactly one `Host`: 400; an `Expect` other than
-///   `100-continue`: 417; a version other than 1.0 / 1.1: 505;
+///   `100-continue`: 417; a request line that is not three parts, or input that does
+///   not start with a method: 400; HTTP/1.x with x > 1 is read as HTTP/1.1 (RFC 9110
+///   §2.5), another major version is 505;
 /// * input ending inside a request: [`HttpError::Truncated`] from `decode_eof`.
 ///
 /// After an error the decoder starts over; the connection should be closed (the
@@ -291,6 +293,17 @@ impl HttpRequestDecoder {
         let State::Head { scanned } = &mut self.state else {
             unreachable!("called in the head state");
         };
+        // A request starts with a method token (after empty lines, RFC 9112 §2.2):
+        // anything else (a TLS handshake, binary junk) is refused at once rather
+        // than when the head would have been too long or the peer timed out.
+        if *scanned == 0
+            && let Some(b) = (0..src.len().min(16))
+                .filter_map(|at| src.get_u8_at(at))
+                .find(|&b| b != b'\r' && b != b'\n')
+            && !is_tchar(b)
+        {
+            return Err(HttpError::bad("the request does not start with a method"));
+        }
         let limit = self.max_header_size;
         let (found, i) = match (src.chunk().len() == src.len()).then(|| src.chunk()) {
             // The common case (the head in one read): the scan on a plain slice.
@@ -336,6 +349,13 @@ impl HttpRequestDecoder {
             self.copied += end as u64; // across segments: `copy_to_bytes` copies
         }
         let head = src.copy_to_bytes(end);
+        match self.parse_bytes(head.clone()) {
+            Err(HttpError::UnsupportedVersion) => self.parse_bytes(as_http11(&head)?),
+            parsed => parsed,
+        }
+    }
+
+    fn parse_bytes(&mut self, head: Bytes) -> Result<HttpRequest, HttpError> {
         let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
         let mut heap = Vec::new();
         let storage: &mut [httparse::Header<'_>] = if self.max_headers <= STACK_HEADERS {
@@ -553,5 +573,39 @@ fn scan_head(
                 }
             }
         }
+    }
+}
+
+/// A token character (RFC 9110 §5.6.2), what methods are made of.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A head that httparse refused for its version, rewritten as HTTP/1.1 when it is
+/// HTTP/1.x with x > 1 (RFC 9110 §2.5: process it as the highest minor version
+/// supported); otherwise the error to answer: 400 for a request line that is not
+/// three parts (a raw space in the target, for instance), 505 for another major
+/// version.
+fn as_http11(head: &[u8]) -> Result<Bytes, HttpError> {
+    let line_end = memchr::memchr(b'\n', head).unwrap_or(head.len());
+    let line = head[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&head[..line_end]);
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    let [_, _, version] = parts[..] else {
+        return Err(HttpError::bad(
+            "the request line is not METHOD SP TARGET SP VERSION",
+        ));
+    };
+    match version.strip_prefix(b"HTTP/1.") {
+        Some(minor) if !minor.is_empty() && minor.iter().all(u8::is_ascii_digit) => {
+            let at = line.len() - minor.len();
+            let mut fixed = Vec::with_capacity(head.len() - minor.len() + 1);
+            fixed.extend_from_slice(&head[..at]);
+            fixed.push(b'1');
+            fixed.extend_from_slice(&head[at + minor.len()..]);
+            Ok(Bytes::from(fixed))
+        }
+        _ => Err(HttpError::UnsupportedVersion),
     }
 }

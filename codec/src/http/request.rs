@@ -176,20 +176,45 @@ impl HttpRequest {
         std::str::from_utf8(&self.uri).unwrap_or("")
     }
 
-    /// The target's path: up to `?` or `#`, still percent-encoded.
+    /// The target's path: up to `?` or `#`, still percent-encoded. For an
+    /// absolute-form target (`http://host/p?q`, which RFC 9112 §3.2.2 says servers
+    /// must accept), the path after the authority (`/` if there is none).
     ///
     /// ```
-    /// let req = seine_codec::http::HttpRequest::new(seine_codec::http::Method::Get, "/a%20b?x");
-    /// assert_eq!(req.path(), "/a%20b");
+    /// use seine_codec::http::{HttpRequest, Method};
+    /// assert_eq!(HttpRequest::new(Method::Get, "/a%20b?x").path(), "/a%20b");
+    /// assert_eq!(HttpRequest::new(Method::Get, "http://h:80/a?x").path(), "/a");
+    /// assert_eq!(HttpRequest::new(Method::Get, "HTTPS://h?x").path(), "/");
     /// ```
     pub fn path(&self) -> &str {
-        let uri = self.uri_str();
+        let uri = self.origin_form();
+        if !uri.starts_with('/') && self.uri_str().len() != uri.len() {
+            return "/";
+        }
         // Byte search: both delimiters are ASCII, so the cut is a char boundary.
         let end = uri
             .bytes()
             .position(|b| b == b'?' || b == b'#')
             .unwrap_or(uri.len());
         &uri[..end]
+    }
+
+    /// The target without an absolute form's `scheme://authority`.
+    fn origin_form(&self) -> &str {
+        let uri = self.uri_str();
+        if uri.starts_with('/') {
+            return uri;
+        }
+        let Some(colon) = uri.find("://") else {
+            return uri;
+        };
+        let scheme = &uri[..colon];
+        if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+            return uri;
+        }
+        let rest = &uri[colon + 3..];
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        &rest[end..]
     }
 
     /// The target's query (after `?`, before `#`), if any.
