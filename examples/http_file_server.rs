@@ -202,6 +202,10 @@ impl InboundHandler for Files {
                     self.pending_at_deadline = pending;
                     self.deadline.set(Instant::now() + self.config.idle_timeout);
                     self.start_timer(ctx);
+                } else if pending > 0 {
+                    // `close` would wait for the flush that is not coming: drop
+                    // what is left (its completions fail) and close now.
+                    ctx.channel().execute(|core| core.close_now(None));
                 } else {
                     ctx.close();
                 }

@@ -283,6 +283,38 @@ fn pipelining_without_reading_holds_few_files() {
     }
 }
 
+/// A peer that stops reading responses is closed after `--idle-timeout` seconds
+/// without progress, dropping what it did not read (nginx's `send_timeout`).
+#[test]
+fn a_peer_that_reads_nothing_is_closed() {
+    let (root, _outside) = tree();
+    let srv = server(
+        &root,
+        &[
+            "--threads",
+            "1",
+            "--header-timeout",
+            "1",
+            "--idle-timeout",
+            "1",
+        ],
+    );
+    let fds = || {
+        std::fs::read_dir(format!("/proc/{}/fd", srv.child.id()))
+            .unwrap()
+            .count()
+    };
+    let before = fds();
+    let mut c = srv.connect();
+    let request = "GET /data.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-99998\r\n\r\n";
+    c.write_all(request.repeat(1000).as_bytes()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fds() > before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(fds(), before, "the connection and its files are gone");
+}
+
 #[test]
 fn malformed_requests_over_raw_tcp() {
     let (root, _outside) = tree();
