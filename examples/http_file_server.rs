@@ -325,7 +325,7 @@ fn merge_slashes(path: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
 struct Validators {
     modified_secs: u64,
     last_modified: Bytes,
-    etag: String,
+    etag: Bytes,
 }
 
 impl Validators {
@@ -336,7 +336,7 @@ impl Validators {
         Validators {
             modified_secs,
             last_modified: http_date(modified),
-            etag: format!("\"{modified_secs:x}-{len:x}\""),
+            etag: etag(modified_secs, len),
         }
     }
 
@@ -346,8 +346,8 @@ impl Validators {
         value.split(',').map(str::trim).any(|tag| {
             tag == "*"
                 || match tag.strip_prefix("W/") {
-                    Some(weak) => !strong && weak == self.etag,
-                    None => tag == self.etag,
+                    Some(weak) => !strong && weak.as_bytes() == self.etag,
+                    None => tag.as_bytes() == self.etag,
                 }
         })
     }
@@ -385,7 +385,7 @@ impl Validators {
     fn if_range(&self, req: &HttpRequest) -> bool {
         match req.header("if-range").map(str::trim) {
             None => true,
-            Some(v) if v.starts_with('"') || v.starts_with("W/") => v == self.etag,
+            Some(v) if v.starts_with('"') || v.starts_with("W/") => v.as_bytes() == self.etag,
             Some(v) => v.as_bytes() == &self.last_modified[..],
         }
     }
@@ -494,6 +494,22 @@ fn parse_range(header: &str, len: u64) -> Range {
         }
         _ => Range::Ignore,
     }
+}
+
+/// The `ETag` of a file modified at `secs` with `len` bytes: formatted once per
+/// file version and thread, as [`http_date`] is.
+fn etag(secs: u64, len: u64) -> Bytes {
+    thread_local! {
+        static LAST: RefCell<Option<((u64, u64), Bytes)>> = const { RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((key, tag)) if *key == (secs, len) => tag.clone(),
+        _ => {
+            let tag = Bytes::from(format!("\"{secs:x}-{len:x}\""));
+            *last = Some(((secs, len), tag.clone()));
+            tag
+        }
+    })
 }
 
 /// The `Last-Modified` value of `time`: formatted once per second of
