@@ -330,13 +330,11 @@ struct Validators {
 
 impl Validators {
     fn new(modified: SystemTime, len: u64) -> Self {
-        let modified_secs = modified
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let (modified_secs, last_modified, etag) = validator_texts(modified, len);
         Validators {
             modified_secs,
-            last_modified: http_date(modified),
-            etag: etag(modified_secs, len),
+            last_modified,
+            etag,
         }
     }
 
@@ -362,6 +360,10 @@ impl Validators {
     /// The status that answers a GET or HEAD instead of the file: 412 when a
     /// precondition fails, 304 when the client's copy is current.
     fn precondition(&self, req: &HttpRequest) -> Option<u16> {
+        let conditional = |n: &Bytes| n.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(b"if-"));
+        if !req.headers.iter().any(|(name, _)| conditional(name)) {
+            return None; // the usual request: one pass over the headers
+        }
         // HTTP dates have whole seconds: compare at that precision.
         match req.header("if-match") {
             Some(tags) if !self.matches(tags, true) => return Some(412),
@@ -496,35 +498,22 @@ fn parse_range(header: &str, len: u64) -> Range {
     }
 }
 
-/// The `ETag` of a file modified at `secs` with `len` bytes: formatted once per
-/// file version and thread, as [`http_date`] is.
-fn etag(secs: u64, len: u64) -> Bytes {
+/// The `Last-Modified` and `ETag` values of a file modified at `time` with `len`
+/// bytes: formatted once per file version and thread (a server sends the same
+/// few over and over).
+fn validator_texts(time: SystemTime, len: u64) -> (u64, Bytes, Bytes) {
+    type Texts = ((u64, u64), Bytes, Bytes);
     thread_local! {
-        static LAST: RefCell<Option<((u64, u64), Bytes)>> = const { RefCell::new(None) };
-    }
-    LAST.with_borrow_mut(|last| match last {
-        Some((key, tag)) if *key == (secs, len) => tag.clone(),
-        _ => {
-            let tag = Bytes::from(format!("\"{secs:x}-{len:x}\""));
-            *last = Some(((secs, len), tag.clone()));
-            tag
-        }
-    })
-}
-
-/// The `Last-Modified` value of `time`: formatted once per second of
-/// modification time and thread (a server sends the same few dates over and over).
-fn http_date(time: SystemTime) -> Bytes {
-    thread_local! {
-        static LAST: RefCell<Option<(u64, Bytes)>> = const { RefCell::new(None) };
+        static LAST: RefCell<Option<Texts>> = const { RefCell::new(None) };
     }
     let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     LAST.with_borrow_mut(|last| match last {
-        Some((at, text)) if *at == secs => text.clone(),
+        Some((key, date, tag)) if *key == (secs, len) => (secs, date.clone(), tag.clone()),
         _ => {
-            let text = Bytes::from(format_http_date(time));
-            *last = Some((secs, text.clone()));
-            text
+            let date = Bytes::from(format_http_date(time));
+            let tag = Bytes::from(format!("\"{secs:x}-{len:x}\""));
+            *last = Some(((secs, len), date.clone(), tag.clone()));
+            (secs, date, tag)
         }
     })
 }
