@@ -68,6 +68,7 @@ fn parse_args(default_addr: &str) -> Result<(String, usize), String> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let signals = support::ShutdownSignals::install()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
@@ -92,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on {}", server.local_addr()?);
     std::io::stdout().flush()?;
 
-    support::wait_for_shutdown_signal()?;
+    signals.wait();
     eprintln!("shutting down");
     server.shutdown_gracefully_blocking(Duration::from_secs(5));
     group.shutdown_gracefully_blocking(Duration::from_secs(1));

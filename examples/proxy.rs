@@ -66,6 +66,7 @@ async fn forward(client: TcpStream, upstream: SocketAddr) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let signals = support::ShutdownSignals::install()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
@@ -110,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     })?;
 
-    support::wait_for_shutdown_signal()?;
+    signals.wait();
     eprintln!("shutting down");
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())
