@@ -161,7 +161,7 @@ impl InboundHandler for Files {
         if self.waiting.len() >= MAX_WAITING {
             tracing::debug!("closing a connection pipelining requests without reading");
             self.waiting.clear();
-            return ctx.close();
+            return ctx.close_now();
         }
         if self.waiting.is_empty() {
             ctx.channel().set_auto_read(false);
@@ -203,9 +203,8 @@ impl InboundHandler for Files {
                     self.deadline.set(Instant::now() + self.config.idle_timeout);
                     self.start_timer(ctx);
                 } else if pending > 0 {
-                    // `close` would wait for the flush that is not coming: drop
-                    // what is left (its completions fail) and close now.
-                    ctx.channel().execute(|core| core.close_now(None));
+                    // `close` would wait for the flush that is not coming.
+                    ctx.close_now();
                 } else {
                     ctx.close();
                 }

@@ -172,6 +172,17 @@ impl<'a> Context<'a> {
         self.forward(Event::Other(OwnedEvent::Close));
     }
 
+    /// Closes the channel without waiting for the flush (Netty's `close()`, which
+    /// [`close`](Self::close) is not): what is still queued for writing is dropped
+    /// and its completions fail with [`ChannelError::Closed`](crate::ChannelError::Closed).
+    /// For a peer that stopped reading (a send timeout), where a graceful close
+    /// would wait forever. The close still passes through the outbound handlers
+    /// before this one.
+    pub fn close_now(&mut self) {
+        self.inner.state.broken = true;
+        self.forward(Event::Other(OwnedEvent::Close));
+    }
+
     /// Shuts down the write side once what was written so far is flushed.
     pub fn shutdown_output(&mut self) {
         self.forward(Event::Other(OwnedEvent::ShutdownOutput));

@@ -87,6 +87,41 @@ fn completions_fail_when_the_channel_closes_first() {
 }
 
 #[test]
+fn a_handler_can_close_without_waiting_for_the_flush() {
+    /// Closes on a user event: gracefully (`false`) or at once (`true`).
+    struct Closer;
+    impl ChannelHandler for Closer {}
+    impl InboundHandler for Closer {
+        type Read = Bytes;
+        type Fire = Bytes;
+        fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
+            ctx.fire_read(msg);
+        }
+        fn user_event(&mut self, ctx: &mut InboundContext<'_, Bytes>, event: UserEvent) {
+            match event.downcast::<bool>() {
+                Ok(true) => ctx.close_now(),
+                Ok(false) => ctx.close(),
+                Err(other) => ctx.fire_user_event(other),
+            }
+        }
+    }
+    let mut ch = EmbeddedChannel::with_handlers([("closer", Handler::inbound(Closer))]);
+    ch.activate();
+    ch.set_transport_budget(Some(0));
+    let pending = ch.write_outbound(Bytes::from_static(b"stuck"));
+    // The graceful close waits for bytes the peer does not take.
+    ch.core().fire_user_event(UserEvent::new(false));
+    assert!(ch.is_active() && pending.result().is_none());
+    ch.core().fire_user_event(UserEvent::new(true));
+    assert!(!ch.is_active());
+    let err = pending.result().unwrap().unwrap_err();
+    assert!(matches!(
+        err.downcast_ref::<ChannelError>(),
+        Some(ChannelError::Closed)
+    ));
+}
+
+#[test]
 fn close_flushes_what_was_accepted_first() {
     let mut ch = EmbeddedChannel::new();
     ch.activate();
