@@ -193,9 +193,17 @@ impl<'a> Context<'a> {
         self.inner.resolve(promise.take_ticket(), Ok(()));
     }
 
-    /// Fails a promise this handler will not pass on.
+    /// Fails a promise this handler will not pass on. A failed write is reported
+    /// once: to its [`Completion`](crate::Completion), or, when nobody observes it
+    /// ([`Promise::void`], a `write_void`), fired as `exception_caught` from this
+    /// handler (Netty's void promise), so that it is not lost silently.
     pub fn fail_promise(&mut self, promise: Promise, error: impl Into<Error>) {
-        self.inner.resolve(promise.take_ticket(), Err(error.into()));
+        let error = error.into();
+        if promise.is_void() {
+            self.fire_exception(error);
+        } else {
+            self.inner.resolve(promise.take_ticket(), Err(error));
+        }
     }
 
     /// Spawns a task on the channel's event loop (`tokio::task::spawn_local`); it

@@ -109,6 +109,10 @@ const MAX_EOF_MESSAGES_WITHOUT_INPUT: usize = 64;
 /// Decoding goes on after an error only if the channel is still open (a handler
 /// took the error, or `close_on_exception` is off).
 ///
+/// A decoder may consume bytes without returning a message (skipping padding or a
+/// frame it discards): it is called again as long as it consumes something, as in
+/// Netty; `Ok(None)` with nothing consumed means it waits for more input.
+///
 /// A decoder that returns a message without consuming any input is a bug that would
 /// loop forever: the message is dropped, [`CodecError::DecoderMadeNoProgress`] is
 /// fired and decoding stops until the next read. (At end of input `decode_eof` may
@@ -282,6 +286,9 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
                         return;
                     }
                 }
+                // Bytes consumed (skipped) without a message: call again, as Netty
+                // does; the loop ends because every turn consumes something.
+                Ok(None) if self.cumulation.len() < before => {}
                 Ok(None) => {
                     // Waiting for more: a small leftover should not pin the read
                     // it came in (see `Cumulation::settle`).

@@ -23,9 +23,10 @@ const SCRATCH_BLOCK: usize = 8 * 1024;
 ///
 /// # Errors
 ///
-/// When [`Encoder::encode`] fails, whatever it wrote is dropped, the write's promise
-/// fails with the [`CodecError`](crate::CodecError) and the error is fired as
-/// `exception_caught` (which closes the channel unless a handler takes it).
+/// When [`Encoder::encode`] fails, whatever it wrote is dropped and the write fails
+/// with the [`CodecError`](crate::CodecError): its completion does, or, for a void
+/// write, the error is fired as `exception_caught` (which closes the channel unless
+/// a handler takes it), as Netty does.
 ///
 /// # Examples
 ///
@@ -146,8 +147,7 @@ impl<E: Encoder> OutboundHandler for MessageToByteEncoder<E> {
             }
             Err(error) => {
                 drop(self.buf.take_parts());
-                ctx.fail_promise(promise, error.clone());
-                ctx.fire_exception(error);
+                ctx.fail_promise(promise, error);
             }
         }
     }

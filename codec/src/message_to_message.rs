@@ -212,8 +212,8 @@ impl<C: Convert> From<MessageToMessageDecoder<C>> for Handler {
 ///
 /// Accepts `C::In`, writes `C::Out`. The write's promise goes with the last message
 /// produced, [`Promise::void`] with the others; a message converted into nothing
-/// completes its promise at once. On a conversion error the promise fails with it
-/// and it is fired as `exception_caught`.
+/// completes its promise at once. A conversion error fails the write: its
+/// completion, or, for a void write, `exception_caught` (as Netty does).
 ///
 /// # Examples
 ///
@@ -302,8 +302,7 @@ impl<C: Convert> OutboundHandler for MessageToMessageEncoder<C> {
             },
             Err(error) => {
                 out.clear();
-                ctx.fail_promise(promise, error.clone());
-                ctx.fire_exception(error);
+                ctx.fail_promise(promise, error);
             }
         }
         self.out = out;

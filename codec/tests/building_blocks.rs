@@ -421,14 +421,34 @@ fn message_to_byte_encoder_parts_promises_and_errors() {
     assert_eq!(out.segment_count(), 3);
     assert_eq!(out.segments()[1].as_ptr(), big.as_ptr());
 
-    // An error fails the promise, fires the exception, writes nothing.
+    // An error fails the write's completion (and only that, as in Netty) and
+    // writes nothing.
     let done = ch.write_outbound((13u32, None::<Bytes>));
     let err = done.result().unwrap().unwrap_err();
     assert!(matches!(
         err.downcast_ref::<CodecError>(),
         Some(CodecError::Encode { .. })
     ));
-    assert!(ch.take_exception().is_err());
+    assert!(ch.take_exception().is_ok());
+    assert_eq!(ch.outbound_len(), 0);
+    // A void write's error has no completion to go to: it is fired as an exception.
+    struct VoidWriter;
+    impl ChannelHandler for VoidWriter {}
+    impl InboundHandler for VoidWriter {
+        type Read = u32;
+        type Fire = u32;
+        fn channel_read(&mut self, ctx: &mut InboundContext<'_, u32>, n: u32) {
+            ctx.write_void((n, None::<Bytes>));
+        }
+    }
+    ch.pipeline()
+        .add_last("void", Handler::inbound(VoidWriter))
+        .unwrap();
+    let err = ch.write_inbound(13u32).unwrap_err();
+    assert!(matches!(
+        err.downcast_ref::<CodecError>(),
+        Some(CodecError::Encode { .. })
+    ));
     assert_eq!(ch.outbound_len(), 0);
     // The next message is fine (the partial output was dropped).
     drop(ch.write_outbound((1u32, None::<Bytes>)));

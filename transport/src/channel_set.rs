@@ -109,7 +109,9 @@ impl ChannelSet {
             for ch in s.live.values() {
                 io.add(&ch.metrics().snapshot());
             }
-            open += s.live.len();
+            // A channel that reported closed is not open, even before its loop
+            // task has unregistered it.
+            open += s.live.values().filter(|ch| !ch.is_closed()).count();
         }
         ServerMetrics {
             io,

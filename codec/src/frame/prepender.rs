@@ -99,9 +99,9 @@ fn header_table_for(width: usize, order: ByteOrder) -> Option<&'static [u8]> {
 /// # Errors
 ///
 /// A length that is negative after `length_adjustment` or does not fit the field
-/// (256 or more for 1 byte, 65536 for 2, 2²⁴ for 3, 2³² for 4) fails the write's
-/// promise with [`CodecError::Encode`] and is fired as `exception_caught`; nothing is
-/// written for it.
+/// (256 or more for 1 byte, 65536 for 2, 2²⁴ for 3, 2³² for 4) fails the write with
+/// [`CodecError::Encode`] (its completion, or `exception_caught` for a void write);
+/// nothing is written for it.
 ///
 /// # Examples
 ///
@@ -392,8 +392,7 @@ impl<M: Into<OutboundBuf> + 'static> OutboundHandler for LengthFieldPrepender<M>
 
 /// Fails the write and reports the error.
 fn fail(ctx: &mut OutboundContext<'_, OutboundBuf>, promise: Promise, error: CodecError) {
-    ctx.fail_promise(promise, error.clone());
-    ctx.fire_exception(error);
+    ctx.fail_promise(promise, error);
 }
 
 impl<M: Into<OutboundBuf> + 'static> From<LengthFieldPrepender<M>> for Handler {
