@@ -77,6 +77,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("--upstream resolves to no address")?;
 
     let listener = std::net::TcpListener::bind(&args.addr)?;
+    // std listens with a backlog of 128: a burst of connects overflows it (SYNs
+    // dropped and retried after a second). Listen again with nginx's 511.
+    nix::sys::socket::listen(&listener, nix::sys::socket::Backlog::new(511)?)?;
     listener.set_nonblocking(true)?;
     println!("listening on {}", listener.local_addr()?);
     std::io::stdout().flush()?;

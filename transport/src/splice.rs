@@ -61,7 +61,9 @@ const PIPE_SIZE: usize = 256 << 10;
 ///   `shutdown(Write)` on `b`, and vice versa; the other direction goes on until it
 ///   ends too.
 /// * **Errors** in either direction end both: the first error is returned and both
-///   sockets are closed (dropped) on return.
+///   sockets are reset (`SO_LINGER` 0) and closed on return, so that the peer of the
+///   healthy side sees a reset, not the end of a complete stream. A reset of a
+///   source is noticed even while its destination does not read.
 ///
 /// Writing to a peer that has gone away may raise `SIGPIPE`, as `write(2)` would;
 /// Rust programs ignore it by default (then it is an `EPIPE` error here).
@@ -77,7 +79,16 @@ const PIPE_SIZE: usize = 256 << 10;
 pub async fn splice_bidirectional(a: TcpStream, b: TcpStream) -> io::Result<(u64, u64)> {
     let ab = Pipe::new()?;
     let ba = Pipe::new()?;
-    try_join(pump(&a, &b, &ab), pump(&b, &a, &ba)).await
+    let moved = try_join(pump(&a, &b, &ab), pump(&b, &a, &ba)).await;
+    if moved.is_err() {
+        // One side failed (a reset, most often): reset the other too rather than
+        // end its stream with a FIN, which would pass a truncated stream off as a
+        // complete one.
+        for s in [&a, &b] {
+            let _ = socket2::SockRef::from(s).set_linger(Some(std::time::Duration::ZERO));
+        }
+    }
+    moved
 }
 
 /// Whether `splice(2)` from a socket into a pipe and from a pipe into a socket
@@ -163,7 +174,7 @@ async fn pump(src: &TcpStream, dst: &TcpStream, pipe: &Pipe) -> io::Result<u64> 
         // so EAGAIN can only mean "dst is full".
         let mut left = n;
         while left > 0 {
-            dst.writable().await?;
+            writable_unless_failed(dst, src).await?;
             match dst.try_io(Interest::WRITABLE, || splice_io(&pipe.r, dst, left, flags)) {
                 Ok(m) => {
                     left -= m;
@@ -174,6 +185,28 @@ async fn pump(src: &TcpStream, dst: &TcpStream, pipe: &Pipe) -> io::Result<u64> 
             }
         }
     }
+}
+
+/// Waits until `dst` can take more, or fails when `src` reports an error (a reset)
+/// meanwhile: nothing else watches `src` while this direction waits on a `dst`
+/// that does not read, so a source that went away would otherwise hold both
+/// connections open for as long as `dst` stays full.
+async fn writable_unless_failed(dst: &TcpStream, src: &TcpStream) -> io::Result<()> {
+    let mut writable = pin!(dst.writable());
+    let mut failed = pin!(src.ready(Interest::ERROR));
+    poll_fn(|cx| {
+        if let Poll::Ready(r) = writable.as_mut().poll(cx) {
+            return Poll::Ready(r);
+        }
+        match failed.as_mut().poll(cx) {
+            Poll::Ready(Ok(_)) => Poll::Ready(Err(src
+                .take_error()?
+                .unwrap_or_else(|| io::ErrorKind::ConnectionReset.into()))),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// One `splice(2)` from `from` to `to`, retrying `EINTR`.

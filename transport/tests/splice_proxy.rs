@@ -227,10 +227,50 @@ async fn a_reset_ends_both_directions_with_an_error() {
         ),
         "{err}"
     );
-    // The client's side was closed too: it reads an end (or a reset), not a hang.
+    // The client's side is reset too: a clean end of stream would pass a
+    // truncated stream off as a complete one.
     let mut rest = Vec::new();
-    let _end_or_reset = timeout(LIMIT, client.read_to_end(&mut rest))
+    let end = timeout(LIMIT, client.read_to_end(&mut rest))
         .await
         .expect("the client's connection was left open");
+    assert_eq!(
+        end.map_err(|e| e.kind()),
+        Err(io::ErrorKind::ConnectionReset)
+    );
     assert!(rest.is_empty());
+}
+
+#[tokio::test]
+async fn a_client_reset_is_noticed_while_the_server_does_not_read() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = listener.local_addr().unwrap();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (s, _) = listener.accept().await.unwrap();
+        let _ = done_rx.await; // reads nothing until the test ends
+        drop(s);
+    });
+    let (proxy_addr, proxy_task) = proxy(backend).await;
+    let mut client = TcpStream::connect(proxy_addr).await.unwrap();
+    let buf = vec![7u8; 64 << 10];
+    // Fill the path until writes stall (bounded: at most 1 GiB).
+    let mut written = 0usize;
+    while written < 1 << 30 {
+        match timeout(Duration::from_millis(300), client.write(&buf)).await {
+            Ok(n) => written += n.unwrap(),
+            Err(_) => break,
+        }
+    }
+    // The client goes away with a reset while the proxy waits on the server.
+    socket2::SockRef::from(&client)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(client);
+    let err = timeout(LIMIT, proxy_task)
+        .await
+        .expect("the relay noticed the reset")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
+    let _ = done_tx.send(());
 }
