@@ -8,14 +8,16 @@
 //! There is no pipeline here: a proxy that does not look at the bytes does not need
 //! one. Connections are accepted on the first event loop and each is handed to the
 //! next loop (round robin), which connects upstream and runs
-//! `seine::transport::splice_bidirectional` until both directions have ended
-//! (half-closes are passed on).
+//! `seine::transport::splice_bidirectional_with_idle_timeout` until both directions
+//! have ended (half-closes are passed on), or until no byte has moved either way
+//! for `--idle-timeout` seconds (default 600, nginx's `proxy_timeout`). A reset on
+//! one side is passed on as a reset to the other.
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use seine::transport::{EventLoopGroup, splice_bidirectional};
+use seine::transport::{EventLoopGroup, splice_bidirectional_with_idle_timeout};
 use tokio::net::{TcpListener, TcpStream};
 
 mod support;
@@ -24,6 +26,7 @@ struct Args {
     addr: String,
     upstream: String,
     threads: usize,
+    idle_timeout: Duration,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -31,6 +34,7 @@ fn parse_args() -> Result<Args, String> {
         addr: "127.0.0.1:9100".into(),
         upstream: "127.0.0.1:9000".into(),
         threads: EventLoopGroup::default_threads(),
+        idle_timeout: Duration::from_secs(600),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -39,9 +43,14 @@ fn parse_args() -> Result<Args, String> {
             "--addr" => a.addr = value,
             "--upstream" => a.upstream = value,
             "--threads" => a.threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
+            "--idle-timeout" => {
+                let secs: u64 = value.parse().map_err(|e| format!("--idle-timeout: {e}"))?;
+                a.idle_timeout = Duration::from_secs(secs);
+            }
             _ => {
                 return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --upstream HOST:PORT --threads N"
+                    "unknown option {flag}; use --addr HOST:PORT --upstream HOST:PORT --threads N \
+                     --idle-timeout SECS"
                 ));
             }
         }
@@ -49,8 +58,9 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// Connects upstream and forwards until both directions end.
-async fn forward(client: TcpStream, upstream: SocketAddr) {
+/// Connects upstream and forwards until both directions end, or nothing moved
+/// for `idle`.
+async fn forward(client: TcpStream, upstream: SocketAddr, idle: Duration) {
     let server = match TcpStream::connect(upstream).await {
         Ok(s) => s,
         Err(e) => {
@@ -59,7 +69,7 @@ async fn forward(client: TcpStream, upstream: SocketAddr) {
         }
     };
     let _ = (client.set_nodelay(true), server.set_nodelay(true));
-    match splice_bidirectional(client, server).await {
+    match splice_bidirectional_with_idle_timeout(client, server, idle).await {
         Ok((up, down)) => tracing::debug!(up, down, "connection done"),
         Err(e) => tracing::debug!(error = %e, "connection failed"),
     }
@@ -86,6 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let group = EventLoopGroup::new(args.threads.max(1))?;
     let loops = group.clone();
+    let idle = args.idle_timeout;
     group.loops()[0].spawn(move || async move {
         let listener = match TcpListener::from_std(listener) {
             Ok(l) => l,
@@ -108,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let _ = loops.next().spawn(move || async move {
                 if let Ok(client) = TcpStream::from_std(client) {
-                    forward(client, upstream).await;
+                    forward(client, upstream, idle).await;
                 }
             });
         }

@@ -99,4 +99,4 @@ pub use options::{
 };
 pub use probe::ZeroCopyCapabilities;
 pub use sendfile::FilePolicy;
-pub use splice::splice_bidirectional;
+pub use splice::{splice_bidirectional, splice_bidirectional_with_idle_timeout};

@@ -31,7 +31,9 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::pin::pin;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags, fcntl, splice};
@@ -77,9 +79,30 @@ const PIPE_SIZE: usize = 256 << 10;
 /// (`ECONNRESET`, `EPIPE`, ...). `EINVAL` from `splice` means the kernel or the
 /// socket type does not support it (see [`splice_supported`]).
 pub async fn splice_bidirectional(a: TcpStream, b: TcpStream) -> io::Result<(u64, u64)> {
+    relay(a, b, None).await
+}
+
+/// [`splice_bidirectional`] that gives up when no byte has moved either way for
+/// `idle` (nginx's `proxy_timeout`, HAProxy's `timeout tunnel`): it then fails with
+/// [`io::ErrorKind::TimedOut`] and resets both connections. Without it a peer that
+/// vanished without a reset (a host that went down) holds the relay forever.
+pub async fn splice_bidirectional_with_idle_timeout(
+    a: TcpStream,
+    b: TcpStream,
+    idle: Duration,
+) -> io::Result<(u64, u64)> {
+    relay(a, b, Some(idle)).await
+}
+
+async fn relay(a: TcpStream, b: TcpStream, idle: Option<Duration>) -> io::Result<(u64, u64)> {
     let ab = Pipe::new()?;
     let ba = Pipe::new()?;
-    let moved = try_join(pump(&a, &b, &ab), pump(&b, &a, &ba)).await;
+    let activity = Activity::new();
+    let both = try_join(pump(&a, &b, &ab, &activity), pump(&b, &a, &ba, &activity));
+    let moved = match idle {
+        None => both.await,
+        Some(idle) => until_idle(both, &activity, idle).await,
+    };
     if moved.is_err() {
         // One side failed (a reset, most often): reset the other too rather than
         // end its stream with a FIN, which would pass a truncated stream off as a
@@ -148,7 +171,12 @@ impl Pipe {
 
 /// One direction: `src` → pipe → `dst` until end of stream from `src`, then
 /// `shutdown(Write)` on `dst`. Returns the bytes moved.
-async fn pump(src: &TcpStream, dst: &TcpStream, pipe: &Pipe) -> io::Result<u64> {
+async fn pump(
+    src: &TcpStream,
+    dst: &TcpStream,
+    pipe: &Pipe,
+    activity: &Activity,
+) -> io::Result<u64> {
     let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK;
     let mut total = 0u64;
     loop {
@@ -158,7 +186,10 @@ async fn pump(src: &TcpStream, dst: &TcpStream, pipe: &Pipe) -> io::Result<u64> 
             match src.try_io(Interest::READABLE, || {
                 splice_io(src, &pipe.w, pipe.capacity, flags)
             }) {
-                Ok(n) => break n,
+                Ok(n) => {
+                    activity.touch();
+                    break n;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return Err(e),
             }
@@ -177,6 +208,7 @@ async fn pump(src: &TcpStream, dst: &TcpStream, pipe: &Pipe) -> io::Result<u64> 
             writable_unless_failed(dst, src).await?;
             match dst.try_io(Interest::WRITABLE, || splice_io(&pipe.r, dst, left, flags)) {
                 Ok(m) => {
+                    activity.touch();
                     left -= m;
                     total += m as u64;
                 }
@@ -185,6 +217,57 @@ async fn pump(src: &TcpStream, dst: &TcpStream, pipe: &Pipe) -> io::Result<u64> 
             }
         }
     }
+}
+
+/// When bytes last moved, in milliseconds since the relay began.
+struct Activity {
+    start: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity {
+            start: Instant::now(),
+            last_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = self.start.elapsed().as_millis() as u64;
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn last(&self) -> Instant {
+        self.start + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))
+    }
+}
+
+/// Runs `relay` until it ends, or fails with `TimedOut` once nothing moved for
+/// `idle` (one timer, re-armed from the last activity when it fires).
+async fn until_idle<F>(relay: F, activity: &Activity, idle: Duration) -> io::Result<(u64, u64)>
+where
+    F: Future<Output = io::Result<(u64, u64)>>,
+{
+    let mut relay = pin!(relay);
+    let mut timer = pin!(tokio::time::sleep_until((activity.last() + idle).into()));
+    poll_fn(|cx| {
+        if let Poll::Ready(r) = relay.as_mut().poll(cx) {
+            return Poll::Ready(r);
+        }
+        while timer.as_mut().poll(cx).is_ready() {
+            let deadline = activity.last() + idle;
+            if Instant::now() >= deadline {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "no bytes moved either way for the idle timeout",
+                )));
+            }
+            timer.as_mut().reset(deadline.into());
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 /// Waits until `dst` can take more, or fails when `src` reports an error (a reset)

@@ -6,7 +6,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use seine_transport::splice::{splice_bidirectional, splice_supported};
+use seine_transport::splice::{
+    splice_bidirectional, splice_bidirectional_with_idle_timeout, splice_supported,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -273,4 +275,31 @@ async fn a_client_reset_is_noticed_while_the_server_does_not_read() {
         .unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err}");
     let _ = done_tx.send(());
+}
+
+#[tokio::test]
+async fn an_idle_relay_times_out_and_resets_both_sides() {
+    let backend = echo_server().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_addr = listener.local_addr().unwrap();
+    let relay = tokio::spawn(async move {
+        let (client, _) = listener.accept().await?;
+        let upstream = TcpStream::connect(backend).await?;
+        splice_bidirectional_with_idle_timeout(client, upstream, Duration::from_millis(200)).await
+    });
+    let mut client = TcpStream::connect(proxy_addr).await.unwrap();
+    // Traffic first: echoed through.
+    client.write_all(b"ping").await.unwrap();
+    let mut back = [0u8; 4];
+    client.read_exact(&mut back).await.unwrap();
+    assert_eq!(&back, b"ping");
+    // Then silence: the relay gives up and resets the client.
+    let err = timeout(LIMIT, relay).await.unwrap().unwrap().unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    let mut rest = Vec::new();
+    let end = timeout(LIMIT, client.read_to_end(&mut rest)).await.unwrap();
+    assert_eq!(
+        end.map_err(|e| e.kind()),
+        Err(io::ErrorKind::ConnectionReset)
+    );
 }
