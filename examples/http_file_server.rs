@@ -230,8 +230,12 @@ fn error(status: u16) -> HttpResponse {
 /// The response to `req` for the tree under the configured root.
 fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
     let root = config.root.as_path();
-    if req.method != Method::Get && req.method != Method::Head {
-        return error(405).with_header("Allow", "GET, HEAD");
+    match req.method {
+        Method::Get | Method::Head => {}
+        // A method this server does not know at all (`get` included: methods are
+        // case-sensitive): 501, as RFC 9110 §15.6.2 says; a known one: 405.
+        Method::Other(_) => return error(501),
+        _ => return error(405).with_header("Allow", "GET, HEAD"),
     }
     let Some(decoded) = percent_decode(req.path().as_bytes()) else {
         return error(400);

@@ -164,6 +164,8 @@ fn directories_errors_and_escapes() {
     write!(c, "DELETE /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
     let r = read_response(&mut c, false);
     assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
+    write!(c, "get /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut c, false).status, 501);
 }
 
 /// What a hostile or unusual peer found: `//` paths stay under the root, the
