@@ -206,6 +206,8 @@ fn malformed_requests() {
         (b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\n\r\n", 400),
         (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: a b/c\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: user@h\r\n\r\n", 400),
         (
             b"GET / HTTP/1.1\r\nHost: h\r\nExpect: the-unexpected\r\n\r\n",
             417,
@@ -213,6 +215,15 @@ fn malformed_requests() {
     ];
     for (wire, want) in cases {
         assert_eq!(status(wire), *want, "{:?}", String::from_utf8_lossy(wire));
+    }
+    // Hosts with ports, IPv6 literals and the empty Host (no authority) are fine.
+    for host in ["example.com:8080", "[::1]:80", "xn--bcher-kva.example", ""] {
+        let wire = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let mut dec = HttpRequestDecoder::new();
+        let req = dec
+            .decode_request(&mut CompositeBuf::from(wire.into_bytes()))
+            .unwrap();
+        assert!(req.is_some(), "{host:?}");
     }
     // A higher HTTP/1 minor version is read as HTTP/1.1 (RFC 9110 §2.5).
     let mut dec = HttpRequestDecoder::new();

@@ -408,6 +408,16 @@ impl HttpRequestDecoder {
                 "an HTTP/1.1 request needs exactly one Host header, this one has {hosts}"
             )));
         }
+        // RFC 9112 §3.2: a Host that is not `host[:port]` is a 400 too (it may be
+        // empty: a target without an authority).
+        if let Some(host) = h.get("host")
+            && !host.iter().all(|&b| is_host_char(b))
+        {
+            return Err(HttpError::bad(format!(
+                "invalid Host {:?}",
+                String::from_utf8_lossy(host)
+            )));
+        }
         let mut length: Option<u64> = None;
         for value in h.get_all("content-length") {
             for part in value.split(|&b| b == b',') {
@@ -574,6 +584,12 @@ fn scan_head(
             }
         }
     }
+}
+
+/// A byte of `uri-host [ ":" port ]` (RFC 3986: unreserved, percent-encoded,
+/// sub-delims, and the `:` `[` `]` of ports and IPv6 literals).
+fn is_host_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=:[]".contains(&b)
 }
 
 /// A token character (RFC 9110 §5.6.2), what methods are made of.
