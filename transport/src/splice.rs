@@ -108,7 +108,7 @@ async fn relay(a: TcpStream, b: TcpStream, idle: Option<Duration>) -> io::Result
         // end its stream with a FIN, which would pass a truncated stream off as a
         // complete one.
         for s in [&a, &b] {
-            let _ = socket2::SockRef::from(s).set_linger(Some(std::time::Duration::ZERO));
+            let _ = socket2::SockRef::from(s).set_linger(Some(Duration::ZERO));
         }
     }
     moved
