@@ -416,13 +416,18 @@ fn open_beneath(config: &Config, relative: &Path) -> Result<File, u16> {
         .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
     match openat2(&config.root_dir, relative, how) {
         Ok(fd) => Ok(File::from(fd)),
-        Err(Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG) => Err(404),
-        Err(Errno::EACCES) => Err(403),
-        Err(e @ (Errno::EMFILE | Errno::ENFILE | Errno::ENOMEM)) => Err(server_error(e.into())),
         // EXDEV: the path left the root, or met an absolute symlink (which may
-        // well point under the root); ENOSYS/EPERM: no openat2 here. The slow
-        // path decides.
-        Err(_) => open_canonical(&config.root, relative),
+        // well point under the root); ELOOP: a symlink chain; ENOSYS, EPERM,
+        // EINVAL, E2BIG: no (full) openat2 here. The slow path decides.
+        Err(
+            Errno::EXDEV
+            | Errno::ELOOP
+            | Errno::ENOSYS
+            | Errno::EPERM
+            | Errno::EINVAL
+            | Errno::E2BIG,
+        ) => open_canonical(&config.root, relative),
+        Err(e) => Err(status_of(e.into())),
     }
 }
 
@@ -444,16 +449,14 @@ fn open_canonical(root: &Path, relative: &Path) -> Result<File, u16> {
 /// server's (500, logged: out of file descriptors, for instance).
 fn status_of(e: std::io::Error) -> u16 {
     use nix::errno::Errno;
-    match e.raw_os_error().map(nix::errno::Errno::from_raw) {
+    match e.raw_os_error().map(Errno::from_raw) {
         Some(Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP) => 404,
         Some(Errno::EACCES | Errno::EPERM) => 403,
-        _ => server_error(e),
+        _ => {
+            tracing::error!(error = %e, "cannot open a requested file");
+            500
+        }
     }
-}
-
-fn server_error(e: std::io::Error) -> u16 {
-    tracing::error!(error = %e, "cannot open a requested file");
-    500
 }
 
 enum Range {

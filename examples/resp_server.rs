@@ -262,30 +262,29 @@ fn unix_ms() -> i64 {
     now.map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The deadline `ms` milliseconds from now, as Redis validates it: `None` when
-/// it would overflow Redis's millisecond clock.
-fn deadline_in(ms: i64) -> Option<Instant> {
-    if ms > i64::MAX - unix_ms() {
-        return None;
-    }
-    Instant::now().checked_add(Duration::from_millis(ms.max(0) as u64))
-}
-
 /// An expiry argument in `unit` ms (1000 for seconds), relative or (`absolute`) Unix
-/// time; `Err` is the reply. A deadline already past is `Ok(None)`.
-fn expiry(arg: &[u8], unit: i64, absolute: bool, cmd: &str) -> Result<Option<Instant>, RespValue> {
-    let invalid = || RespValue::error(format!("ERR invalid expire time in '{cmd}' command"));
+/// time, for command `cmd` (its name as sent); `Err` is the reply. A deadline
+/// already past is `Ok(None)`.
+fn expiry(arg: &[u8], unit: i64, absolute: bool, cmd: &[u8]) -> Result<Option<Instant>, RespValue> {
+    let invalid = || {
+        let cmd = String::from_utf8_lossy(cmd).to_lowercase();
+        RespValue::error(format!("ERR invalid expire time in '{cmd}' command"))
+    };
     let t = int(arg).ok_or_else(|| err(NOT_INT))?;
     let ms = t.checked_mul(unit).ok_or_else(invalid)?;
-    let rel = if absolute {
-        ms.saturating_sub(unix_ms())
-    } else {
-        ms
-    };
+    let now = unix_ms();
+    let rel = if absolute { ms.saturating_sub(now) } else { ms };
     if rel <= 0 {
         return Ok(None);
     }
-    deadline_in(rel).map(Some).ok_or_else(invalid)
+    // Redis refuses a deadline past its millisecond clock's range.
+    if rel > i64::MAX - now {
+        return Err(invalid());
+    }
+    Instant::now()
+        .checked_add(Duration::from_millis(rel as u64))
+        .map(Some)
+        .ok_or_else(invalid)
 }
 
 impl Kv {
@@ -597,7 +596,7 @@ impl Kv {
                 if int(t).is_some_and(|t| t <= 0) {
                     return err("ERR invalid expire time in 'set' command");
                 }
-                match expiry(t, unit, absolute, "set") {
+                match expiry(t, unit, absolute, b"set") {
                     Ok(at) => Some(at),
                     Err(reply) => return reply,
                 }
@@ -656,9 +655,8 @@ impl Kv {
         }
         let seconds = cmd.is("EXPIRE") || cmd.is("EXPIREAT");
         let absolute = cmd.is("EXPIREAT") || cmd.is("PEXPIREAT");
-        let name = String::from_utf8_lossy(cmd.name()).to_lowercase();
         let unit = if seconds { 1000 } else { 1 };
-        let at = match expiry(&args[2], unit, absolute, &name) {
+        let at = match expiry(&args[2], unit, absolute, cmd.name()) {
             Ok(at) => at,
             Err(reply) => return reply,
         };

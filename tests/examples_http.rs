@@ -246,33 +246,31 @@ fn paths_validators_and_request_lines() {
     }
 }
 
+/// A request for a 99,999-byte range of `data.bin`: its response holds the file
+/// open until it is sent.
+const RANGE_REQUEST: &str = "GET /data.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-99998\r\n\r\n";
+
 /// A peer that pipelines many requests and reads nothing holds at most a batch
 /// of open files, not one per request (each response holds its file until sent).
 #[test]
 fn pipelining_without_reading_holds_few_files() {
     let (root, _outside) = tree();
     let srv = server(&root, &["--threads", "1"]);
-    let fds = || {
-        std::fs::read_dir(format!("/proc/{}/fd", srv.child.id()))
-            .unwrap()
-            .count()
-    };
-    let before = fds();
+    let before = srv.open_fds();
     let mut c = srv.connect();
-    let request = "GET /data.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-99998\r\n\r\n";
     // 100 MB of responses: more than the socket buffers take in.
-    c.write_all(request.repeat(1000).as_bytes()).unwrap();
+    c.write_all(RANGE_REQUEST.repeat(1000).as_bytes()).unwrap();
     // Wait until the server has answered all it will (its count settles).
     let mut last = 0;
     for _ in 0..50 {
         std::thread::sleep(Duration::from_millis(100));
-        let now = fds();
+        let now = srv.open_fds();
         if now == last {
             break;
         }
         last = now;
     }
-    let held = fds() - before;
+    let held = srv.open_fds() - before;
     assert!(held <= 24, "{held} descriptors held for one connection");
     // Everything is answered once the peer reads.
     for i in 0..1000 {
@@ -301,20 +299,18 @@ fn a_peer_that_reads_nothing_is_closed() {
             "1",
         ],
     );
-    let fds = || {
-        std::fs::read_dir(format!("/proc/{}/fd", srv.child.id()))
-            .unwrap()
-            .count()
-    };
-    let before = fds();
+    let before = srv.open_fds();
     let mut c = srv.connect();
-    let request = "GET /data.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-99998\r\n\r\n";
-    c.write_all(request.repeat(1000).as_bytes()).unwrap();
+    c.write_all(RANGE_REQUEST.repeat(1000).as_bytes()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while fds() > before && Instant::now() < deadline {
+    while srv.open_fds() > before && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(fds(), before, "the connection and its files are gone");
+    assert_eq!(
+        srv.open_fds(),
+        before,
+        "the connection and its files are gone"
+    );
 }
 
 #[test]

@@ -198,12 +198,7 @@ impl<'a> Context<'a> {
     /// ([`Promise::void`], a `write_void`), fired as `exception_caught` from this
     /// handler (Netty's void promise), so that it is not lost silently.
     pub fn fail_promise(&mut self, promise: Promise, error: impl Into<Error>) {
-        let error = error.into();
-        if promise.is_void() {
-            self.fire_exception(error);
-        } else {
-            self.inner.resolve(promise.take_ticket(), Err(error));
-        }
+        self.inner.fail_write(self.idx, promise, error.into());
     }
 
     /// Spawns a task on the channel's event loop (`tokio::task::spawn_local`); it

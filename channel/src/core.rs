@@ -15,8 +15,8 @@ use crate::pipeline::erased::{Event, Msg, OwnedEvent};
 use crate::pipeline::{HEAD, HeadKind, Inner, Pipeline, TAIL};
 use crate::transport::Transport;
 
-/// One channel as its event loop sees it. Transports (and [`EmbeddedChannel`](crate::EmbeddedChannel)
-/// (crate::EmbeddedChannel)) own one per connection and drive it; see the
+/// One channel as its event loop sees it. Transports (and
+/// [`EmbeddedChannel`](crate::EmbeddedChannel)) own one per connection and drive it; see the
 /// [`transport`](crate::transport) module for the order of calls.
 ///
 /// Every call that starts outside the pipeline (all `fire_*` but
@@ -101,8 +101,8 @@ impl ChannelCore {
         self.end_top();
     }
 
-    /// One read's bytes (a batch continues until [`fire_read_complete`](Self::fire_read_complete)
-    /// (Self::fire_read_complete)).
+    /// One read's bytes (a batch continues until
+    /// [`fire_read_complete`](Self::fire_read_complete)).
     #[inline]
     pub fn fire_read(&mut self, bytes: Bytes) {
         if self.inner.state.closed {

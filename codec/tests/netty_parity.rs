@@ -11,13 +11,14 @@
 //! `TruncatedFrame`, a corrupt frame discards what was accumulated, the tail
 //! closes on an unhandled error), the type's own docs and tests say so.
 
-use std::cell::{Cell, RefCell};
+mod frame_support;
+
+use std::cell::Cell;
 use std::rc::Rc;
 
+use frame_support::{Ev, channel, frame, run, too_long};
 use seine_buffer::{Buf, ByteOrder, Bytes, CompositeBuf};
-use seine_channel::{
-    ChannelConfig, ChannelHandler, EmbeddedChannel, Error, Handler, InboundContext, InboundHandler,
-};
+use seine_channel::{ChannelConfig, EmbeddedChannel, Error, Handler};
 use seine_codec::{
     ByteToMessageDecoder, CodecError, Decoder, DelimiterDecoder, FixedLengthDecoder,
     LengthFieldDecoder, LengthFieldPrepender, LineDecoder,
@@ -27,62 +28,9 @@ use seine_codec::{
 // Helpers
 // ---------------------------------------------------------------------------
 
-/// One thing that reached the end of the pipeline.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Out {
-    Frame(Vec<u8>),
-    Err(CodecError),
-}
-
-fn f(bytes: &[u8]) -> Out {
-    Out::Frame(bytes.to_vec())
-}
-
-fn too_long(length: u64, max: usize) -> Out {
-    Out::Err(CodecError::TooLongFrame { length, max })
-}
-
-type Log = Rc<RefCell<Vec<Out>>>;
-
-/// Records frames and codec errors; takes the errors (so the channel stays open).
-struct Sink {
-    log: Log,
-}
-
-impl ChannelHandler for Sink {}
-
-impl InboundHandler for Sink {
-    type Read = CompositeBuf;
-    type Fire = CompositeBuf;
-
-    fn channel_read(&mut self, _ctx: &mut InboundContext<'_, CompositeBuf>, msg: CompositeBuf) {
-        self.log.borrow_mut().push(Out::Frame(msg.to_vec()));
-    }
-
-    fn exception_caught(&mut self, _ctx: &mut InboundContext<'_, CompositeBuf>, error: Error) {
-        let codec = error
-            .downcast_ref::<CodecError>()
-            .cloned()
-            .unwrap_or_else(|| panic!("not a codec error: {error}"));
-        self.log.borrow_mut().push(Out::Err(codec));
-    }
-}
-
-/// `decoder`, then a sink that takes every error.
-fn pipe(decoder: Handler) -> (EmbeddedChannel, Log) {
-    let log: Log = Rc::default();
-    let mut ch = EmbeddedChannel::new();
-    ch.pipeline().add_last("decoder", decoder).unwrap();
-    ch.pipeline()
-        .add_last("sink", Handler::inbound(Sink { log: log.clone() }))
-        .unwrap();
-    ch.activate();
-    (ch, log)
-}
-
 /// Feeds `reads` one `write_inbound` each; returns, per read, what came out.
-fn per_read(decoder: Handler, reads: &[&[u8]]) -> Vec<Vec<Out>> {
-    let (mut ch, log) = pipe(decoder);
+fn per_read(decoder: Handler, reads: &[&[u8]]) -> Vec<Vec<Ev>> {
+    let (mut ch, log) = channel(decoder, true);
     let mut out = Vec::new();
     for r in reads {
         ch.write_inbound(Bytes::copy_from_slice(r)).unwrap();
@@ -93,17 +41,13 @@ fn per_read(decoder: Handler, reads: &[&[u8]]) -> Vec<Vec<Out>> {
 }
 
 /// Feeds `reads`, then signals end of input; returns everything in order.
-fn run_then_eof(decoder: Handler, reads: &[&[u8]]) -> Vec<Out> {
-    let (mut ch, log) = pipe(decoder);
+fn run_then_eof(decoder: Handler, reads: &[&[u8]]) -> Vec<Ev> {
+    let (mut ch, log) = channel(decoder, true);
     for r in reads {
         ch.write_inbound(Bytes::copy_from_slice(r)).unwrap();
     }
     ch.close_inbound().unwrap();
     log.take()
-}
-
-fn all(decoder: Handler, reads: &[&[u8]]) -> Vec<Out> {
-    per_read(decoder, reads).concat()
 }
 
 fn no_close_on_exception() -> ChannelConfig {
@@ -193,12 +137,12 @@ fn lf_max_frame_length_counts_the_header_in_every_javadoc_configuration() {
             ))
         };
         assert_eq!(
-            all(make(frame_length), &[&input]),
-            [f(&output)],
+            run(make(frame_length), &[&input]),
+            [frame(&output)],
             "max = frame length, config {offset}/{width}/{adjustment}/{strip}"
         );
         assert_eq!(
-            all(make(frame_length - 1), &[&input]),
+            run(make(frame_length - 1), &[&input]),
             [too_long(frame_length as u64, frame_length - 1)],
             "max = frame length - 1, config {offset}/{width}/{adjustment}/{strip}"
         );
@@ -223,8 +167,8 @@ fn lf_little_endian_3_byte_field_with_offset_adjustment_and_strip() {
     input.extend_from_slice(b"\xaa\x02\x01\x00\xbb");
     input.extend_from_slice(&big);
     let reads: Vec<&[u8]> = input.chunks(3).collect();
-    let want = [f(b"\xbbhello"), f(&[&b"\xbb"[..], &big].concat())];
-    assert_eq!(all(Handler::from(decoder), &reads), want);
+    let want = [frame(b"\xbbhello"), frame(&[&b"\xbb"[..], &big].concat())];
+    assert_eq!(run(Handler::from(decoder), &reads), want);
 }
 
 /// failFast = true: the exception is raised once, at the read holding the header;
@@ -244,8 +188,12 @@ fn lf_fail_fast_raises_once_and_skips_across_many_reads() {
     let reads: Vec<&[u8]> = stream.chunks(7).collect();
     let got = per_read(Handler::from(decoder), &reads);
     assert_eq!(got[0], [too_long(102, 16)], "raised with the header");
-    let later: Vec<Out> = got[1..].concat();
-    assert_eq!(later, [f(b"ok")], "no second error, nothing of the frame");
+    let later: Vec<Ev> = got[1..].concat();
+    assert_eq!(
+        later,
+        [frame(b"ok")],
+        "no second error, nothing of the frame"
+    );
 }
 
 /// failFast = false: raised once, in the read that holds the frame's last byte
@@ -264,7 +212,7 @@ fn lf_fail_slow_raises_when_the_last_byte_is_skipped() {
     );
     assert_eq!(
         got,
-        [vec![], vec![], vec![too_long(10, 4)], vec![f(b"\x01z")]]
+        [vec![], vec![], vec![too_long(10, 4)], vec![frame(b"\x01z")]]
     );
 }
 
@@ -309,9 +257,9 @@ fn lf_negative_length_is_corrupt_and_later_frames_decode() {
     let decoder = LengthFieldDecoder::new(64, 0, 8, 0, 8);
     let mut good = 2u64.to_be_bytes().to_vec();
     good.extend_from_slice(b"ok");
-    let got = all(Handler::from(decoder), &[&(-5i64).to_be_bytes(), &good]);
+    let got = run(Handler::from(decoder), &[&(-5i64).to_be_bytes(), &good]);
     assert!(
-        matches!(&got[..], [Out::Err(CodecError::CorruptFrame { .. }), Out::Frame(ok)] if ok == b"ok"),
+        matches!(&got[..], [Ev::Err(CodecError::CorruptFrame { .. }), Ev::Frame(ok)] if ok == b"ok"),
         "{got:?}"
     );
 }
@@ -323,7 +271,7 @@ fn lf_complete_frames_come_out_before_eof_handling() {
         Handler::from(LengthFieldDecoder::new(64, 0, 1, 0, 1)),
         &[b"\x02a", b"b\x01c"],
     );
-    assert_eq!(got, [f(b"ab"), f(b"c")]);
+    assert_eq!(got, [frame(b"ab"), frame(b"c")]);
 }
 
 // ---------------------------------------------------------------------------
@@ -467,27 +415,27 @@ fn line_long_line_one_byte_per_read_at_the_limit() {
     line.extend_from_slice(b"\r\nnext\n");
     let reads: Vec<&[u8]> = line.chunks(1).collect();
     assert_eq!(
-        all(Handler::from(LineDecoder::new(300)), &reads),
-        [f(&[b'q'; 300]), f(b"next")]
+        run(Handler::from(LineDecoder::new(300)), &reads),
+        [frame(&[b'q'; 300]), frame(b"next")]
     );
-    let got = all(Handler::from(LineDecoder::new(299)), &reads);
-    assert_eq!(got, [too_long(300, 299), f(b"next")]);
-    let got = all(
+    let got = run(Handler::from(LineDecoder::new(299)), &reads);
+    assert_eq!(got, [too_long(300, 299), frame(b"next")]);
+    let got = run(
         Handler::from(LineDecoder::new(299).fail_fast(false)),
         &reads,
     );
-    assert_eq!(got, [too_long(300, 299), f(b"next")]);
+    assert_eq!(got, [too_long(300, 299), frame(b"next")]);
 }
 
 /// stripDelimiter = false keeps `\r\n` or `\n` as received, and a lone `\r`
 /// (even one ending a read) stays part of the line.
 #[test]
 fn line_unstripped_endings_and_lone_cr_across_reads() {
-    let got = all(
+    let got = run(
         Handler::from(LineDecoder::new(16).strip_delimiter(false)),
         &[b"a\r", b"b\r", b"\nc\n", b"\r", b"\r\n"],
     );
-    assert_eq!(got, [f(b"a\rb\r\n"), f(b"c\n"), f(b"\r\r\n")]);
+    assert_eq!(got, [frame(b"a\rb\r\n"), frame(b"c\n"), frame(b"\r\r\n")]);
 }
 
 /// Exception timing for both failFast values when the over-long line and the
@@ -496,9 +444,9 @@ fn line_unstripped_endings_and_lone_cr_across_reads() {
 fn line_too_long_timing_and_next_line() {
     let reads: [&[u8]; 3] = [b"abcdef", b"gh", b"ij\nok\n"];
     let fast = per_read(Handler::from(LineDecoder::new(4)), &reads);
-    assert_eq!(fast, [vec![too_long(6, 4)], vec![], vec![f(b"ok")]]);
+    assert_eq!(fast, [vec![too_long(6, 4)], vec![], vec![frame(b"ok")]]);
     let slow = per_read(Handler::from(LineDecoder::new(4).fail_fast(false)), &reads);
-    assert_eq!(slow, [vec![], vec![], vec![too_long(10, 4), f(b"ok")]]);
+    assert_eq!(slow, [vec![], vec![], vec![too_long(10, 4), frame(b"ok")]]);
 }
 
 // ---------------------------------------------------------------------------
@@ -521,7 +469,7 @@ fn delim_line_delimiters_behave_as_the_line_decoder() {
             for fail_fast in [true, false] {
                 for size in [1, 2, 3, 5, input.len()] {
                     let reads: Vec<&[u8]> = input.chunks(size).collect();
-                    let line = all(
+                    let line = run(
                         Handler::from(
                             LineDecoder::new(4)
                                 .strip_delimiter(strip)
@@ -529,7 +477,7 @@ fn delim_line_delimiters_behave_as_the_line_decoder() {
                         ),
                         &reads,
                     );
-                    let lines = all(
+                    let lines = run(
                         Handler::from(
                             DelimiterDecoder::lines(4)
                                 .strip_delimiter(strip)
@@ -537,7 +485,7 @@ fn delim_line_delimiters_behave_as_the_line_decoder() {
                         ),
                         &reads,
                     );
-                    let swapped = all(
+                    let swapped = run(
                         Handler::from(
                             DelimiterDecoder::new(4, [&b"\n"[..], b"\r\n"])
                                 .strip_delimiter(strip)
@@ -560,12 +508,12 @@ fn delim_line_delimiters_behave_as_the_line_decoder() {
 fn delim_shortest_frame_wins_across_delimiter_lengths() {
     let make = || Handler::from(DelimiterDecoder::new(64, [&b"\0"[..], b"END"]));
     assert_eq!(
-        all(make(), &[b"aENDb\0c\0dEN", b"D"]),
-        [f(b"a"), f(b"b"), f(b"c"), f(b"d")]
+        run(make(), &[b"aENDb\0c\0dEN", b"D"]),
+        [frame(b"a"), frame(b"b"), frame(b"c"), frame(b"d")]
     );
     let make =
         || Handler::from(DelimiterDecoder::new(64, [&b"END"[..], b"\0"]).strip_delimiter(false));
-    assert_eq!(all(make(), &[b"a\0bEND"]), [f(b"a\0"), f(b"bEND")]);
+    assert_eq!(run(make(), &[b"a\0bEND"]), [frame(b"a\0"), frame(b"bEND")]);
 }
 
 /// maxFrameLength excludes the delimiter: max accepted, max + 1 refused (with
@@ -574,10 +522,10 @@ fn delim_shortest_frame_wins_across_delimiter_lengths() {
 fn delim_max_frame_length_boundary() {
     for fail_fast in [true, false] {
         let make = || Handler::from(DelimiterDecoder::new(3, [b"||"]).fail_fast(fail_fast));
-        assert_eq!(all(make(), &[b"abc||d||"]), [f(b"abc"), f(b"d")]);
+        assert_eq!(run(make(), &[b"abc||d||"]), [frame(b"abc"), frame(b"d")]);
         assert_eq!(
-            all(make(), &[b"abcd||e||"]),
-            [too_long(4, 3), f(b"e")],
+            run(make(), &[b"abcd||e||"]),
+            [too_long(4, 3), frame(b"e")],
             "fail_fast {fail_fast}"
         );
     }
@@ -658,11 +606,11 @@ fn rest() -> (Handler, Rc<Cell<usize>>) {
 #[test]
 fn b2m_close_runs_decode_last_for_leftover() {
     let (h, _) = rest();
-    let (mut ch, log) = pipe(h);
+    let (mut ch, log) = channel(h, true);
     ch.write_inbound(Bytes::from_static(b"a\nbc")).unwrap();
-    assert_eq!(*log.borrow(), [f(b"a")]);
+    assert_eq!(*log.borrow(), [frame(b"a")]);
     ch.close();
-    assert_eq!(*log.borrow(), [f(b"a"), f(b"bc"), f(b"EOF")]);
+    assert_eq!(*log.borrow(), [frame(b"a"), frame(b"bc"), frame(b"EOF")]);
 }
 
 /// Input shutdown (half-closure) runs decodeLast too (Netty's
@@ -670,10 +618,10 @@ fn b2m_close_runs_decode_last_for_leftover() {
 #[test]
 fn b2m_input_closed_runs_decode_last_even_when_empty() {
     let (h, calls) = rest();
-    let (mut ch, log) = pipe(h);
+    let (mut ch, log) = channel(h, true);
     ch.write_inbound(Bytes::from_static(b"a\n")).unwrap();
     ch.close_inbound().unwrap();
-    assert_eq!(*log.borrow(), [f(b"a"), f(b"EOF")]);
+    assert_eq!(*log.borrow(), [frame(b"a"), frame(b"EOF")]);
     assert!(calls.get() >= 1);
 }
 
@@ -693,9 +641,10 @@ impl Decoder for Idle {
 #[test]
 fn b2m_idle_decoder_does_not_spin() {
     let calls = Rc::new(Cell::new(0));
-    let (mut ch, log) = pipe(Handler::from(ByteToMessageDecoder::new(Idle(
-        calls.clone(),
-    ))));
+    let (mut ch, log) = channel(
+        Handler::from(ByteToMessageDecoder::new(Idle(calls.clone()))),
+        true,
+    );
     for _ in 0..3 {
         ch.write_inbound(Bytes::from_static(b"xyz")).unwrap();
     }
@@ -731,7 +680,7 @@ fn b2m_consumed_but_no_output_is_called_again() {
         Handler::from(ByteToMessageDecoder::new(SkipSpace)),
         &[b"  a"],
     );
-    assert_eq!(got, [vec![f(b"a")]]);
+    assert_eq!(got, [vec![frame(b"a")]]);
 }
 
 /// Returns a message without consuming anything.
@@ -748,10 +697,10 @@ impl Decoder for Stuck {
 /// "decode() did not read anything but decoded a message"), not an endless loop.
 #[test]
 fn b2m_message_without_consuming_is_an_error_not_a_loop() {
-    let got = all(Handler::from(ByteToMessageDecoder::new(Stuck)), &[b"abc"]);
+    let got = run(Handler::from(ByteToMessageDecoder::new(Stuck)), &[b"abc"]);
     assert!(
         got.iter()
-            .any(|e| matches!(e, Out::Err(CodecError::DecoderMadeNoProgress { .. }))),
+            .any(|e| matches!(e, Ev::Err(CodecError::DecoderMadeNoProgress { .. }))),
         "{got:?}"
     );
     assert!(got.len() <= 2, "{got:?}");
@@ -780,13 +729,22 @@ impl Decoder for Bang {
 #[test]
 fn b2m_error_is_reported_and_later_input_decoded() {
     let err = CodecError::InvalidUtf8 { valid_up_to: 0 };
-    let (mut ch, log) = pipe(Handler::from(ByteToMessageDecoder::new(Bang(err.clone()))));
+    let (mut ch, log) = channel(
+        Handler::from(ByteToMessageDecoder::new(Bang(err.clone()))),
+        true,
+    );
     ch.write_inbound(Bytes::from_static(b"a!bc")).unwrap();
     ch.write_inbound(Bytes::from_static(b"d")).unwrap();
     assert!(ch.is_active());
     assert_eq!(
         *log.borrow(),
-        [f(b"a"), Out::Err(err), f(b"b"), f(b"c"), f(b"d")]
+        [
+            frame(b"a"),
+            Ev::Err(err),
+            frame(b"b"),
+            frame(b"c"),
+            frame(b"d")
+        ]
     );
 }
 

@@ -108,6 +108,13 @@ impl ExampleServer {
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
+
+    /// How many file descriptors the server process has open now.
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .expect("the server's /proc/PID/fd")
+            .count()
+    }
 }
 
 impl Drop for ExampleServer {

@@ -42,6 +42,34 @@ async fn echo_server() -> SocketAddr {
     addr
 }
 
+/// A server for one connection that reads nothing until the returned sender is
+/// used (or dropped), then closes.
+async fn silent_server() -> (SocketAddr, tokio::sync::oneshot::Sender<()>, JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let (s, _) = listener.accept().await.unwrap();
+        let _ = released.await; // holds the connection, reads nothing
+        drop(s);
+    });
+    (addr, release, server)
+}
+
+/// Writes until a write stalls for `stall` (at most 1 GiB); returns the bytes
+/// written.
+async fn write_until_stalled(client: &mut TcpStream, stall: Duration) -> usize {
+    let buf = vec![7u8; 64 << 10];
+    let mut written = 0usize;
+    while written < 1 << 30 {
+        match timeout(stall, client.write(&buf)).await {
+            Ok(n) => written += n.unwrap(),
+            Err(_) => break,
+        }
+    }
+    written
+}
+
 /// Pseudo-random bytes (xorshift), one block of the stream.
 fn pattern(len: usize) -> Vec<u8> {
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
@@ -168,25 +196,10 @@ async fn server_half_close_leaves_the_other_direction_open() {
 
 #[tokio::test]
 async fn a_server_that_does_not_read_stops_the_client_backpressure() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let backend = listener.local_addr().unwrap();
-    let (stall_tx, stall_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let (s, _) = listener.accept().await.unwrap();
-        let _ = stall_rx.await; // holds the connection, reads nothing
-        drop(s);
-    });
+    let (backend, stall_tx, server) = silent_server().await;
     let (proxy_addr, proxy_task) = proxy(backend).await;
     let mut client = TcpStream::connect(proxy_addr).await.unwrap();
-    let buf = vec![7u8; 64 << 10];
-    let mut written = 0usize;
-    // Write until the writes stall for half a second (at most 1 GiB).
-    while written < 1 << 30 {
-        match timeout(Duration::from_millis(500), client.write(&buf)).await {
-            Ok(n) => written += n.unwrap(),
-            Err(_) => break,
-        }
-    }
+    let written = write_until_stalled(&mut client, Duration::from_millis(500)).await;
     // Socket buffers on both sides of the proxy plus one pipe: a few MiB at most.
     assert!(
         written < 64 << 20,
@@ -244,25 +257,11 @@ async fn a_reset_ends_both_directions_with_an_error() {
 
 #[tokio::test]
 async fn a_client_reset_is_noticed_while_the_server_does_not_read() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let backend = listener.local_addr().unwrap();
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let (s, _) = listener.accept().await.unwrap();
-        let _ = done_rx.await; // reads nothing until the test ends
-        drop(s);
-    });
+    let (backend, done_tx, _server) = silent_server().await;
     let (proxy_addr, proxy_task) = proxy(backend).await;
     let mut client = TcpStream::connect(proxy_addr).await.unwrap();
-    let buf = vec![7u8; 64 << 10];
-    // Fill the path until writes stall (bounded: at most 1 GiB).
-    let mut written = 0usize;
-    while written < 1 << 30 {
-        match timeout(Duration::from_millis(300), client.write(&buf)).await {
-            Ok(n) => written += n.unwrap(),
-            Err(_) => break,
-        }
-    }
+    // Fill the path until writes stall.
+    write_until_stalled(&mut client, Duration::from_millis(300)).await;
     // The client goes away with a reset while the proxy waits on the server.
     socket2::SockRef::from(&client)
         .set_linger(Some(Duration::ZERO))

@@ -204,6 +204,17 @@ impl Inner {
         self.channel.shared.completions.resolve(ticket, result);
     }
 
+    /// Fails a write: its completion, or, for a void write (nobody observes it),
+    /// as `exception_caught` passed on from slot `from` (Netty's void promise), so
+    /// that no failure is lost silently.
+    pub(crate) fn fail_write(&mut self, from: usize, promise: crate::Promise, error: Error) {
+        if promise.is_void() {
+            self.forward(from, Event::Other(OwnedEvent::Exception(error)));
+        } else {
+            self.resolve(promise.take_ticket(), Err(error));
+        }
+    }
+
     /// Passes `ev` on from slot `idx` in its direction.
     #[inline]
     pub(crate) fn forward(&mut self, idx: usize, ev: Event<'_>) {
@@ -373,15 +384,9 @@ impl Inner {
                     expected: expected.name,
                     got: m.type_name(),
                 };
-                if p.is_void() {
-                    // No completion to fail (`write_void`): a pipeline wired with
-                    // the wrong types must still be seen, as Netty's void promise
-                    // fires its failures through the pipeline.
-                    let next = self.next_in(HEAD);
-                    self.invoke(next, Event::Other(OwnedEvent::Exception(err.into())));
-                } else {
-                    self.resolve(p.take_ticket(), Err(err.into()));
-                }
+                // A void write: a pipeline wired with the wrong types must still be
+                // seen, from the head as Netty's void promise fires it.
+                self.fail_write(HEAD, p, err.into());
             }
             Event::Other(o) => self.forward(idx, Event::Other(o)),
         }

@@ -148,11 +148,6 @@ impl Delimited {
                 Err(self.too_long(length))
             };
         }
-        if src.is_empty() {
-            return Ok(None);
-        }
-        let remaining = src.len();
-        src.advance(remaining);
-        Err(CodecError::TruncatedFrame { remaining })
+        super::truncated(src)
     }
 }

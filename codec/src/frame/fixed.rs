@@ -1,7 +1,7 @@
 //! [`FixedLengthDecoder`]: frames of a fixed size (Netty's
 //! `FixedLengthFrameDecoder`).
 
-use seine_buffer::{Buf, CompositeBuf};
+use seine_buffer::CompositeBuf;
 use seine_channel::Handler;
 
 use crate::byte_to_message::ByteToMessageDecoder;
@@ -72,12 +72,7 @@ impl Decoder for FixedLengthDecoder {
         if let Some(frame) = self.decode(src)? {
             return Ok(Some(frame));
         }
-        if src.is_empty() {
-            return Ok(None);
-        }
-        let remaining = src.len();
-        src.advance(remaining);
-        Err(CodecError::TruncatedFrame { remaining })
+        super::truncated(src)
     }
 }
 

@@ -614,12 +614,7 @@ impl Decoder for LengthFieldDecoder {
                 Err(self.too_long(length))
             };
         }
-        if src.is_empty() {
-            return Ok(None);
-        }
-        let remaining = src.len();
-        src.advance(remaining);
-        Err(CodecError::TruncatedFrame { remaining })
+        super::truncated(src)
     }
 }
 

@@ -32,9 +32,23 @@ pub use prepender::LengthFieldPrepender;
 
 use seine_buffer::{Buf, CompositeBuf};
 
+use crate::CodecError;
+
 /// Consumes at most `n` bytes of `src`; returns how many it consumed. O(segments).
 fn skip(src: &mut CompositeBuf, n: u64) -> usize {
     let k = usize::try_from(n).map_or(src.len(), |n| n.min(src.len()));
     src.advance(k);
     k
+}
+
+/// End of input with no frame left to decode: nothing if `src` is empty, else its
+/// bytes (a partial frame) are dropped and reported as
+/// [`CodecError::TruncatedFrame`].
+fn truncated(src: &mut CompositeBuf) -> Result<Option<CompositeBuf>, CodecError> {
+    if src.is_empty() {
+        return Ok(None);
+    }
+    let remaining = src.len();
+    src.advance(remaining);
+    Err(CodecError::TruncatedFrame { remaining })
 }

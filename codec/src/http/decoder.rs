@@ -349,13 +349,13 @@ impl HttpRequestDecoder {
             self.copied += end as u64; // across segments: `copy_to_bytes` copies
         }
         let head = src.copy_to_bytes(end);
-        match self.parse_bytes(head.clone()) {
-            Err(HttpError::UnsupportedVersion) => self.parse_bytes(as_http11(&head)?),
+        match self.parse_bytes(&head) {
+            Err(HttpError::UnsupportedVersion) => self.parse_bytes(&as_http11(&head)?),
             parsed => parsed,
         }
     }
 
-    fn parse_bytes(&mut self, head: Bytes) -> Result<HttpRequest, HttpError> {
+    fn parse_bytes(&mut self, head: &Bytes) -> Result<HttpRequest, HttpError> {
         let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
         let mut heap = Vec::new();
         let storage: &mut [httparse::Header<'_>] = if self.max_headers <= STACK_HEADERS {
@@ -365,7 +365,7 @@ impl HttpRequestDecoder {
             &mut heap
         };
         let mut parsed = httparse::Request::new(storage);
-        match parsed.parse(&head) {
+        match parsed.parse(head) {
             Ok(httparse::Status::Complete(n)) if n == head.len() => {}
             Ok(_) => return Err(HttpError::bad("malformed request head")),
             Err(httparse::Error::TooManyHeaders) => {
