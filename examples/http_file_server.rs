@@ -30,13 +30,12 @@
 //! page cache-hot tree, a thread pool would be the next step for slow disks.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -47,7 +46,6 @@ use seine::codec::http::{
     parse_http_date,
 };
 use seine::transport::{EventLoopGroup, ServerBootstrap};
-use tokio::time::Instant;
 
 mod support;
 
@@ -62,10 +60,6 @@ struct Config {
 /// Serves one connection's requests.
 struct Files {
     config: Arc<Config>,
-    /// When the connection times out; each request moves it forward (a `Cell`
-    /// write, not a new timer).
-    deadline: Rc<Cell<Instant>>,
-    timer: Option<tokio::task::JoinHandle<()>>,
     /// Pipelined requests not answered yet: at most [`BATCH`] are answered at a
     /// time, and only while the channel is writable, so that a peer that sends
     /// requests but does not read the responses holds neither memory nor open
@@ -90,32 +84,14 @@ const MAX_WAITING: usize = 4096;
 /// that it runs once the responses written before it are in the outbound buffer.
 struct Resume;
 
-/// The user event the timer fires when the deadline passed.
-struct Deadline;
+/// The key of the connection's one timer (header, idle or send timeout).
+const DEADLINE: u64 = 0;
 
 impl Files {
-    /// Starts the connection's one timer task: it sleeps until the deadline, and
-    /// again until the new one while requests keep moving it, then fires
-    /// [`Deadline`] once.
-    fn start_timer(&mut self, ctx: &mut Context<'_>) {
-        let deadline = self.deadline.clone();
-        let channel = ctx.channel().clone();
-        self.timer = Some(ctx.spawn(async move {
-            loop {
-                let at = deadline.get();
-                tokio::time::sleep_until(at).await;
-                if Instant::now() >= deadline.get() {
-                    channel.fire_user_event(Deadline);
-                    return;
-                }
-            }
-        }));
-    }
-
     fn answer(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: &HttpRequest) {
         ctx.write_void(respond(&self.config, req));
         self.answered += 1;
-        self.deadline.set(Instant::now() + self.config.idle_timeout);
+        ctx.set_timer_after(DEADLINE, self.config.idle_timeout);
         self.pending_at_deadline = 0;
     }
 
@@ -141,16 +117,30 @@ impl Files {
     }
 }
 
-impl ChannelHandler for Files {}
+impl ChannelHandler for Files {
+    fn timer_fired(&mut self, ctx: &mut Context<'_>, _key: u64) {
+        let pending = ctx.pending_outbound_bytes();
+        if pending > 0 && (self.pending_at_deadline == 0 || pending < self.pending_at_deadline) {
+            // Still sending to a slow reader that keeps reading: give it another
+            // period. One that read nothing for a whole period is closed (nginx's
+            // `send_timeout`).
+            self.pending_at_deadline = pending;
+            ctx.set_timer_after(DEADLINE, self.config.idle_timeout);
+        } else if pending > 0 {
+            // `close` would wait for the flush that is not coming.
+            ctx.close_now();
+        } else {
+            ctx.close();
+        }
+    }
+}
 
 impl InboundHandler for Files {
     type Read = HttpRequest;
     type Fire = HttpRequest;
 
     fn channel_active(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
-        self.deadline
-            .set(Instant::now() + self.config.header_timeout);
-        self.start_timer(ctx);
+        ctx.set_timer_after(DEADLINE, self.config.header_timeout);
         ctx.fire_active();
     }
 
@@ -186,37 +176,13 @@ impl InboundHandler for Files {
     }
 
     fn user_event(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, event: UserEvent) {
-        let event = match event.downcast::<Resume>() {
-            Ok(Resume) => return self.drain(ctx),
-            Err(other) => other,
-        };
-        match event.downcast::<Deadline>() {
-            Ok(Deadline) => {
-                let pending = ctx.pending_outbound_bytes();
-                if pending > 0
-                    && (self.pending_at_deadline == 0 || pending < self.pending_at_deadline)
-                {
-                    // Still sending to a slow reader that keeps reading: give it
-                    // another period. One that read nothing for a whole period is
-                    // closed (nginx's `send_timeout`).
-                    self.pending_at_deadline = pending;
-                    self.deadline.set(Instant::now() + self.config.idle_timeout);
-                    self.start_timer(ctx);
-                } else if pending > 0 {
-                    // `close` would wait for the flush that is not coming.
-                    ctx.close_now();
-                } else {
-                    ctx.close();
-                }
-            }
+        match event.downcast::<Resume>() {
+            Ok(Resume) => self.drain(ctx),
             Err(other) => ctx.fire_user_event(other),
         }
     }
 
     fn channel_inactive(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
-        if let Some(t) = self.timer.take() {
-            t.abort();
-        }
         self.waiting.clear();
         ctx.fire_inactive();
     }
@@ -704,8 +670,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             pipeline.add_last("http", HttpServerCodec::with_decoder(decoder).into())?;
             let files = Files {
                 config: config.clone(),
-                deadline: Rc::new(Cell::new(Instant::now())),
-                timer: None,
                 waiting: VecDeque::new(),
                 answered: 0,
                 pending_at_deadline: 0,

@@ -132,6 +132,14 @@ pub(crate) enum Command {
     Read,
     SetAutoRead(bool),
     UserEvent(Box<dyn Any + Send>),
+    /// A blocking job's output, for the handler in `slot` if it is still the one
+    /// of `generation`.
+    Deliver {
+        slot: u32,
+        generation: u32,
+        key: u64,
+        output: Box<dyn Any + Send>,
+    },
     Execute(Box<dyn FnOnce(&mut ChannelCore) + Send>),
 }
 
@@ -362,6 +370,25 @@ impl Channel {
                 self.shared.completions.clone(),
                 Arc::new(PendingTicket::new()),
             ),
+        }
+    }
+
+    /// Queues a blocking job's output for the handler that started it.
+    pub(crate) fn deliver(
+        &self,
+        slot: u32,
+        generation: u32,
+        key: u64,
+        output: Box<dyn Any + Send>,
+    ) {
+        let cmd = Command::Deliver {
+            slot,
+            generation,
+            key,
+            output,
+        };
+        if self.shared.queue.push(cmd).is_err() {
+            tracing::trace!(channel = %self.id(), "blocking job finished after the channel closed");
         }
     }
 

@@ -6,13 +6,14 @@ use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use crate::channel::Channel;
 use crate::completion::{Completion, Promise};
 use crate::error::{ChannelError, Error};
 use crate::handler::{Handler, TypeInfo, UserEvent};
 use crate::pipeline::erased::{Event, Msg, OwnedEvent};
-use crate::pipeline::{Inner, Pipeline};
+use crate::pipeline::{Inner, Pipeline, TimerId};
 
 /// A handler's view of its channel, untyped: everything but the typed message
 /// operations of [`InboundContext`] and [`OutboundContext`] (which dereference to it).
@@ -201,29 +202,116 @@ impl<'a> Context<'a> {
         self.inner.fail_write(self.idx, promise, error.into());
     }
 
-    /// Spawns a task on the channel's event loop (`tokio::task::spawn_local`); it
-    /// reaches the channel through [`Context::channel`].
-    pub fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        self.inner.spawn(task)
+    /// The time now: the transport's clock (virtual under
+    /// [`EmbeddedChannel`](crate::EmbeddedChannel)). Use it, not
+    /// `Instant::now()`, for anything compared with timer deadlines.
+    pub fn now(&self) -> Instant {
+        self.inner.transport.now()
+    }
+
+    /// Sets this handler's timer `key` to fire at `deadline`, or moves it if it is
+    /// set (a reset). When due, [`ChannelHandler::timer_fired`](crate::ChannelHandler::timer_fired)
+    /// is called with `key` on the channel's loop. Keys are the handler's own: two
+    /// handlers may use the same key. Timers are cancelled when the handler leaves
+    /// the pipeline or the channel closes. O(log n) in the channel's timers; no
+    /// allocation, no task.
+    pub fn set_timer(&mut self, key: u64, deadline: Instant) {
+        let id = TimerId {
+            slot: self.idx as u32,
+            key,
+        };
+        self.inner.timers.set(id, deadline);
+    }
+
+    /// [`set_timer`](Self::set_timer) at [`now`](Self::now)` + delay`.
+    pub fn set_timer_after(&mut self, key: u64, delay: Duration) {
+        let at = self.now() + delay;
+        self.set_timer(key, at);
+    }
+
+    /// Cancels this handler's timer `key`; returns whether it was set.
+    pub fn cancel_timer(&mut self, key: u64) -> bool {
+        self.inner.timers.cancel(&TimerId {
+            slot: self.idx as u32,
+            key,
+        })
+    }
+
+    /// When this handler's timer `key` fires, if it is set.
+    pub fn timer_deadline(&self, key: u64) -> Option<Instant> {
+        self.inner.timers.deadline(&TimerId {
+            slot: self.idx as u32,
+            key,
+        })
     }
 
     /// Fires `event` as a user event from the head of the pipeline after `delay`
-    /// (on the event loop's clock, virtual under `EmbeddedChannel`). The returned
-    /// handle cancels it when aborted.
-    pub fn schedule_user_event<E: Any + Send>(
-        &self,
-        delay: std::time::Duration,
-        event: E,
-    ) -> tokio::task::JoinHandle<()> {
-        let ch = self.inner.channel.clone();
-        self.inner.spawn(async move {
-            tokio::time::sleep(delay).await;
-            ch.fire_user_event(event);
-        })
+    /// (on the channel's clock). Returns a key for
+    /// [`cancel_scheduled`](Self::cancel_scheduled). A timer of the channel's own:
+    /// no task; the event is boxed once.
+    pub fn schedule_user_event<E: Any>(&mut self, delay: Duration, event: E) -> ScheduledEvent {
+        self.inner.next_scheduled += 1;
+        let key = self.inner.next_scheduled;
+        let at = self.now() + delay;
+        self.inner.scheduled.push((key, UserEvent::new(event)));
+        self.inner.timers.set(
+            TimerId {
+                slot: crate::pipeline::HEAD as u32,
+                key,
+            },
+            at,
+        );
+        ScheduledEvent(key)
+    }
+
+    /// Cancels a scheduled user event; returns whether it had not fired yet.
+    pub fn cancel_scheduled(&mut self, event: ScheduledEvent) -> bool {
+        let cancelled = self.inner.timers.cancel(&TimerId {
+            slot: crate::pipeline::HEAD as u32,
+            key: event.0,
+        });
+        self.inner.scheduled.retain(|e| e.0 != event.0);
+        cancelled
+    }
+
+    /// Runs `task` on the channel's event loop (it need not be `Send`); it reaches
+    /// the channel through a [`Channel`] handle it captured.
+    ///
+    /// # Errors
+    /// [`ChannelError::NoExecutor`] if the transport runs no tasks.
+    pub fn spawn<F>(&self, task: F) -> Result<(), ChannelError>
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        self.inner.spawn(Box::pin(task))
+    }
+
+    /// Runs `job` off the event loop, where it may block (opening or reading a file,
+    /// a DNS lookup), and hands its output back to this handler on the channel's
+    /// loop: [`ChannelHandler::blocking_done`](crate::ChannelHandler::blocking_done)
+    /// with `key`. If the handler has left the pipeline or the channel has closed
+    /// by then, the output is dropped. Allocates the job and its output's box.
+    ///
+    /// # Errors
+    /// [`ChannelError::NoExecutor`] if the transport runs no blocking work.
+    pub fn spawn_blocking<T, F>(&mut self, key: u64, job: F) -> Result<(), ChannelError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let ex = self
+            .inner
+            .transport
+            .executor()
+            .ok_or(ChannelError::NoExecutor)?;
+        let channel = self.inner.channel.clone();
+        let slot = self.idx as u32;
+        let generation = self.inner.slots[self.idx].generation;
+        ex.spawn_blocking(Box::new(move || {
+            let output = Box::new(job());
+            channel.deliver(slot, generation, key, output);
+        }));
+        Ok(())
     }
 
     /// The per-channel attribute of type `T`, if set.
@@ -362,3 +450,7 @@ impl<E> DerefMut for OutboundContext<'_, E> {
         &mut self.ctx
     }
 }
+
+/// A user event scheduled with [`Context::schedule_user_event`], to cancel it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScheduledEvent(u64);

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
 
 use seine_buffer::Bytes;
 
@@ -123,10 +124,6 @@ impl ChannelCore {
         let mut slot = Some(msg);
         let next = self.inner.next_in(HEAD);
         self.inner.invoke_read(next, Msg::new(&mut slot));
-    }
-
-    pub(crate) fn inner_mut(&mut self) -> &mut Inner {
-        &mut self.inner
     }
 
     /// The end of a batch of reads: fires `channel_read_complete`, then flushes
@@ -252,8 +249,40 @@ impl ChannelCore {
             Command::UserEvent(ev) => {
                 self.fire_from_head(OwnedEvent::UserEvent(UserEvent::from_box(ev)))
             }
+            Command::Deliver {
+                slot,
+                generation,
+                key,
+                output,
+            } => {
+                let idx = slot as usize;
+                let current = self.inner.slots.get(idx).map(|s| s.generation);
+                if current == Some(generation) {
+                    let ev = UserEvent::from_box(output);
+                    self.inner
+                        .call_slot(idx, |h, inner| h.blocking_done(inner, idx, key, ev));
+                }
+            }
             Command::Execute(f) => f(self),
         }
+    }
+
+    /// The earliest deadline of the channel's timers: the driver calls
+    /// [`handle_timeout`](Self::handle_timeout) once its clock reaches it. `None`
+    /// when no timer is set (or the channel closed). It may change after any call
+    /// into the core.
+    pub fn next_timeout(&self) -> Option<Instant> {
+        if self.inner.state.closed {
+            return None;
+        }
+        self.inner.timers.next_deadline()
+    }
+
+    /// Fires the timers due at `now` in deadline order (equal deadlines in the
+    /// order they were set), then flushes what they wrote.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.inner.fire_timers(now);
+        self.end_top();
     }
 
     /// Turns auto-read on or off (from the loop).

@@ -149,6 +149,9 @@ pub enum ChannelError {
     NoSuchHandler(String),
     /// The names `head` and `tail` belong to the pipeline's ends.
     ReservedName(String),
+    /// The channel's transport provides no executor, so a task or blocking job
+    /// cannot run.
+    NoExecutor,
 }
 
 impl fmt::Display for ChannelError {
@@ -189,6 +192,10 @@ impl fmt::Display for ChannelError {
             ChannelError::ReservedName(n) => {
                 write!(f, "`{n}` names an end of the pipeline; choose another name")
             }
+            ChannelError::NoExecutor => f.write_str(
+                "this channel's transport runs no tasks; drive it with seine-transport or \
+                 EmbeddedChannel, or implement Transport::executor",
+            ),
         }
     }
 }

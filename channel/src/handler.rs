@@ -47,6 +47,21 @@ pub trait ChannelHandler: 'static {
     fn handler_removed(&mut self, ctx: &mut Context<'_>) {
         let _ = ctx;
     }
+
+    /// The timer this handler set under `key` ([`Context::set_timer`]) is due.
+    /// `ctx.now()` is at or after its deadline. Runs on the channel's loop, like
+    /// every callback; a timer fires once (set it again to repeat).
+    fn timer_fired(&mut self, ctx: &mut Context<'_>, key: u64) {
+        let _ = (ctx, key);
+    }
+
+    /// The blocking work this handler started under `key`
+    /// ([`Context::spawn_blocking`]) finished with `output` (take it with
+    /// [`UserEvent::downcast`]). Not called if the handler left the pipeline or the
+    /// channel closed meanwhile.
+    fn blocking_done(&mut self, ctx: &mut Context<'_>, key: u64, output: UserEvent) {
+        let _ = (ctx, key, output);
+    }
 }
 
 /// A handler of inbound events: reads `Read`, passes on `Fire`.

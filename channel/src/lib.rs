@@ -23,9 +23,14 @@
 //! * **Transports** implement [`Transport`] and drive a [`ChannelCore`] (see the
 //!   [`transport`] module for the calls and their order). [`EmbeddedChannel`] is the
 //!   test transport.
-//! * **Tasks and time**: handlers spawn tasks on their channel's loop
-//!   ([`Context::spawn`], tokio's `spawn_local`) and use tokio's timers; no tokio I/O
-//!   type is used here. Under [`EmbeddedChannel`] the clock is virtual.
+//! * **Time is an input.** The core owns each channel's timers
+//!   ([`Context::set_timer`], delivered to [`ChannelHandler::timer_fired`]); a driver
+//!   asks [`ChannelCore::next_timeout`] and calls [`ChannelCore::handle_timeout`]. No
+//!   task and no allocation per timer or reset. [`Context::now`] is the transport's
+//!   clock, virtual under [`EmbeddedChannel`].
+//! * **No runtime here.** Tasks ([`Context::spawn`]) and blocking work
+//!   ([`Context::spawn_blocking`], whose output comes back to the handler on the
+//!   channel's loop) go through the [`Executor`] the transport provides.
 //!
 //! ## Example
 //!
@@ -58,24 +63,28 @@ mod context;
 mod core;
 mod embedded;
 mod error;
+mod executor;
 mod handler;
 mod message;
 mod outbound;
 mod pipeline;
 mod sync;
+mod timer;
 pub mod transport;
 
 pub use channel::{Addr, Channel, ChannelId, ChannelMetrics, ClosedFuture, MetricsSnapshot};
 pub use completion::{Completion, Promise};
 pub use config::ChannelConfig;
-pub use context::{Context, InboundContext, OutboundContext};
+pub use context::{Context, InboundContext, OutboundContext, ScheduledEvent};
 pub use core::ChannelCore;
 pub use embedded::EmbeddedChannel;
 pub use error::{ChannelError, Direction, Error};
+pub use executor::{BlockingJob, Executor, LocalTask};
 pub use handler::{ChannelHandler, Handler, InboundHandler, OutboundHandler, UserEvent};
 pub use message::OutboundBuf;
 pub use outbound::{DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, OutboundBuffer};
 pub use pipeline::Pipeline;
+pub use timer::TimerQueue;
 pub use transport::Transport;
 
 /// The names a handler author needs.

@@ -17,11 +17,17 @@
 //! 5. when the socket becomes writable again while
 //!    [`OutboundBuffer::has_flushed`](crate::OutboundBuffer::has_flushed), calls
 //!    [`ChannelCore::write_pending`](crate::ChannelCore::write_pending);
-//! 6. on end of input calls [`ChannelCore::fire_input_closed`](crate::ChannelCore::fire_input_closed),
+//! 6. keeps one timer at [`ChannelCore::next_timeout`](crate::ChannelCore::next_timeout)
+//!    and, when it passes, calls [`ChannelCore::handle_timeout`](crate::ChannelCore::handle_timeout)
+//!    (the deadline may change after any call: look again each time);
+//! 7. on end of input calls [`ChannelCore::fire_input_closed`](crate::ChannelCore::fire_input_closed),
 //!    on an I/O error [`ChannelCore::fail`](crate::ChannelCore::fail), and stops once
 //!    [`ChannelCore::is_closed`](crate::ChannelCore::is_closed).
 
+use std::time::Instant;
+
 use crate::error::Error;
+use crate::executor::Executor;
 use crate::outbound::OutboundBuffer;
 
 /// What a pipeline's head asks of the transport. All calls are made on the channel's
@@ -45,4 +51,18 @@ pub trait Transport: 'static {
     /// [`ChannelCore::wants_read`](crate::ChannelCore::wants_read) after every event and
     /// need do nothing here.
     fn read_requested(&mut self) {}
+
+    /// The time now, as handlers see it ([`Context::now`](crate::Context::now)) and
+    /// as their timers are set. The real clock by default; a test transport has a
+    /// virtual one.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    /// Where the channel's tasks and blocking work run. `None` (the default): the
+    /// channel cannot run any, and [`Context::spawn`](crate::Context::spawn) fails
+    /// with [`ChannelError::NoExecutor`](crate::ChannelError::NoExecutor).
+    fn executor(&self) -> Option<&dyn Executor> {
+        None
+    }
 }

@@ -186,7 +186,7 @@ fn writes_from_other_threads_arrive_in_order() {
         .into_iter()
         .flat_map(|t| t.join().unwrap())
         .collect();
-    ch.run_pending_tasks();
+    ch.run_pending_tasks().unwrap();
     let mut next = [0u32; 4];
     let mut n = 0;
     while let Some((t, i)) = ch.read_outbound::<(u32, u32)>() {

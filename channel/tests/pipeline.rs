@@ -482,10 +482,10 @@ fn user_events_and_the_virtual_clock() {
         }
     }
     let mut ch = EmbeddedChannel::with_handlers([("arm", Handler::inbound(Arm))]);
-    ch.run_pending_tasks();
-    ch.advance_time(std::time::Duration::from_secs(29));
+    ch.run_pending_tasks().unwrap();
+    ch.advance_time(std::time::Duration::from_secs(29)).unwrap();
     assert!(ch.take_user_events().is_empty());
-    ch.advance_time(std::time::Duration::from_secs(2));
+    ch.advance_time(std::time::Duration::from_secs(2)).unwrap();
     let events = ch.take_user_events();
     assert_eq!(events.len(), 1);
     assert!(events[0].is::<Timeout>());

@@ -284,33 +284,43 @@ fn truncated_request_at_end_of_input_is_a_400() {
     assert!(text(&mut ch).starts_with("HTTP/1.1 400 Bad Request\r\n"));
 }
 
-/// Answers later, from a task, as an application waiting on a database would.
-struct Later;
-impl ChannelHandler for Later {}
+/// Answers later, through the channel handle, as an application waiting on a
+/// database would.
+#[derive(Default)]
+struct Later {
+    body: Option<String>,
+}
+impl ChannelHandler for Later {
+    fn timer_fired(&mut self, ctx: &mut Context<'_>, _key: u64) {
+        if let Some(body) = self.body.take() {
+            drop(ctx.channel().write_and_flush(HttpResponse::text(200, body)));
+        }
+    }
+}
 impl InboundHandler for Later {
     type Read = HttpRequest;
     type Fire = HttpRequest;
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
-        let ch = ctx.channel().clone();
-        let body = format!("late {}", req.path());
-        ctx.spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            drop(ch.write_and_flush(HttpResponse::text(200, body)));
-        });
+        self.body = Some(format!("late {}", req.path()));
+        ctx.set_timer_after(0, std::time::Duration::from_millis(10));
     }
 }
 
 #[test]
 fn error_waits_for_responses_written_later() {
     let codec = HttpServerCodec::new().encoder(HttpResponseEncoder::new().date(false));
-    let mut ch =
-        EmbeddedChannel::with_handlers([("http", codec.into()), ("app", Handler::inbound(Later))]);
+    let mut ch = EmbeddedChannel::with_handlers([
+        ("http", codec.into()),
+        ("app", Handler::inbound(Later::default())),
+    ]);
     let e = ch.write_inbound(Bytes::from_static(
         b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nBAD\r\n\r\n",
     ));
     assert!(e.is_ok(), "the error waits for the response owed: {e:?}");
     assert_eq!(text(&mut ch), "");
-    ch.advance_time(std::time::Duration::from_millis(20));
+    // The deferred error is raised once the response owed is written: during this call.
+    let e = ch.advance_time(std::time::Duration::from_millis(20));
+    assert!(e.is_err(), "the 400 is reported when it is sent");
     let out = text(&mut ch);
     assert!(out.starts_with(&ok("late /a")), "{out}");
     assert!(

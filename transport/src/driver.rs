@@ -7,11 +7,13 @@
 //! reads a batch. The calls into the core follow the order in
 //! [`seine_channel::transport`].
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::io;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
 
 use seine_channel::{Addr, Channel, ChannelCore, ChannelError, Pipeline};
 use tokio::sync::oneshot;
@@ -132,20 +134,49 @@ async fn run_inner<S: SocketStream>(
 #[derive(Default)]
 struct Ready {
     queued: bool,
+    timer: bool,
     writable: Option<io::Result<()>>,
     readable: Option<io::Result<()>>,
+}
+
+/// The channel's one timer, made the first time the core sets a deadline and then
+/// moved (never re-made) as the deadline changes.
+#[derive(Default)]
+struct Wakeup {
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    at: Option<Instant>,
+}
+
+impl Wakeup {
+    /// Whether `deadline` has passed; otherwise arms the timer for it.
+    fn poll(&mut self, deadline: Option<Instant>, cx: &mut TaskContext<'_>) -> bool {
+        let Some(deadline) = deadline else {
+            return false;
+        };
+        let at = tokio::time::Instant::from_std(deadline);
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        if self.at != Some(deadline) {
+            sleep.as_mut().reset(at);
+            self.at = Some(deadline);
+        }
+        sleep.as_mut().poll(cx).is_ready()
+    }
 }
 
 async fn drive<S: SocketStream>(core: &mut ChannelCore, stream: &S, opts: &ChannelOptions) {
     let mut recv = RecvBuf::new(&opts.recv_buffer);
     let channel = core.channel().clone();
     let max_reads = opts.max_reads_per_wakeup.max(1);
+    let mut wakeup = Wakeup::default();
     while !core.is_closed() {
         let ev = poll_fn(|cx| {
             let mut ev = Ready::default();
             if core.poll_queued(cx).is_ready() {
                 ev.queued = true;
             }
+            ev.timer = wakeup.poll(core.next_timeout(), cx);
             if core.wants_write()
                 && let Poll::Ready(r) = stream.poll_write_ready(cx)
             {
@@ -156,7 +187,7 @@ async fn drive<S: SocketStream>(core: &mut ChannelCore, stream: &S, opts: &Chann
             {
                 ev.readable = Some(r);
             }
-            if ev.queued || ev.writable.is_some() || ev.readable.is_some() {
+            if ev.queued || ev.timer || ev.writable.is_some() || ev.readable.is_some() {
                 Poll::Ready(ev)
             } else {
                 Poll::Pending
@@ -166,6 +197,9 @@ async fn drive<S: SocketStream>(core: &mut ChannelCore, stream: &S, opts: &Chann
 
         if ev.queued {
             core.run_queued();
+        }
+        if ev.timer {
+            core.handle_timeout(Instant::now());
         }
         match ev.writable {
             Some(Ok(())) if core.wants_write() => core.write_pending(),

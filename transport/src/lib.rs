@@ -81,6 +81,7 @@ mod channel_set;
 mod driver;
 mod error;
 mod event_loop;
+mod executor;
 mod metrics;
 mod options;
 pub mod probe;

@@ -464,6 +464,10 @@ impl<S: SocketStream> Transport for StreamTransport<S> {
         Ok(())
     }
 
+    fn executor(&self) -> Option<&dyn seine_channel::Executor> {
+        Some(&crate::executor::TokioExecutor)
+    }
+
     fn shutdown_output(&mut self) -> Result<(), Error> {
         socket2::SockRef::from(&*self.stream)
             .shutdown(std::net::Shutdown::Write)

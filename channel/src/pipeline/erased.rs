@@ -265,6 +265,32 @@ pub(crate) trait ErasedHandler {
 
     fn added(&mut self, inner: &mut Inner, idx: usize);
     fn removed(&mut self, inner: &mut Inner, idx: usize);
+    /// A timer the handler set is due.
+    fn timer(&mut self, inner: &mut Inner, idx: usize, key: u64);
+    /// Blocking work the handler started has finished.
+    fn blocking_done(&mut self, inner: &mut Inner, idx: usize, key: u64, output: UserEvent);
+}
+
+/// The callbacks of [`ChannelHandler`](crate::ChannelHandler) for each of the three slot kinds.
+macro_rules! channel_handler_callbacks {
+    () => {
+        fn added(&mut self, inner: &mut Inner, idx: usize) {
+            self.0.handler_added(&mut Context::new(inner, idx));
+        }
+
+        fn removed(&mut self, inner: &mut Inner, idx: usize) {
+            self.0.handler_removed(&mut Context::new(inner, idx));
+        }
+
+        fn timer(&mut self, inner: &mut Inner, idx: usize, key: u64) {
+            self.0.timer_fired(&mut Context::new(inner, idx), key);
+        }
+
+        fn blocking_done(&mut self, inner: &mut Inner, idx: usize, key: u64, output: UserEvent) {
+            self.0
+                .blocking_done(&mut Context::new(inner, idx), key, output);
+        }
+    };
 }
 
 pub(crate) struct Inbound<H>(pub(crate) H);
@@ -383,13 +409,7 @@ impl<H: InboundHandler> ErasedHandler for Inbound<H> {
         forward_all::<H::Read, NoWrite>(inner, idx);
     }
 
-    fn added(&mut self, inner: &mut Inner, idx: usize) {
-        self.0.handler_added(&mut Context::new(inner, idx));
-    }
-
-    fn removed(&mut self, inner: &mut Inner, idx: usize) {
-        self.0.handler_removed(&mut Context::new(inner, idx));
-    }
+    channel_handler_callbacks!();
 }
 
 impl<H: OutboundHandler> ErasedHandler for Outbound<H> {
@@ -430,13 +450,7 @@ impl<H: OutboundHandler> ErasedHandler for Outbound<H> {
         forward_all::<NoWrite, H::Write>(inner, idx);
     }
 
-    fn added(&mut self, inner: &mut Inner, idx: usize) {
-        self.0.handler_added(&mut Context::new(inner, idx));
-    }
-
-    fn removed(&mut self, inner: &mut Inner, idx: usize) {
-        self.0.handler_removed(&mut Context::new(inner, idx));
-    }
+    channel_handler_callbacks!();
 }
 
 impl<H: InboundHandler + OutboundHandler> Duplex<H> {
@@ -520,11 +534,5 @@ impl<H: InboundHandler + OutboundHandler> ErasedHandler for Duplex<H> {
         forward_all::<<H as InboundHandler>::Read, <H as OutboundHandler>::Write>(inner, idx);
     }
 
-    fn added(&mut self, inner: &mut Inner, idx: usize) {
-        self.0.handler_added(&mut Context::new(inner, idx));
-    }
-
-    fn removed(&mut self, inner: &mut Inner, idx: usize) {
-        self.0.handler_removed(&mut Context::new(inner, idx));
-    }
+    channel_handler_callbacks!();
 }

@@ -24,8 +24,10 @@ use crate::completion::Completion;
 use crate::config::ChannelConfig;
 use crate::error::{ChannelError, Direction, Error};
 use crate::handler::TypeInfo;
+use crate::handler::UserEvent;
 use crate::message::OutboundBuf;
 use crate::outbound::OutboundBuffer;
+use crate::timer::TimerQueue;
 use crate::transport::Transport;
 use erased::{ErasedHandler, Event, Msg, OwnedEvent, SlotTypes};
 
@@ -47,6 +49,9 @@ pub(crate) struct Hot {
 /// The rest of a slot.
 pub(crate) struct Slot {
     pub(crate) name: String,
+    /// Which handler holds the slot (slots are reused): work that comes back
+    /// later (a blocking job's result) reaches the handler that asked, or no one.
+    pub(crate) generation: u32,
     pub(crate) mailbox: Option<Box<dyn Any>>,
     pub(crate) types: SlotTypes,
 }
@@ -102,9 +107,20 @@ pub(crate) struct Inner {
     pub(crate) read_requested: bool,
     pub(crate) state: State,
     pub(crate) head: HeadKind,
-    /// Where `ctx.spawn` puts tasks: the ambient `LocalSet` (`None`, on an event
-    /// loop) or this one (the embedded channel's).
-    pub(crate) spawner: Option<Rc<tokio::task::LocalSet>>,
+    /// Handlers' timers and scheduled user events, by slot and key.
+    pub(crate) timers: TimerQueue<TimerId>,
+    /// The events of [`Context::schedule_user_event`](crate::Context::schedule_user_event),
+    /// by key (their timers belong to the head).
+    pub(crate) scheduled: Vec<(u64, UserEvent)>,
+    pub(crate) next_scheduled: u64,
+    pub(crate) next_generation: u32,
+}
+
+/// A timer: the slot whose handler set it and the handler's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct TimerId {
+    pub(crate) slot: u32,
+    pub(crate) key: u64,
 }
 
 fn sentinel(name: &str) -> (Hot, Slot) {
@@ -118,6 +134,7 @@ fn sentinel(name: &str) -> (Hot, Slot) {
         },
         Slot {
             name: name.to_owned(),
+            generation: 0,
             mailbox: None,
             types: SlotTypes::inbound::<(), ()>(),
         },
@@ -156,19 +173,57 @@ impl Inner {
             read_requested: false,
             state: State::default(),
             head,
-            spawner: None,
+            timers: TimerQueue::new(),
+            scheduled: Vec::new(),
+            next_scheduled: 0,
+            next_generation: 0,
         }
     }
 
-    /// Spawns a task on the channel's loop.
-    pub(crate) fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
-    where
-        F: std::future::Future + 'static,
-        F::Output: 'static,
-    {
-        match &self.spawner {
-            Some(local) => local.spawn_local(task),
-            None => tokio::task::spawn_local(task),
+    /// Spawns a task on the channel's loop, through the transport's executor.
+    pub(crate) fn spawn(&self, task: crate::LocalTask) -> Result<(), ChannelError> {
+        let ex = self.transport.executor().ok_or(ChannelError::NoExecutor)?;
+        ex.spawn_local(task);
+        Ok(())
+    }
+
+    /// Calls the handler of slot `idx` (at top level: no handler is running) with
+    /// `f`; nothing if the slot was removed.
+    pub(crate) fn call_slot(
+        &mut self,
+        idx: usize,
+        f: impl FnOnce(&mut dyn ErasedHandler, &mut Inner),
+    ) {
+        if idx <= TAIL || idx >= self.hot.len() {
+            return;
+        }
+        if let Some(mut h) = self.take_live(idx) {
+            f(&mut *h, self);
+            self.put_back(idx, h);
+        }
+    }
+
+    /// Fires the timers due at `now`, earliest first: at most as many as were set
+    /// when called, so a handler that sets its timer again for `now` runs once
+    /// per call rather than forever.
+    pub(crate) fn fire_timers(&mut self, now: std::time::Instant) {
+        let mut budget = self.timers.len();
+        while budget > 0 && !self.state.closed {
+            budget -= 1;
+            let Some((id, _)) = self.timers.pop_due(now) else {
+                return;
+            };
+            if id.slot as usize == HEAD {
+                if let Some(i) = self.scheduled.iter().position(|e| e.0 == id.key) {
+                    let (_, ev) = self.scheduled.swap_remove(i);
+                    let next = self.next_in(HEAD);
+                    self.invoke(next, Event::Other(OwnedEvent::UserEvent(ev)));
+                }
+            } else {
+                self.call_slot(id.slot as usize, |h, inner| {
+                    h.timer(inner, id.slot as usize, id.key)
+                });
+            }
         }
     }
 
@@ -536,6 +591,8 @@ impl Inner {
         }
         self.state.closed = true;
         self.state.close_pending = false;
+        self.timers = TimerQueue::new();
+        self.scheduled = Vec::new();
         let err = cause.clone().unwrap_or_else(|| ChannelError::Closed.into());
         self.out.fail_all(&err);
         self.channel.shared.completions.close(cause);

@@ -174,8 +174,10 @@ impl<'a> Pipeline<'a> {
     /// Puts `handler` in a slot at order position `pos` (types already checked; no
     /// callback yet).
     fn attach(&mut self, pos: usize, name: &str, handler: Handler) -> usize {
+        self.inner.next_generation = self.inner.next_generation.wrapping_add(1);
         let slot = Slot {
             name: name.to_owned(),
+            generation: self.inner.next_generation,
             mailbox: None,
             types: handler.types,
         };
@@ -220,6 +222,7 @@ impl<'a> Pipeline<'a> {
         self.relink();
         self.inner.hot[idx].removed = true;
         self.inner.graveyard.push(idx);
+        self.inner.timers.cancel_where(|t| t.slot as usize == idx);
         if let Some(mut h) = self.inner.hot[idx].handler.take() {
             h.removed(self.inner, idx);
             h.forward_mailbox(self.inner, idx);

@@ -1,9 +1,13 @@
 //! [`EmbeddedChannel`]: a channel with no socket, for testing handlers and codecs.
 
+mod executor;
+mod transport;
+
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::time::Duration;
+use std::task::{Context as TaskContext, Waker};
+use std::time::{Duration, Instant};
 
 use seine_buffer::{Bytes, CompositeBuf};
 
@@ -14,68 +18,33 @@ use crate::core::ChannelCore;
 use crate::error::Error;
 use crate::handler::{Handler, UserEvent};
 use crate::message::OutboundBuf;
-use crate::outbound::OutboundBuffer;
 use crate::pipeline::{EmbeddedSinks, HeadKind, Pipeline, SharedSinks};
-use crate::transport::Transport;
-
-/// How many bytes the embedded transport still accepts (`None`: unlimited).
-type Budget = Rc<Cell<Option<usize>>>;
-
-struct EmbeddedTransport {
-    sinks: SharedSinks,
-    budget: Budget,
-}
-
-impl Transport for EmbeddedTransport {
-    fn flush(&mut self, out: &mut OutboundBuffer) -> Result<(), Error> {
-        while out.has_flushed() {
-            let len = out.front().map_or(0, OutboundBuf::len);
-            match self.budget.get() {
-                None => {}
-                Some(0) if len > 0 => return Ok(()),
-                Some(b) if b < len => {
-                    let part = partial(out.front().expect("flushed entry"), b)?;
-                    self.sinks
-                        .borrow_mut()
-                        .outbound
-                        .push_back((Box::new(OutboundBuf::Bytes(part)), "OutboundBuf"));
-                    out.advance(b);
-                    self.budget.set(Some(0));
-                    return Ok(());
-                }
-                Some(b) => self.budget.set(Some(b - len)),
-            }
-            let msg = out.pop_flushed().expect("flushed entry");
-            self.sinks
-                .borrow_mut()
-                .outbound
-                .push_back((Box::new(msg), "OutboundBuf"));
-        }
-        Ok(())
-    }
-
-    fn shutdown_output(&mut self) -> Result<(), Error> {
-        Ok(())
-    }
-
-    fn close(&mut self) {}
-}
-
-/// The first `n` bytes of `msg`, for a transport that accepts only part of it.
-fn partial(msg: &OutboundBuf, n: usize) -> Result<Bytes, Error> {
-    Ok(match msg {
-        OutboundBuf::Bytes(b) => b.slice(..n),
-        OutboundBuf::Composite(c) => c.slice(..n).to_bytes(),
-        OutboundBuf::File(f) => f.read_chunk(n)?,
-    })
-}
+use executor::LocalExecutor;
+use transport::{Budget, EmbeddedTransport};
 
 /// A channel driven by the test instead of a socket (Netty's `EmbeddedChannel`).
 ///
 /// Write inbound messages of any type, read what reached the end of the pipeline,
-/// write outbound messages, read what reached the transport. Tasks spawned by
-/// handlers run on a current-thread runtime whose clock is paused: time moves only
-/// with [`advance_time`](Self::advance_time).
+/// write outbound messages, read what reached the transport.
+///
+/// **Time is virtual.** The channel has its own clock: it starts at the real time
+/// of construction and moves only with [`advance_time`](Self::advance_time), which
+/// fires due timers in deadline order, each callback seeing
+/// [`Context::now`](crate::Context::now) at that timer's deadline. Tasks spawned by
+/// handlers ([`Context::spawn`](crate::Context::spawn)) and blocking jobs
+/// ([`Context::spawn_blocking`](crate::Context::spawn_blocking)) run on the test's
+/// thread in [`run_pending_tasks`](Self::run_pending_tasks) (which every call that
+/// drives the pipeline ends with). No runtime is involved: a task awaiting a tokio
+/// timer or socket never completes here.
+///
+/// **Errors.** An exception that reaches the tail is returned by the call during
+/// which it happened: [`write_inbound`](Self::write_inbound),
+/// [`write_inbound_all`](Self::write_inbound_all), [`close_inbound`](Self::close_inbound),
+/// [`advance_time`](Self::advance_time) and
+/// [`run_pending_tasks`](Self::run_pending_tasks) return the first one as `Err`
+/// (later ones of the same call stay queued). Calls that return something else (a
+/// write's [`Completion`], which reports that write's own outcome) leave exceptions
+/// queued for [`take_exception`](Self::take_exception), which returns the oldest.
 ///
 /// The channel becomes active on first use (the first write, task run or
 /// [`activate`](Self::activate)), so handlers added before see `channel_active`.
@@ -96,8 +65,8 @@ pub struct EmbeddedChannel {
     core: ChannelCore,
     sinks: SharedSinks,
     budget: Budget,
-    local: Rc<tokio::task::LocalSet>,
-    rt: tokio::runtime::Runtime,
+    clock: Rc<Cell<Instant>>,
+    executor: LocalExecutor,
 }
 
 impl Default for EmbeddedChannel {
@@ -114,32 +83,29 @@ impl EmbeddedChannel {
 
     /// An embedded channel with `config`.
     pub fn with_config(config: ChannelConfig) -> Self {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .expect("a current-thread runtime builds");
-        let local = Rc::new(tokio::task::LocalSet::new());
         let sinks: SharedSinks = Rc::new(RefCell::new(EmbeddedSinks::default()));
         let budget: Budget = Rc::new(Cell::new(None));
+        let clock = Rc::new(Cell::new(Instant::now()));
+        let executor = LocalExecutor::default();
         let transport = EmbeddedTransport {
             sinks: sinks.clone(),
             budget: budget.clone(),
+            clock: clock.clone(),
+            executor: executor.clone(),
         };
         let channel = Channel::new(Addr::None, Addr::None);
-        let mut core = ChannelCore::with_head(
+        let core = ChannelCore::with_head(
             channel,
             Box::new(transport),
             config,
             HeadKind::Embedded(sinks.clone()),
         );
-        core.inner_mut().spawner = Some(local.clone());
         EmbeddedChannel {
             core,
             sinks,
             budget,
-            local,
-            rt,
+            clock,
+            executor,
         }
     }
 
@@ -189,7 +155,7 @@ impl EmbeddedChannel {
     }
 
     /// Fires `msg` as one read, then `channel_read_complete`, then runs pending
-    /// tasks. Returns the first exception that reached the tail meanwhile.
+    /// tasks. Returns the first exception that reached the tail during this call.
     pub fn write_inbound<M: 'static>(&mut self, msg: M) -> Result<(), Error> {
         self.write_inbound_all([msg])
     }
@@ -199,21 +165,36 @@ impl EmbeddedChannel {
         &mut self,
         msgs: impl IntoIterator<Item = M>,
     ) -> Result<(), Error> {
-        self.activate();
-        for m in msgs {
-            self.core.fire_message(m);
-        }
-        self.core.fire_read_complete();
-        self.run_pending_tasks();
-        self.take_exception()
+        self.raised_during(|ch| {
+            ch.activate();
+            for m in msgs {
+                ch.core.fire_message(m);
+            }
+            ch.core.fire_read_complete();
+            ch.run_tasks();
+        })
     }
 
-    /// Signals end of input (the peer shut down its write side).
+    /// Signals end of input (the peer shut down its write side). Returns the first
+    /// exception that reached the tail meanwhile.
     pub fn close_inbound(&mut self) -> Result<(), Error> {
-        self.activate();
-        self.core.fire_input_closed();
-        self.run_pending_tasks();
-        self.take_exception()
+        self.raised_during(|ch| {
+            ch.activate();
+            ch.core.fire_input_closed();
+            ch.run_tasks();
+        })
+    }
+
+    /// Runs `f`, then returns the first exception that reached the tail during it
+    /// (taken), leaving earlier and later ones queued.
+    fn raised_during(&mut self, f: impl FnOnce(&mut Self)) -> Result<(), Error> {
+        let before = self.sinks.borrow().exceptions.len();
+        f(self);
+        let mut sinks = self.sinks.borrow_mut();
+        match sinks.exceptions.remove(before) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Removes and returns the next message that reached the end of the pipeline.
@@ -241,7 +222,7 @@ impl EmbeddedChannel {
         self.activate();
         let c = self.core.write(msg);
         self.core.flush();
-        self.run_pending_tasks();
+        self.run_tasks();
         c
     }
 
@@ -340,39 +321,64 @@ impl EmbeddedChannel {
         }
     }
 
-    /// Runs tasks spawned by handlers and work queued by `Channel` handles until
-    /// none is left to run now (timers wait for [`advance_time`](Self::advance_time)).
-    pub fn run_pending_tasks(&mut self) {
+    /// Runs tasks spawned by handlers, blocking jobs and work queued by `Channel`
+    /// handles until none is left to run now (timers wait for
+    /// [`advance_time`](Self::advance_time)). Returns the first exception that
+    /// reached the tail during this call.
+    pub fn run_pending_tasks(&mut self) -> Result<(), Error> {
+        self.raised_during(Self::run_tasks)
+    }
+
+    fn run_tasks(&mut self) {
         self.activate();
-        for _ in 0..64 {
-            self.rt.block_on(self.local.run_until(async {
-                for _ in 0..16 {
-                    tokio::task::yield_now().await;
-                }
-            }));
-            let queued = std::future::poll_fn(|cx| {
-                std::task::Poll::Ready(self.core.poll_queued(cx).is_ready())
-            });
-            if !self.rt.block_on(queued) {
-                break;
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        loop {
+            let ran = self.executor.run_ready();
+            let queued = self.core.poll_queued(&mut cx).is_ready();
+            if queued {
+                self.core.run_queued();
             }
-            self.core.run_queued();
+            if !ran && !queued {
+                return;
+            }
         }
     }
 
-    /// Moves the virtual clock forward by `by`, firing due timers, and runs what
-    /// they started.
-    pub fn advance_time(&mut self, by: Duration) {
-        self.activate();
-        self.rt
-            .block_on(self.local.run_until(tokio::time::advance(by)));
-        self.run_pending_tasks();
+    /// Tasks spawned by handlers that have not finished.
+    pub fn pending_tasks(&self) -> usize {
+        self.executor.live_tasks()
+    }
+
+    /// The channel's virtual time.
+    pub fn now(&self) -> Instant {
+        self.clock.get()
+    }
+
+    /// Moves the virtual clock forward by `by`, firing the timers that fall due, in
+    /// deadline order; each timer's callback sees the clock at its deadline, and
+    /// what it started runs before the next one fires. Returns the first exception
+    /// that reached the tail during this call.
+    pub fn advance_time(&mut self, by: Duration) -> Result<(), Error> {
+        self.raised_during(|ch| {
+            ch.activate();
+            let end = ch.clock.get() + by;
+            while let Some(at) = ch.core.next_timeout().filter(|&at| at <= end) {
+                if at > ch.clock.get() {
+                    ch.clock.set(at);
+                }
+                let now = ch.clock.get();
+                ch.core.handle_timeout(now);
+                ch.run_tasks();
+            }
+            ch.clock.set(end);
+            ch.run_tasks();
+        })
     }
 
     /// Closes the channel (flushing first) and runs pending tasks.
     pub fn close(&mut self) {
         self.core.close();
-        self.run_pending_tasks();
+        self.run_tasks();
     }
 
     /// Closes the channel; returns whether unread inbound or outbound messages are
@@ -389,7 +395,6 @@ fn is<T: 'static, U: 'static>() -> bool {
 
 impl Drop for EmbeddedChannel {
     fn drop(&mut self) {
-        let _rt = self.rt.enter();
         self.core.close_now(None);
     }
 }
