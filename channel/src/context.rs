@@ -184,6 +184,15 @@ impl<'a> Context<'a> {
         self.forward(Event::Other(OwnedEvent::Close));
     }
 
+    /// Closes the channel abortively: as [`close_now`](Self::close_now), and the
+    /// peer gets a reset instead of a FIN, so the system frees the unsent data at
+    /// once (TCP `SO_LINGER` 0; nginx's `reset_timedout_connection`). For a peer
+    /// that stopped reading, whose queued bytes would otherwise sit in the kernel.
+    pub fn close_with_reset(&mut self) {
+        self.inner.state.abort = true;
+        self.close_now();
+    }
+
     /// Shuts down the write side once what was written so far is flushed.
     pub fn shutdown_output(&mut self) {
         self.forward(Event::Other(OwnedEvent::ShutdownOutput));

@@ -47,6 +47,13 @@ pub trait Transport: 'static {
     /// writing was written (or the channel broke).
     fn close(&mut self);
 
+    /// Makes the coming [`close`](Self::close) abortive: the peer gets a reset and
+    /// the system frees unsent data at once (TCP: `SO_LINGER` 0). Called just
+    /// before `close` when a handler closed with
+    /// [`Context::close_with_reset`](crate::Context::close_with_reset). Nothing by
+    /// default.
+    fn abort(&mut self) {}
+
     /// A handler asked for a read while auto-read is off. Most drivers check
     /// [`ChannelCore::wants_read`](crate::ChannelCore::wants_read) after every event and
     /// need do nothing here.

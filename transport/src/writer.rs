@@ -478,6 +478,14 @@ impl<S: SocketStream> Transport for StreamTransport<S> {
         // The socket closes when the driver drops its last handle to it, right after
         // the channel reports closed.
     }
+
+    fn abort(&mut self) {
+        // A linger of zero makes the close send a reset and drop unsent data.
+        let sock = socket2::SockRef::from(&*self.stream);
+        if let Err(e) = sock.set_linger(Some(std::time::Duration::ZERO)) {
+            tracing::debug!(error = %e, "SO_LINGER 0 refused: the close sends a FIN");
+        }
+    }
 }
 
 #[cfg(test)]

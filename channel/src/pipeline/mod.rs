@@ -85,6 +85,8 @@ pub(crate) struct State {
     pub(crate) close_pending: bool,
     pub(crate) closed: bool,
     pub(crate) broken: bool,
+    /// Close abortively (a reset), dropping unsent data.
+    pub(crate) abort: bool,
     pub(crate) shutdown_pending: bool,
     pub(crate) output_shut: bool,
     pub(crate) input_closed: bool,
@@ -600,6 +602,9 @@ impl Inner {
         // Commands queued by handles after this point are refused; those still
         // queued will never run: their completions fail as the channel closed.
         drop(self.channel.shared.queue.close());
+        if self.state.abort {
+            self.transport.abort();
+        }
         self.transport.close();
         if self.state.active && !self.state.inactive_fired {
             self.state.inactive_fired = true;
