@@ -11,8 +11,9 @@ use std::task::{Context as TaskContext, Poll, Waker};
 use crate::completion::{Completion, CompletionState, PendingTicket};
 use crate::core::ChannelCore;
 use crate::error::{ChannelError, Error};
+use crate::metrics::{ChannelMetrics, MetricsRecorder};
 use crate::pipeline::erased::{MsgMeta, meta};
-use crate::sync::{Arc, AtomicBool, AtomicU64, Mutex, Ordering, lock};
+use crate::sync::{Arc, AtomicBool, Mutex, Ordering, lock};
 
 /// A channel's identity, unique in the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,76 +45,6 @@ impl fmt::Display for Addr {
             Addr::Unix(p) if p.as_os_str().is_empty() => f.write_str("unix:(unnamed)"),
             Addr::Unix(p) => write!(f, "unix:{}", p.display()),
             Addr::None => f.write_str("embedded"),
-        }
-    }
-}
-
-/// Byte and syscall counters of one channel, updated by the transport, readable
-/// from any thread. Relaxed atomics: figures, not synchronisation.
-#[derive(Default)]
-pub struct ChannelMetrics {
-    bytes_read: AtomicU64,
-    bytes_written_copy: AtomicU64,
-    bytes_written_sendfile: AtomicU64,
-    read_syscalls: AtomicU64,
-    write_syscalls: AtomicU64,
-}
-
-/// A copy of [`ChannelMetrics`] at one moment.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MetricsSnapshot {
-    /// Bytes read from the socket.
-    pub bytes_read: u64,
-    /// Bytes written with write/writev (copied from user space by the kernel).
-    pub bytes_written_copy: u64,
-    /// Bytes written with sendfile (never in user space).
-    pub bytes_written_sendfile: u64,
-    /// read(2) calls.
-    pub read_syscalls: u64,
-    /// write/writev/sendfile calls.
-    pub write_syscalls: u64,
-}
-
-impl MetricsSnapshot {
-    /// Adds `other` field by field (for server totals).
-    pub fn add(&mut self, other: &MetricsSnapshot) {
-        self.bytes_read += other.bytes_read;
-        self.bytes_written_copy += other.bytes_written_copy;
-        self.bytes_written_sendfile += other.bytes_written_sendfile;
-        self.read_syscalls += other.read_syscalls;
-        self.write_syscalls += other.write_syscalls;
-    }
-}
-
-impl ChannelMetrics {
-    /// Counts one read(2) that returned `n` bytes.
-    pub fn record_read(&self, n: usize) {
-        self.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
-        self.read_syscalls.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Counts one write/writev that wrote `n` bytes.
-    pub fn record_copy_write(&self, n: usize) {
-        self.bytes_written_copy
-            .fetch_add(n as u64, Ordering::Relaxed);
-        self.write_syscalls.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Counts one sendfile that sent `n` bytes.
-    pub fn record_sendfile(&self, n: usize) {
-        self.bytes_written_sendfile
-            .fetch_add(n as u64, Ordering::Relaxed);
-        self.write_syscalls.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// The counters now.
-    pub fn snapshot(&self) -> MetricsSnapshot {
-        MetricsSnapshot {
-            bytes_read: self.bytes_read.load(Ordering::Relaxed),
-            bytes_written_copy: self.bytes_written_copy.load(Ordering::Relaxed),
-            bytes_written_sendfile: self.bytes_written_sendfile.load(Ordering::Relaxed),
-            read_syscalls: self.read_syscalls.load(Ordering::Relaxed),
-            write_syscalls: self.write_syscalls.load(Ordering::Relaxed),
         }
     }
 }
@@ -225,7 +156,7 @@ pub(crate) struct ChannelShared {
     writable: AtomicBool,
     pub(crate) completions: Arc<CompletionState>,
     pub(crate) queue: CommandQueue,
-    metrics: ChannelMetrics,
+    metrics: std::sync::Arc<ChannelMetrics>,
 }
 
 /// A handle to a channel: `Clone + Send + Sync`. Writes and other calls from any
@@ -251,7 +182,14 @@ impl Channel {
     /// A new channel identity with these addresses (transports call this; the
     /// handle does nothing until a [`ChannelCore`] is built on it).
     pub fn new(local: Addr, peer: Addr) -> Self {
-        Channel {
+        Self::with_recorder(local, peer).0
+    }
+
+    /// A new channel and the only writer of its transport counters: the transport
+    /// that makes the channel keeps the [`MetricsRecorder`]; handlers read the
+    /// counters ([`Channel::metrics`]) and add their own ([`ChannelMetrics::counter`]).
+    pub fn with_recorder(local: Addr, peer: Addr) -> (Self, MetricsRecorder) {
+        let channel = Channel {
             shared: Arc::new(ChannelShared {
                 id: ChannelId(NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
                 local,
@@ -260,9 +198,11 @@ impl Channel {
                 writable: AtomicBool::new(true),
                 completions: Arc::new(CompletionState::new()),
                 queue: CommandQueue::new(),
-                metrics: ChannelMetrics::default(),
+                metrics: std::sync::Arc::new(ChannelMetrics::default()),
             }),
-        }
+        };
+        let recorder = MetricsRecorder::new(channel.shared.metrics.clone());
+        (channel, recorder)
     }
 
     /// The channel's id.

@@ -221,6 +221,26 @@ impl ChannelCore {
                     return;
                 }
                 let prev = self.inner.prev_out(TAIL);
+                if let Some(expected) = self.inner.refuses_write(prev, meta) {
+                    // A handle's write of a type the pipeline does not take: fail
+                    // its completion, and report it through the pipeline too, as a
+                    // void write's failure is, since nobody may await it.
+                    let handler = self.inner.slots[prev].name.clone();
+                    tracing::warn!(
+                        channel = %self.inner.channel.id(), handler = %handler,
+                        expected = expected.name, got = meta.name(),
+                        "a Channel handle wrote a type the pipeline does not take: failed"
+                    );
+                    let err: Error = ChannelError::UnexpectedMessage {
+                        handler,
+                        expected: expected.name,
+                        got: meta.name(),
+                    }
+                    .into();
+                    self.inner.resolve(t, Err(err.clone()));
+                    self.fire_from_head(OwnedEvent::Exception(err));
+                    return;
+                }
                 match Msg::from_raw(&mut *msg, meta) {
                     Some(m) => self
                         .inner

@@ -190,11 +190,15 @@ impl OutboundBuffer {
                 n = 0;
                 break;
             }
-            // Written whole: drop it as it is (advancing it first would walk its
-            // segments for nothing).
+            // Written whole: drop it as it is (advancing a memory buffer first would
+            // walk its segments for nothing); a file region is advanced so that its
+            // progress observer reaches the total.
             n -= len;
             self.pending_bytes -= len as u64;
-            let e = self.entries.pop_front().expect("front exists");
+            let mut e = self.entries.pop_front().expect("front exists");
+            if let OutboundBuf::File(f) = &mut e.msg {
+                f.advance(len as u64);
+            }
             self.flushed -= 1;
             done = done.max(e.ticket);
         }
@@ -214,6 +218,11 @@ impl OutboundBuffer {
         let e = self.entries.pop_front()?;
         self.flushed -= 1;
         self.pending_bytes -= e.msg.len() as u64;
+        if let OutboundBuf::File(f) = &e.msg {
+            // Handed over whole: the observer sees it done (the region itself is
+            // returned unadvanced, for the caller to read).
+            f.clone().advance(f.remaining());
+        }
         if e.ticket > 0 {
             self.completions.complete_through(e.ticket);
         }

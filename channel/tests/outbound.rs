@@ -426,3 +426,31 @@ fn a_void_write_of_the_wrong_type_is_reported_as_an_exception() {
     );
     assert_eq!(ch.outbound_len(), 0);
 }
+
+#[test]
+fn a_file_regions_progress_reaches_its_total_when_handed_over_whole() {
+    let mut file = tempfile_with(10_000);
+    let region = seine_buffer::FileRegion::from_file(file.take().unwrap()).unwrap();
+    let (region, progress) = region.with_progress();
+    let mut ch = EmbeddedChannel::new();
+    let done = ch.write_outbound(region);
+    assert!(matches!(done.result(), Some(Ok(()))));
+    assert_eq!(progress.transferred(), 10_000);
+    assert_eq!(ch.read_outbound::<Bytes>().unwrap().len(), 10_000);
+}
+
+fn tempfile_with(len: usize) -> Option<std::fs::File> {
+    use std::io::{Seek, Write};
+    let path = std::env::temp_dir().join(format!("seine-outbound-{}-{len}", std::process::id()));
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    f.write_all(&vec![7u8; len]).unwrap();
+    f.rewind().unwrap();
+    Some(f)
+}

@@ -490,3 +490,39 @@ fn user_events_and_the_virtual_clock() {
     assert_eq!(events.len(), 1);
     assert!(events[0].is::<Timeout>());
 }
+
+#[test]
+fn a_handle_write_of_a_type_the_pipeline_refuses_is_reported_through_it() {
+    struct Strings;
+    impl ChannelHandler for Strings {}
+    impl OutboundHandler for Strings {
+        type Write = String;
+        type Emit = String;
+        fn write(&mut self, ctx: &mut OutboundContext<'_, String>, msg: String, p: Promise) {
+            ctx.write(msg, p);
+        }
+    }
+    let mut ch = EmbeddedChannel::with_config(seine_channel::ChannelConfig {
+        close_on_exception: false,
+        ..Default::default()
+    });
+    ch.pipeline()
+        .add_last("strings", Handler::outbound(Strings))
+        .unwrap();
+    // Nobody awaits this completion: the failure must still be seen.
+    drop(ch.channel().write(42u32));
+    let err = ch
+        .run_pending_tasks()
+        .expect_err("reported as an exception");
+    assert!(
+        matches!(
+            err.downcast_ref::<seine_channel::ChannelError>(),
+            Some(seine_channel::ChannelError::UnexpectedMessage { handler, got: "u32", .. }) if handler == "strings"
+        ),
+        "{err}"
+    );
+    // A write of the right type still goes through.
+    let done = ch.channel().write("ok".to_string());
+    ch.run_pending_tasks().unwrap();
+    assert!(matches!(done.result(), Some(Ok(()))));
+}

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
-use seine_channel::{Addr, Channel, ChannelCore, ChannelError, Pipeline};
+use seine_channel::{Addr, Channel, ChannelCore, ChannelError, MetricsRecorder, Pipeline};
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
@@ -68,9 +68,9 @@ pub(crate) async fn run_channel<S: SocketStream>(
     slot: Option<Slot>,
     ready: Option<oneshot::Sender<Result<Channel, TransportError>>>,
 ) {
-    let channel = Channel::new(local, peer);
+    let (channel, recorder) = Channel::with_recorder(local, peer);
     let span = tracing::debug_span!("channel", id = %channel.id(), peer = %channel.peer_addr());
-    run_inner(stream, channel, params, shard, slot, ready)
+    run_inner(stream, channel, recorder, params, shard, slot, ready)
         .instrument(span)
         .await
 }
@@ -78,6 +78,7 @@ pub(crate) async fn run_channel<S: SocketStream>(
 async fn run_inner<S: SocketStream>(
     stream: S,
     channel: Channel,
+    recorder: MetricsRecorder,
     params: ChannelParams,
     shard: usize,
     slot: Option<Slot>,
@@ -106,7 +107,12 @@ async fn run_inner<S: SocketStream>(
     }
 
     let stream = Rc::new(stream);
-    let transport = StreamTransport::new(stream.clone(), channel.clone(), params.opts.clone());
+    let transport = StreamTransport::new(
+        stream.clone(),
+        channel.clone(),
+        recorder.clone(),
+        params.opts.clone(),
+    );
     let mut core = ChannelCore::new(
         channel.clone(),
         Box::new(transport),
@@ -125,7 +131,7 @@ async fn run_inner<S: SocketStream>(
     if let Some(tx) = ready {
         let _ = tx.send(Ok(channel.clone()));
     }
-    drive(&mut core, &*stream, &params.opts).await;
+    drive(&mut core, &*stream, &params.opts, &recorder).await;
     tracing::trace!("channel closed");
     drop(core);
     drop(reg);
@@ -165,7 +171,12 @@ impl Wakeup {
     }
 }
 
-async fn drive<S: SocketStream>(core: &mut ChannelCore, stream: &S, opts: &ChannelOptions) {
+async fn drive<S: SocketStream>(
+    core: &mut ChannelCore,
+    stream: &S,
+    opts: &ChannelOptions,
+    recorder: &MetricsRecorder,
+) {
     let mut recv = RecvBuf::new(&opts.recv_buffer);
     let channel = core.channel().clone();
     let max_reads = opts.max_reads_per_wakeup.max(1);
@@ -208,7 +219,7 @@ async fn drive<S: SocketStream>(core: &mut ChannelCore, stream: &S, opts: &Chann
         }
         let more = match ev.readable {
             Some(Ok(())) if core.wants_read() => {
-                read_batch(core, stream, &mut recv, max_reads, &channel)
+                read_batch(core, stream, &mut recv, max_reads, &channel, recorder)
             }
             Some(Err(e)) => {
                 fail(core, &channel, e, "waiting to read");
@@ -241,6 +252,7 @@ fn read_batch<S: SocketStream>(
     recv: &mut RecvBuf,
     max_reads: usize,
     channel: &Channel,
+    recorder: &MetricsRecorder,
 ) -> bool {
     let mut reads = 0;
     loop {
@@ -269,7 +281,7 @@ fn read_batch<S: SocketStream>(
                 return false;
             }
             Ok(n) => {
-                channel.metrics().record_read(n);
+                recorder.record_read(n);
                 let bytes = buf.split().freeze();
                 recv.record(n);
                 reads += 1;

@@ -23,7 +23,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use seine_buffer::BufferError;
-use seine_channel::{Channel, Error, OutboundBuffer, Transport};
+use seine_channel::{Channel, Error, MetricsRecorder, OutboundBuffer, Transport};
 use tokio::io::Interest;
 
 use crate::error::TransportError;
@@ -78,6 +78,7 @@ enum Progress {
 pub(crate) struct StreamTransport<S> {
     stream: Rc<S>,
     channel: Channel,
+    recorder: MetricsRecorder,
     opts: Arc<ChannelOptions>,
     sendfile_ok: bool,
     /// (file identity, position) up to which `WILLNEED` was advised.
@@ -92,10 +93,16 @@ pub(crate) struct StreamTransport<S> {
 }
 
 impl<S: SocketStream> StreamTransport<S> {
-    pub(crate) fn new(stream: Rc<S>, channel: Channel, opts: Arc<ChannelOptions>) -> Self {
+    pub(crate) fn new(
+        stream: Rc<S>,
+        channel: Channel,
+        recorder: MetricsRecorder,
+        opts: Arc<ChannelOptions>,
+    ) -> Self {
         StreamTransport {
             stream,
             channel,
+            recorder,
             opts,
             sendfile_ok: true,
             advised: None,
@@ -175,7 +182,7 @@ impl<S: SocketStream> StreamTransport<S> {
         let stream = &*self.stream;
         match res {
             Ok(n) => {
-                self.channel.metrics().record_copy_write(n);
+                self.recorder.record_copy_write(n);
                 out.advance(n);
                 if n < offered {
                     stream.clear_write_ready();
@@ -226,7 +233,7 @@ impl<S: SocketStream> StreamTransport<S> {
                     Err(err)
                 }
                 Ok(n) => {
-                    self.channel.metrics().record_sendfile(n);
+                    self.recorder.record_sendfile(n);
                     out.advance(n);
                     // A short count is a full socket or a file that ended early;
                     // only the next call can tell (EAGAIN, or 0 for the file).

@@ -269,3 +269,59 @@ async fn cork_is_cleared_after_a_file_body() {
     server.shutdown_gracefully(Duration::from_secs(5)).await;
     group.shutdown_gracefully(Duration::from_secs(1)).await;
 }
+
+/// Writes a region with a progress observer in one piece and hands the observer
+/// and the write's completion to the test.
+struct ServeWithProgress {
+    path: PathBuf,
+    out: std::sync::mpsc::Sender<(seine_buffer::Progress, Completion)>,
+}
+impl ChannelHandler for ServeWithProgress {}
+impl InboundHandler for ServeWithProgress {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, _msg: Bytes) {
+        let (region, progress) = FileRegion::open(&self.path).unwrap().with_progress();
+        let done = ctx.write(region);
+        self.out.send((progress, done)).unwrap();
+        ctx.close();
+    }
+}
+
+#[tokio::test]
+async fn progress_reaches_the_total_when_a_region_is_written_in_one_piece() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small");
+    std::fs::write(&path, random_bytes(11, 10_000)).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let group = EventLoopGroup::new(1).unwrap();
+    let server = ServerBootstrap::new()
+        .group(&group)
+        .child_handler(move |p| {
+            let h = ServeWithProgress {
+                path: path.clone(),
+                out: tx.clone(),
+            };
+            p.add_last("serve", Handler::inbound(h))?;
+            Ok(())
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+    let mut s = TcpStream::connect(server.local_addr().unwrap())
+        .await
+        .unwrap();
+    s.write_all(b"go").await.unwrap();
+    let got = bounded(read_to_end(&mut s)).await;
+    assert_eq!(got.len(), 10_000);
+    let (progress, done) = rx.recv().unwrap();
+    bounded(done).await.unwrap();
+    assert_eq!(
+        progress.transferred(),
+        10_000,
+        "progress when the write completed"
+    );
+    assert_eq!(progress.count(), 10_000);
+    server.shutdown_gracefully(Duration::from_secs(5)).await;
+    group.shutdown_gracefully(Duration::from_secs(1)).await;
+}

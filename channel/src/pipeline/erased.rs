@@ -30,6 +30,16 @@ pub(crate) struct MsgMeta {
     boxer: fn(NonNull<()>) -> Option<Box<dyn Any>>,
 }
 
+impl MsgMeta {
+    pub(crate) fn type_id(&self) -> TypeId {
+        self.type_id
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        (self.type_name)()
+    }
+}
+
 /// The `MsgMeta` of `T`, one static per type.
 pub(crate) fn meta<T: 'static>() -> &'static MsgMeta {
     const {

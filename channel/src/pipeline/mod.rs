@@ -182,6 +182,28 @@ impl Inner {
         }
     }
 
+    /// The type slot `idx` takes for writes, if it does not take `msg`'s (`None`:
+    /// it does, or the check happens later, as at an embedded head).
+    pub(crate) fn refuses_write(&self, idx: usize, msg: &erased::MsgMeta) -> Option<TypeInfo> {
+        use std::any::TypeId;
+        if idx == HEAD {
+            if matches!(self.head, HeadKind::Embedded(_)) {
+                return None;
+            }
+            let t = msg.type_id();
+            let ok = t == TypeId::of::<Bytes>()
+                || t == TypeId::of::<OutboundBuf>()
+                || t == TypeId::of::<CompositeBuf>()
+                || t == TypeId::of::<FileRegion>();
+            return (!ok).then_some(TypeInfo {
+                id: TypeId::of::<OutboundBuf>(),
+                name: "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
+            });
+        }
+        let want = self.slots[idx].types.write?;
+        (want.id != msg.type_id()).then_some(want)
+    }
+
     /// Spawns a task on the channel's loop, through the transport's executor.
     pub(crate) fn spawn(&self, task: crate::LocalTask) -> Result<(), ChannelError> {
         let ex = self.transport.executor().ok_or(ChannelError::NoExecutor)?;
