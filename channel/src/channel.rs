@@ -156,7 +156,7 @@ pub(crate) struct ChannelShared {
     writable: AtomicBool,
     pub(crate) completions: Arc<CompletionState>,
     pub(crate) queue: CommandQueue,
-    metrics: std::sync::Arc<ChannelMetrics>,
+    pub(crate) metrics: ChannelMetrics,
 }
 
 /// A handle to a channel: `Clone + Send + Sync`. Writes and other calls from any
@@ -198,10 +198,10 @@ impl Channel {
                 writable: AtomicBool::new(true),
                 completions: Arc::new(CompletionState::new()),
                 queue: CommandQueue::new(),
-                metrics: std::sync::Arc::new(ChannelMetrics::default()),
+                metrics: ChannelMetrics::default(),
             }),
         };
-        let recorder = MetricsRecorder::new(channel.shared.metrics.clone());
+        let recorder = MetricsRecorder::new(channel.clone());
         (channel, recorder)
     }
 

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use crate::channel::Channel;
 use crate::completion::{Completion, Promise};
 use crate::error::{ChannelError, Error};
-use crate::handler::{Handler, TypeInfo, UserEvent};
-use crate::pipeline::erased::{Event, Msg, OwnedEvent};
+use crate::handler::{Handler, UserEvent};
+use crate::pipeline::erased::{Event, Msg, OwnedEvent, TypeInfo};
 use crate::pipeline::{Inner, Pipeline, TimerId};
 
 /// A handler's view of its channel, untyped: everything but the typed message
@@ -240,7 +240,7 @@ impl<'a> Context<'a> {
 
     /// Cancels this handler's timer `key`; returns whether it was set.
     pub fn cancel_timer(&mut self, key: u64) -> bool {
-        self.inner.timers.cancel(&TimerId {
+        self.inner.timers.cancel(TimerId {
             slot: self.idx as u32,
             key,
         })
@@ -248,7 +248,7 @@ impl<'a> Context<'a> {
 
     /// When this handler's timer `key` fires, if it is set.
     pub fn timer_deadline(&self, key: u64) -> Option<Instant> {
-        self.inner.timers.deadline(&TimerId {
+        self.inner.timers.deadline(TimerId {
             slot: self.idx as u32,
             key,
         })
@@ -259,28 +259,14 @@ impl<'a> Context<'a> {
     /// [`cancel_scheduled`](Self::cancel_scheduled). A timer of the channel's own:
     /// no task; the event is boxed once.
     pub fn schedule_user_event<E: Any>(&mut self, delay: Duration, event: E) -> ScheduledEvent {
-        self.inner.next_scheduled += 1;
-        let key = self.inner.next_scheduled;
         let at = self.now() + delay;
-        self.inner.scheduled.push((key, UserEvent::new(event)));
-        self.inner.timers.set(
-            TimerId {
-                slot: crate::pipeline::HEAD as u32,
-                key,
-            },
-            at,
-        );
+        let key = self.inner.timers.schedule(UserEvent::new(event), at);
         ScheduledEvent(key)
     }
 
     /// Cancels a scheduled user event; returns whether it had not fired yet.
     pub fn cancel_scheduled(&mut self, event: ScheduledEvent) -> bool {
-        let cancelled = self.inner.timers.cancel(&TimerId {
-            slot: crate::pipeline::HEAD as u32,
-            key: event.0,
-        });
-        self.inner.scheduled.retain(|e| e.0 != event.0);
-        cancelled
+        self.inner.timers.cancel_scheduled(event.0)
     }
 
     /// Runs `task` on the channel's event loop (it need not be `Send`); it reaches

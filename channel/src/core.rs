@@ -228,12 +228,12 @@ impl ChannelCore {
                     let handler = self.inner.slots[prev].name.clone();
                     tracing::warn!(
                         channel = %self.inner.channel.id(), handler = %handler,
-                        expected = expected.name, got = meta.name(),
+                        expected = expected.name(), got = meta.name(),
                         "a Channel handle wrote a type the pipeline does not take: failed"
                     );
                     let err: Error = ChannelError::UnexpectedMessage {
                         handler,
-                        expected: expected.name,
+                        expected: expected.name(),
                         got: meta.name(),
                     }
                     .into();

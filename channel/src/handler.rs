@@ -26,7 +26,7 @@
 //! assert_eq!(ch.read_inbound::<String>().as_deref(), Some("HI"));
 //! ```
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::fmt;
 
 use crate::completion::Promise;
@@ -236,21 +236,5 @@ impl fmt::Debug for Handler {
         f.debug_struct("Handler")
             .field("types", &self.types.describe())
             .finish()
-    }
-}
-
-/// A message type, by id and name.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct TypeInfo {
-    pub(crate) id: TypeId,
-    pub(crate) name: &'static str,
-}
-
-impl TypeInfo {
-    pub(crate) fn of<T: 'static>() -> Self {
-        TypeInfo {
-            id: TypeId::of::<T>(),
-            name: std::any::type_name::<T>(),
-        }
     }
 }

@@ -5,6 +5,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::channel::Channel;
+
 /// Counters of one channel, readable from any thread. The transport's counters
 /// are written by the transport alone (through its [`MetricsRecorder`]); handlers
 /// register counters of their own with [`counter`](Self::counter).
@@ -117,31 +119,31 @@ impl Counter {
 /// transport's read and write sides).
 #[derive(Clone)]
 pub struct MetricsRecorder {
-    metrics: Arc<ChannelMetrics>,
+    channel: Channel,
 }
 
 impl MetricsRecorder {
-    pub(crate) fn new(metrics: Arc<ChannelMetrics>) -> Self {
-        MetricsRecorder { metrics }
+    pub(crate) fn new(channel: Channel) -> Self {
+        MetricsRecorder { channel }
     }
 
     /// Counts one read(2) that returned `n` bytes.
     pub fn record_read(&self, n: usize) {
-        let m = &self.metrics;
+        let m = &self.channel.shared.metrics;
         m.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
         m.read_syscalls.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts one write/writev that wrote `n` bytes.
     pub fn record_copy_write(&self, n: usize) {
-        let m = &self.metrics;
+        let m = &self.channel.shared.metrics;
         m.bytes_written_copy.fetch_add(n as u64, Ordering::Relaxed);
         m.write_syscalls.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts one sendfile that sent `n` bytes.
     pub fn record_sendfile(&self, n: usize) {
-        let m = &self.metrics;
+        let m = &self.channel.shared.metrics;
         m.bytes_written_sendfile
             .fetch_add(n as u64, Ordering::Relaxed);
         m.write_syscalls.fetch_add(1, Ordering::Relaxed);

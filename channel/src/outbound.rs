@@ -207,6 +207,16 @@ impl OutboundBuffer {
             self.completions.complete_through(done);
         }
         self.update_writability();
+        if self.entries.is_empty() {
+            // Everything written: an idle channel holds no entry storage and no
+            // merge buffer.
+            if self.entries.capacity() > 0 {
+                pool::give(std::mem::take(&mut self.entries));
+            }
+            if self.merge.capacity() > 0 && self.merge.is_empty() {
+                pool::give_merge(std::mem::take(&mut self.merge));
+            }
+        }
     }
 
     /// Removes the first flushed entry as handed over whole (the test transport),
@@ -246,9 +256,15 @@ impl OutboundBuffer {
 
     #[inline]
     pub(crate) fn push(&mut self, msg: OutboundBuf, ticket: u64) {
+        if self.entries.capacity() == 0 {
+            self.entries = pool::take();
+        }
         let len = msg.len();
         self.pending_bytes += len as u64;
         if len < self.merge_below && len > 0 {
+            if self.merge.capacity() == 0 {
+                self.merge = pool::take_merge();
+            }
             match &msg {
                 OutboundBuf::Bytes(b) => self.merge.extend_from_slice(b),
                 OutboundBuf::Composite(c) => {
@@ -342,5 +358,65 @@ impl std::fmt::Debug for OutboundBuffer {
             .field("pending_bytes", &self.pending_bytes)
             .field("writable", &self.writable)
             .finish()
+    }
+}
+
+/// Entry storage of channels that have nothing queued, per thread: a busy channel
+/// takes one back instead of growing its own, and an idle channel holds none.
+mod pool {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
+    use seine_buffer::BytesMut;
+
+    use super::Entry;
+
+    /// Queues kept per thread; more are freed.
+    const KEEP: usize = 16;
+    /// Larger queues are freed rather than kept (a burst's storage).
+    const KEEP_CAPACITY: usize = 64;
+
+    thread_local! {
+        static FREE: RefCell<Vec<VecDeque<Entry>>> = const { RefCell::new(Vec::new()) };
+        static MERGE: RefCell<Vec<BytesMut>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A merge buffer (empty; with storage if one is kept).
+    pub(super) fn take_merge() -> BytesMut {
+        MERGE
+            .with(|f| f.try_borrow_mut().ok().and_then(|mut f| f.pop()))
+            .unwrap_or_default()
+    }
+
+    /// Keeps an empty merge buffer for another channel of this thread.
+    pub(super) fn give_merge(b: BytesMut) {
+        MERGE.with(|f| {
+            if let Ok(mut f) = f.try_borrow_mut()
+                && f.len() < KEEP
+            {
+                f.push(b);
+            }
+        });
+    }
+
+    /// An empty queue, with storage if one is kept.
+    pub(super) fn take() -> VecDeque<Entry> {
+        FREE.with(|f| f.try_borrow_mut().ok().and_then(|mut f| f.pop()))
+            .unwrap_or_default()
+    }
+
+    /// Keeps an empty queue's storage for another channel of this thread.
+    pub(super) fn give(q: VecDeque<Entry>) {
+        debug_assert!(q.is_empty());
+        if q.capacity() > KEEP_CAPACITY {
+            return;
+        }
+        FREE.with(|f| {
+            if let Ok(mut f) = f.try_borrow_mut()
+                && f.len() < KEEP
+            {
+                f.push(q);
+            }
+        });
     }
 }

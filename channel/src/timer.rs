@@ -36,9 +36,15 @@ pub struct TimerQueue<K> {
     /// Entry indices, as a binary heap ordered by (deadline, seq).
     heap: Vec<u32>,
     free: Vec<u32>,
-    index: HashMap<K, u32>,
+    /// Key to entry, once more than [`SCAN`] timers were set at once; below that
+    /// a scan of the entries is cheaper, and a channel with a timer or two pays
+    /// no hash table.
+    index: Option<HashMap<K, u32>>,
     seq: u64,
 }
+
+/// Up to this many entries, keys are found by scanning.
+const SCAN: usize = 16;
 
 #[derive(Debug)]
 struct Entry<K> {
@@ -62,7 +68,7 @@ impl<K: Copy + Eq + Hash> TimerQueue<K> {
             entries: Vec::new(),
             heap: Vec::new(),
             free: Vec::new(),
-            index: HashMap::new(),
+            index: None,
             seq: 0,
         }
     }
@@ -77,11 +83,30 @@ impl<K: Copy + Eq + Hash> TimerQueue<K> {
         self.heap.is_empty()
     }
 
+    /// The entry of `key`, if set.
+    fn find(&self, key: &K) -> Option<u32> {
+        match &self.index {
+            Some(map) => map.get(key).copied(),
+            None => self
+                .entries
+                .iter()
+                .position(|e| e.pos != u32::MAX && e.key == *key)
+                .map(|e| e as u32),
+        }
+    }
+
+    /// Forgets `key`'s entry in the index (the entry itself is freed by the caller).
+    fn unindex(&mut self, key: &K) {
+        if let Some(map) = &mut self.index {
+            map.remove(key);
+        }
+    }
+
     /// Sets `key` to fire at `deadline`, moving it if it was already set.
     /// O(log n); allocates only when more timers are set at once than ever before.
     pub fn set(&mut self, key: K, deadline: Instant) {
         self.seq += 1;
-        if let Some(&e) = self.index.get(&key) {
+        if let Some(e) = self.find(&key) {
             let entry = &mut self.entries[e as usize];
             let earlier = deadline < entry.deadline;
             entry.deadline = deadline;
@@ -110,15 +135,31 @@ impl<K: Copy + Eq + Hash> TimerQueue<K> {
                 (self.entries.len() - 1) as u32
             }
         };
-        self.index.insert(key, e);
+        match &mut self.index {
+            Some(map) => {
+                map.insert(key, e);
+            }
+            None if self.entries.len() > SCAN => {
+                let map = self
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, en)| en.pos != u32::MAX)
+                    .map(|(i, en)| (en.key, i as u32))
+                    .collect();
+                self.index = Some(map);
+            }
+            None => {}
+        }
         self.heap.push(e);
         self.sift_up(self.heap.len() - 1);
     }
 
     /// Cancels `key`; returns whether it was set. O(log n), no allocation.
     pub fn cancel(&mut self, key: &K) -> bool {
-        match self.index.remove(key) {
+        match self.find(key) {
             Some(e) => {
+                self.unindex(key);
                 self.remove_at(self.entries[e as usize].pos as usize);
                 true
             }
@@ -132,7 +173,7 @@ impl<K: Copy + Eq + Hash> TimerQueue<K> {
         while i < self.heap.len() {
             let key = self.entries[self.heap[i] as usize].key;
             if pred(&key) {
-                self.index.remove(&key);
+                self.unindex(&key);
                 self.remove_at(i);
                 // The last entry moved into `i` (or `i` was the last): look again.
                 i = 0;
@@ -144,9 +185,7 @@ impl<K: Copy + Eq + Hash> TimerQueue<K> {
 
     /// When `key` fires, if it is set.
     pub fn deadline(&self, key: &K) -> Option<Instant> {
-        self.index
-            .get(key)
-            .map(|&e| self.entries[e as usize].deadline)
+        self.find(key).map(|e| self.entries[e as usize].deadline)
     }
 
     /// The earliest deadline.
@@ -164,7 +203,7 @@ impl<K: Copy + Eq + Hash> TimerQueue<K> {
             return None;
         }
         let (key, deadline) = (entry.key, entry.deadline);
-        self.index.remove(&key);
+        self.unindex(&key);
         self.remove_at(0);
         Some((key, deadline))
     }
@@ -234,9 +273,15 @@ mod tests {
     }
 
     /// Against a plain model (a Vec scanned for its minimum), over a pseudo-random
-    /// mix of sets, resets, cancels and pops.
+    /// mix of sets, resets, cancels and pops: with few keys (found by scanning) and
+    /// with many (found through the index).
     #[test]
     fn matches_a_model() {
+        model_run(8);
+        model_run(64);
+    }
+
+    fn model_run(keys: u64) {
         let t0 = Instant::now();
         let mut q = TimerQueue::new();
         let mut model: Vec<(u32, Instant, u64)> = Vec::new();
@@ -246,7 +291,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let key = (x % 64) as u32;
+            let key = (x % keys) as u32;
             let when = at(t0, (x >> 8) % 1000);
             match (x >> 20) % 4 {
                 0 | 1 => {

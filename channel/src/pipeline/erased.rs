@@ -10,7 +10,7 @@ use std::ptr::NonNull;
 use crate::completion::Promise;
 use crate::context::{Context, InboundContext, OutboundContext};
 use crate::error::{Direction, Error};
-use crate::handler::{InboundHandler, OutboundHandler, TypeInfo, UserEvent};
+use crate::handler::{InboundHandler, OutboundHandler, UserEvent};
 use crate::pipeline::Inner;
 
 /// A message in flight: a pointer to the sender's `Option<T>` and a static
@@ -22,13 +22,18 @@ pub(crate) struct Msg<'m> {
     _borrow: PhantomData<&'m mut ()>,
 }
 
-/// What the pipeline needs to know of a message type.
+/// A message type as the pipeline knows it: its `TypeId`, its name for error
+/// messages, and how to box it. The one type descriptor: slots keep a reference to
+/// one static per type for each of their four types.
 pub(crate) struct MsgMeta {
     type_id: TypeId,
     option_type_id: TypeId,
     type_name: fn() -> &'static str,
     boxer: fn(NonNull<()>) -> Option<Box<dyn Any>>,
 }
+
+/// A reference to a type's descriptor (one static per type: cheap to copy).
+pub(crate) type TypeInfo = &'static MsgMeta;
 
 impl MsgMeta {
     pub(crate) fn type_id(&self) -> TypeId {
@@ -39,6 +44,14 @@ impl MsgMeta {
         (self.type_name)()
     }
 }
+
+/// What a socket head accepts, described for error messages.
+pub(crate) static HEAD_WRITE: MsgMeta = MsgMeta {
+    type_id: TypeId::of::<crate::OutboundBuf>(),
+    option_type_id: TypeId::of::<Option<crate::OutboundBuf>>(),
+    type_name: || "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
+    boxer: boxer::<crate::OutboundBuf>,
+};
 
 /// The `MsgMeta` of `T`, one static per type.
 pub(crate) fn meta<T: 'static>() -> &'static MsgMeta {
@@ -203,8 +216,8 @@ pub(crate) enum NoWrite {}
 impl SlotTypes {
     pub(crate) fn inbound<R: 'static, F: 'static>() -> Self {
         SlotTypes {
-            read: Some(TypeInfo::of::<R>()),
-            fire: Some(TypeInfo::of::<F>()),
+            read: Some(meta::<R>()),
+            fire: Some(meta::<F>()),
             write: None,
             emit: None,
             defer: defer::<R, NoWrite>,
@@ -215,18 +228,18 @@ impl SlotTypes {
         SlotTypes {
             read: None,
             fire: None,
-            write: Some(TypeInfo::of::<W>()),
-            emit: Some(TypeInfo::of::<E>()),
+            write: Some(meta::<W>()),
+            emit: Some(meta::<E>()),
             defer: defer::<NoWrite, W>,
         }
     }
 
     pub(crate) fn duplex<R: 'static, F: 'static, W: 'static, E: 'static>() -> Self {
         SlotTypes {
-            read: Some(TypeInfo::of::<R>()),
-            fire: Some(TypeInfo::of::<F>()),
-            write: Some(TypeInfo::of::<W>()),
-            emit: Some(TypeInfo::of::<E>()),
+            read: Some(meta::<R>()),
+            fire: Some(meta::<F>()),
+            write: Some(meta::<W>()),
+            emit: Some(meta::<E>()),
             defer: defer::<R, W>,
         }
     }
@@ -240,7 +253,7 @@ impl SlotTypes {
     }
 
     pub(crate) fn describe(&self) -> String {
-        let name = |t: Option<TypeInfo>| t.map_or("-", |t| t.name);
+        let name = |t: Option<TypeInfo>| t.map_or("-", |t| t.name());
         format!(
             "reads {} fires {} / accepts {} writes {}",
             name(self.read),
@@ -387,7 +400,7 @@ impl<H: InboundHandler> ErasedHandler for Inbound<H> {
         let mut ctx = InboundContext::new(inner, idx);
         match m.take::<H::Read>() {
             Some(msg) => self.0.channel_read(&mut ctx, msg),
-            None => ctx.unexpected(Event::Read(m), TypeInfo::of::<H::Read>()),
+            None => ctx.unexpected(Event::Read(m), meta::<H::Read>()),
         }
     }
 
@@ -397,7 +410,7 @@ impl<H: InboundHandler> ErasedHandler for Inbound<H> {
         match ev {
             Event::Read(mut m) => match m.take::<H::Read>() {
                 Some(msg) => self.0.channel_read(&mut ctx, msg),
-                None => ctx.unexpected(Event::Read(m), TypeInfo::of::<H::Read>()),
+                None => ctx.unexpected(Event::Read(m), meta::<H::Read>()),
             },
             Event::Other(o) => inbound_event(&mut self.0, &mut ctx, o),
             w @ Event::Write(..) => ctx.forward(w),
@@ -428,7 +441,7 @@ impl<H: OutboundHandler> ErasedHandler for Outbound<H> {
         let mut ctx = OutboundContext::new(inner, idx);
         match m.take::<H::Write>() {
             Some(msg) => self.0.write(&mut ctx, msg, p),
-            None => ctx.unexpected(Event::Write(m, p), TypeInfo::of::<H::Write>()),
+            None => ctx.unexpected(Event::Write(m, p), meta::<H::Write>()),
         }
     }
 
@@ -438,7 +451,7 @@ impl<H: OutboundHandler> ErasedHandler for Outbound<H> {
         match ev {
             Event::Write(mut m, p) => match m.take::<H::Write>() {
                 Some(msg) => self.0.write(&mut ctx, msg, p),
-                None => ctx.unexpected(Event::Write(m, p), TypeInfo::of::<H::Write>()),
+                None => ctx.unexpected(Event::Write(m, p), meta::<H::Write>()),
             },
             Event::Other(o) => outbound_event(&mut self.0, &mut ctx, o),
             r @ Event::Read(_) => ctx.forward(r),
@@ -482,10 +495,7 @@ impl<H: InboundHandler + OutboundHandler> ErasedHandler for Duplex<H> {
         let mut ctx = InboundContext::new(inner, idx);
         match m.take::<<H as InboundHandler>::Read>() {
             Some(msg) => self.0.channel_read(&mut ctx, msg),
-            None => ctx.unexpected(
-                Event::Read(m),
-                TypeInfo::of::<<H as InboundHandler>::Read>(),
-            ),
+            None => ctx.unexpected(Event::Read(m), meta::<<H as InboundHandler>::Read>()),
         }
     }
 
@@ -494,10 +504,7 @@ impl<H: InboundHandler + OutboundHandler> ErasedHandler for Duplex<H> {
         let mut ctx = OutboundContext::new(inner, idx);
         match m.take::<<H as OutboundHandler>::Write>() {
             Some(msg) => self.0.write(&mut ctx, msg, p),
-            None => ctx.unexpected(
-                Event::Write(m, p),
-                TypeInfo::of::<<H as OutboundHandler>::Write>(),
-            ),
+            None => ctx.unexpected(Event::Write(m, p), meta::<<H as OutboundHandler>::Write>()),
         }
     }
 
@@ -508,20 +515,16 @@ impl<H: InboundHandler + OutboundHandler> ErasedHandler for Duplex<H> {
                 let mut ctx = InboundContext::new(inner, idx);
                 match m.take::<<H as InboundHandler>::Read>() {
                     Some(msg) => self.0.channel_read(&mut ctx, msg),
-                    None => ctx.unexpected(
-                        Event::Read(m),
-                        TypeInfo::of::<<H as InboundHandler>::Read>(),
-                    ),
+                    None => ctx.unexpected(Event::Read(m), meta::<<H as InboundHandler>::Read>()),
                 }
             }
             Event::Write(mut m, p) => {
                 let mut ctx = OutboundContext::new(inner, idx);
                 match m.take::<<H as OutboundHandler>::Write>() {
                     Some(msg) => self.0.write(&mut ctx, msg, p),
-                    None => ctx.unexpected(
-                        Event::Write(m, p),
-                        TypeInfo::of::<<H as OutboundHandler>::Write>(),
-                    ),
+                    None => {
+                        ctx.unexpected(Event::Write(m, p), meta::<<H as OutboundHandler>::Write>())
+                    }
                 }
             }
             Event::Other(o) => self.other(inner, idx, o),

@@ -10,6 +10,7 @@
 
 pub(crate) mod erased;
 mod structure;
+mod timers;
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -23,15 +24,13 @@ use crate::channel::Channel;
 use crate::completion::Completion;
 use crate::config::ChannelConfig;
 use crate::error::{ChannelError, Direction, Error};
-use crate::handler::TypeInfo;
-use crate::handler::UserEvent;
 use crate::message::OutboundBuf;
 use crate::outbound::OutboundBuffer;
-use crate::timer::TimerQueue;
 use crate::transport::Transport;
-use erased::{ErasedHandler, Event, Msg, OwnedEvent, SlotTypes};
+use erased::{ErasedHandler, Event, Msg, OwnedEvent, SlotTypes, TypeInfo};
 
 pub use structure::Pipeline;
+pub(crate) use timers::{Due, TimerId, Timers};
 
 pub(crate) const HEAD: usize = 0;
 pub(crate) const TAIL: usize = 1;
@@ -109,20 +108,9 @@ pub(crate) struct Inner {
     pub(crate) read_requested: bool,
     pub(crate) state: State,
     pub(crate) head: HeadKind,
-    /// Handlers' timers and scheduled user events, by slot and key.
-    pub(crate) timers: TimerQueue<TimerId>,
-    /// The events of [`Context::schedule_user_event`](crate::Context::schedule_user_event),
-    /// by key (their timers belong to the head).
-    pub(crate) scheduled: Vec<(u64, UserEvent)>,
-    pub(crate) next_scheduled: u64,
+    /// Handlers' timers and scheduled user events.
+    pub(crate) timers: Timers,
     pub(crate) next_generation: u32,
-}
-
-/// A timer: the slot whose handler set it and the handler's key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct TimerId {
-    pub(crate) slot: u32,
-    pub(crate) key: u64,
 }
 
 fn sentinel(name: &str) -> (Hot, Slot) {
@@ -175,9 +163,7 @@ impl Inner {
             read_requested: false,
             state: State::default(),
             head,
-            timers: TimerQueue::new(),
-            scheduled: Vec::new(),
-            next_scheduled: 0,
+            timers: Timers::default(),
             next_generation: 0,
         }
     }
@@ -195,13 +181,10 @@ impl Inner {
                 || t == TypeId::of::<OutboundBuf>()
                 || t == TypeId::of::<CompositeBuf>()
                 || t == TypeId::of::<FileRegion>();
-            return (!ok).then_some(TypeInfo {
-                id: TypeId::of::<OutboundBuf>(),
-                name: "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
-            });
+            return (!ok).then_some(&erased::HEAD_WRITE);
         }
         let want = self.slots[idx].types.write?;
-        (want.id != msg.type_id()).then_some(want)
+        (want.type_id() != msg.type_id()).then_some(want)
     }
 
     /// Spawns a task on the channel's loop, through the transport's executor.
@@ -234,19 +217,15 @@ impl Inner {
         let mut budget = self.timers.len();
         while budget > 0 && !self.state.closed {
             budget -= 1;
-            let Some((id, _)) = self.timers.pop_due(now) else {
-                return;
-            };
-            if id.slot as usize == HEAD {
-                if let Some(i) = self.scheduled.iter().position(|e| e.0 == id.key) {
-                    let (_, ev) = self.scheduled.swap_remove(i);
+            match self.timers.pop_due(now) {
+                None => return,
+                Some(Due::Event(ev)) => {
                     let next = self.next_in(HEAD);
                     self.invoke(next, Event::Other(OwnedEvent::UserEvent(ev)));
                 }
-            } else {
-                self.call_slot(id.slot as usize, |h, inner| {
-                    h.timer(inner, id.slot as usize, id.key)
-                });
+                Some(Due::Handler { slot, key }) => {
+                    self.call_slot(slot, |h, inner| h.timer(inner, slot, key));
+                }
             }
         }
     }
@@ -399,6 +378,11 @@ impl Inner {
     fn finish_slow(&mut self, idx: usize, mut h: Box<dyn ErasedHandler>) {
         if self.hot[idx].deferred > 0 {
             h.drain(self, idx);
+            if self.hot[idx].deferred == 0 {
+                // An idle channel holds no mailbox (one is made again, once per
+                // batch, when events wait for a busy handler).
+                self.slots[idx].mailbox = None;
+            }
         }
         if self.hot[idx].removed {
             h.removed(self, idx);
@@ -418,7 +402,7 @@ impl Inner {
                     Event::Read(_) => t.read,
                     _ => t.write,
                 };
-                let expected = expected.unwrap_or_else(TypeInfo::of::<()>);
+                let expected = expected.unwrap_or_else(erased::meta::<()>);
                 self.unexpected(idx, ev, expected);
             }
         }
@@ -443,24 +427,24 @@ impl Inner {
         match ev {
             Event::Read(m) => {
                 tracing::warn!(
-                    channel = %self.channel.id(), handler = %handler, expected = expected.name,
+                    channel = %self.channel.id(), handler = %handler, expected = expected.name(),
                     got = m.type_name(), "inbound message of the wrong type: dropped"
                 );
                 let err = ChannelError::UnexpectedMessage {
                     handler,
-                    expected: expected.name,
+                    expected: expected.name(),
                     got: m.type_name(),
                 };
                 self.forward(idx, Event::Other(OwnedEvent::Exception(err.into())));
             }
             Event::Write(m, p) => {
                 tracing::warn!(
-                    channel = %self.channel.id(), handler = %handler, expected = expected.name,
+                    channel = %self.channel.id(), handler = %handler, expected = expected.name(),
                     got = m.type_name(), "write of the wrong type: failed"
                 );
                 let err = ChannelError::UnexpectedMessage {
                     handler,
-                    expected: expected.name,
+                    expected: expected.name(),
                     got: m.type_name(),
                 };
                 // A void write: a pipeline wired with the wrong types must still be
@@ -517,10 +501,7 @@ impl Inner {
             }
             return;
         } else {
-            let expected = TypeInfo {
-                id: std::any::TypeId::of::<OutboundBuf>(),
-                name: "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
-            };
+            let expected: TypeInfo = &erased::HEAD_WRITE;
             self.unexpected(HEAD, Event::Write(m, crate::Promise { ticket }), expected);
             return;
         };
@@ -615,8 +596,7 @@ impl Inner {
         }
         self.state.closed = true;
         self.state.close_pending = false;
-        self.timers = TimerQueue::new();
-        self.scheduled = Vec::new();
+        self.timers.clear();
         let err = cause.clone().unwrap_or_else(|| ChannelError::Closed.into());
         self.out.fail_all(&err);
         self.channel.shared.completions.close(cause);

@@ -6,9 +6,10 @@ use seine_buffer::{Bytes, CompositeBuf, FileRegion};
 use super::{HEAD, HeadKind, Hot, Inner, Slot, TAIL};
 use crate::channel::Channel;
 use crate::error::{ChannelError, Direction};
-use crate::handler::{Handler, TypeInfo};
+use crate::handler::Handler;
 use crate::message::OutboundBuf;
 use crate::pipeline::erased::SlotTypes;
+use crate::pipeline::erased::{TypeInfo, meta};
 
 /// The pipeline of one channel, borrowed to add, remove or replace handlers.
 ///
@@ -195,11 +196,15 @@ impl<'a> Pipeline<'a> {
                 i
             }
             None => {
+                // Exact sizes: pipelines change rarely, and every connection holds one.
+                self.inner.slots.reserve_exact(1);
+                self.inner.hot.reserve_exact(1);
                 self.inner.slots.push(slot);
                 self.inner.hot.push(hot);
                 self.inner.slots.len() - 1
             }
         };
+        self.inner.order.reserve_exact(1);
         self.inner.order.insert(pos, idx);
         self.relink();
         idx
@@ -222,7 +227,7 @@ impl<'a> Pipeline<'a> {
         self.relink();
         self.inner.hot[idx].removed = true;
         self.inner.graveyard.push(idx);
-        self.inner.timers.cancel_where(|t| t.slot as usize == idx);
+        self.inner.timers.cancel_slot(idx);
         if let Some(mut h) = self.inner.hot[idx].handler.take() {
             h.removed(self.inner, idx);
             h.forward_mailbox(self.inner, idx);
@@ -271,15 +276,15 @@ impl<'a> Pipeline<'a> {
         let socket = matches!(self.inner.head, HeadKind::Socket);
 
         // Inbound, head to tail: what one fires, the next reads.
-        let mut prev: Option<(&str, TypeInfo)> = socket.then(|| ("head", TypeInfo::of::<Bytes>()));
+        let mut prev: Option<(&str, TypeInfo)> = socket.then(|| ("head", meta::<Bytes>()));
         for &(name, t) in &entries {
             let (Some(read), Some(fire)) = (t.read, t.fire) else {
                 continue;
             };
             if let Some((from, fired)) = prev
-                && fired.id != read.id
+                && fired.type_id() != read.type_id()
             {
-                return Err(mismatch(Direction::Inbound, from, fired, name, read.name));
+                return Err(mismatch(Direction::Inbound, from, fired, name, read.name()));
             }
             prev = Some((name, fire));
         }
@@ -291,26 +296,26 @@ impl<'a> Pipeline<'a> {
                 continue;
             };
             if let Some((from, emitted)) = next
-                && emitted.id != write.id
+                && emitted.type_id() != write.type_id()
             {
                 return Err(mismatch(
                     Direction::Outbound,
                     from,
                     emitted,
                     name,
-                    write.name,
+                    write.name(),
                 ));
             }
             next = Some((name, emit));
         }
         if let (true, Some((from, emitted))) = (socket, next) {
             let accepted = [
-                TypeInfo::of::<Bytes>(),
-                TypeInfo::of::<CompositeBuf>(),
-                TypeInfo::of::<FileRegion>(),
-                TypeInfo::of::<OutboundBuf>(),
+                meta::<Bytes>(),
+                meta::<CompositeBuf>(),
+                meta::<FileRegion>(),
+                meta::<OutboundBuf>(),
             ];
-            if !accepted.iter().any(|a| a.id == emitted.id) {
+            if !accepted.iter().any(|a| a.type_id() == emitted.type_id()) {
                 return Err(mismatch(
                     Direction::Outbound,
                     from,
@@ -334,7 +339,7 @@ fn mismatch(
     ChannelError::TypeMismatch {
         direction,
         from: from.to_owned(),
-        from_type: from_type.name,
+        from_type: from_type.name(),
         to: to.to_owned(),
         to_type,
     }

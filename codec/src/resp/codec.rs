@@ -65,6 +65,9 @@ impl Replies {
     #[inline]
     fn reserve(&mut self) {
         if self.scratch.capacity() - self.scratch.len() < 512 {
+            if self.scratch.capacity() == 0 {
+                self.scratch = scratch_pool::take();
+            }
             self.scratch.reserve(8 * 1024);
         }
     }
@@ -80,7 +83,42 @@ impl Replies {
             self.seal();
             OutboundBuf::Composite(std::mem::take(&mut self.parts))
         };
+        // The rest of the scratch buffer goes back to the thread's pool: an idle
+        // connection holds none (the next reply takes one again).
+        scratch_pool::give(std::mem::take(&mut self.scratch));
         Some((buf, self.promise.take()))
+    }
+}
+
+/// Reply scratch buffers of idle connections, per thread (a few are kept; the
+/// rest are freed once their replies are written).
+mod scratch_pool {
+    use std::cell::RefCell;
+
+    use seine_buffer::BytesMut;
+
+    const KEEP: usize = 16;
+
+    thread_local! {
+        static FREE: RefCell<Vec<BytesMut>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn take() -> BytesMut {
+        FREE.with(|f| f.try_borrow_mut().ok().and_then(|mut f| f.pop()))
+            .unwrap_or_default()
+    }
+
+    pub(super) fn give(buf: BytesMut) {
+        if buf.capacity() == 0 {
+            return;
+        }
+        FREE.with(|f| {
+            if let Ok(mut f) = f.try_borrow_mut()
+                && f.len() < KEEP
+            {
+                f.push(buf);
+            }
+        });
     }
 }
 
