@@ -57,3 +57,34 @@ pub fn complete_through(ch: &Channel, ticket: u64) {
 pub fn set_writable(ch: &Channel, on: bool) {
     ch.set_writable(on);
 }
+
+/// A blocking job's thread hands its output back: queues it for slot 2 of
+/// generation 1 under `key`.
+pub fn deliver(ch: &Channel, key: u64, value: u32) {
+    ch.deliver(2, 1, key, Box::new(value));
+}
+
+/// The loop drains the handle queue: returns the (key, value) outputs delivered,
+/// in order.
+pub fn drain_delivered(ch: &Channel) -> Vec<(u64, u32)> {
+    let mut cmds = VecDeque::new();
+    ch.shared.queue.drain_into(&mut cmds);
+    cmds.into_iter()
+        .filter_map(|cmd| match cmd {
+            Command::Deliver { key, output, .. } => {
+                output.downcast::<u32>().ok().map(|v| (key, *v))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The loop closes the queue; returns the outputs still queued (never delivered).
+pub fn close_delivered(ch: &Channel) -> usize {
+    ch.shared
+        .queue
+        .close()
+        .into_iter()
+        .filter(|cmd| matches!(cmd, Command::Deliver { .. }))
+        .count()
+}

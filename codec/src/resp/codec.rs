@@ -97,7 +97,11 @@ mod scratch_pool {
 
     use seine_buffer::BytesMut;
 
-    const KEEP: usize = 16;
+    /// Kept per thread: enough for the connections of a loop busy at once (a dry
+    /// pool costs a malloc per reply batch).
+    const KEEP: usize = 256;
+    /// Larger buffers (a burst of big replies) are freed.
+    const KEEP_BYTES: usize = 16 * 1024;
 
     thread_local! {
         static FREE: RefCell<Vec<BytesMut>> = const { RefCell::new(Vec::new()) };
@@ -109,7 +113,7 @@ mod scratch_pool {
     }
 
     pub(super) fn give(buf: BytesMut) {
-        if buf.capacity() == 0 {
+        if buf.capacity() == 0 || buf.capacity() > KEEP_BYTES {
             return;
         }
         FREE.with(|f| {
