@@ -75,17 +75,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let (addr, threads) = parse_args("127.0.0.1:9000")?;
 
+    // Configured (and checked) once; each connection gets a copy.
+    let frames = LengthFieldDecoder::builder()
+        .length_field_length(4)
+        .initial_bytes_to_strip(4)
+        .max_frame_length(4 + MAX_PAYLOAD)
+        .build()?;
+    let prepender = LengthFieldPrepender::builder()
+        .length_field_length(4)
+        .build()?;
+
     let group = EventLoopGroup::new(threads)?;
     let server = ServerBootstrap::new()
         .group(&group)
-        .child_handler(|pipeline| {
-            let frames = LengthFieldDecoder::builder()
-                .length_field_length(4)
-                .initial_bytes_to_strip(4)
-                .max_frame_length(4 + MAX_PAYLOAD)
-                .build();
-            pipeline.add_last("frames", frames.into())?;
-            pipeline.add_last("prepender", LengthFieldPrepender::new(4).into())?;
+        .child_handler(move |pipeline| {
+            pipeline.add_last("frames", frames.clone().into())?;
+            pipeline.add_last("prepender", prepender.clone().into())?;
             pipeline.add_last("echo", Handler::inbound(Echo))?;
             Ok(())
         })

@@ -695,13 +695,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         idle_timeout: Duration::from_secs(args.idle_timeout),
     });
 
+    // GET and HEAD carry no body worth buffering.
+    let decoder = HttpRequestDecoder::builder()
+        .max_body_length(64 * 1024)
+        .build()?;
+
     let group = EventLoopGroup::new(args.threads.max(1))?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
-            // GET and HEAD carry no body worth buffering.
-            let decoder = HttpRequestDecoder::new().max_body_size(64 * 1024);
-            pipeline.add_last("http", HttpServerCodec::with_decoder(decoder).into())?;
+            pipeline.add_last(
+                "http",
+                HttpServerCodec::with_decoder(decoder.clone()).into(),
+            )?;
             let files = Files {
                 config: config.clone(),
                 deadline: Rc::new(Cell::new(Instant::now())),

@@ -74,9 +74,9 @@ pub mod resp;
 mod string;
 
 pub use byte_to_message::{ByteToMessageCodec, ByteToMessageDecoder};
-pub use decoder::Decoder;
+pub use decoder::{AfterError, Decoder};
 pub use encoder::{EncodeBuf, Encoder};
-pub use error::CodecError;
+pub use error::{CodecError, Corruption, InvalidConfig};
 pub use frame::{
     DelimiterDecoder, FixedLengthDecoder, LengthFieldDecoder, LengthFieldDecoderBuilder,
     LengthFieldPrepender, LineDecoder,

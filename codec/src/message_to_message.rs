@@ -113,11 +113,11 @@ where
 ///
 /// ```
 /// use seine_channel::{EmbeddedChannel, Handler};
-/// use seine_codec::{CodecError, MessageToMessageDecoder};
+/// use seine_codec::{CodecError, Corruption, MessageToMessageDecoder};
 ///
 /// let parse = MessageToMessageDecoder::from_fn(|line: String, out: &mut Vec<u64>| {
 ///     let n = line.trim().parse().map_err(|e| CodecError::CorruptFrame {
-///         reason: format!("not a number: {e}"),
+///         reason: Corruption::Other(format!("not a number: {e}")),
 ///     })?;
 ///     out.push(n);
 ///     Ok(())

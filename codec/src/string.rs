@@ -160,7 +160,7 @@ impl<O> StringEncoder<O> {
     /// use seine_codec::{LengthFieldPrepender, StringEncoder};
     ///
     /// let mut ch = EmbeddedChannel::with_handlers([
-    ///     ("prepender", Handler::from(LengthFieldPrepender::new(1))),
+    ///     ("prepender", Handler::from(LengthFieldPrepender::builder().length_field_length(1).build().unwrap())),
     ///     ("strings", Handler::from(StringEncoder::new().emitting::<CompositeBuf>())),
     /// ]);
     /// let _ = ch.write_outbound(String::from("hi"));

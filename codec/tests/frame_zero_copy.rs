@@ -19,7 +19,14 @@ fn reads() -> Vec<Bytes> {
 }
 
 fn decoder() -> LengthFieldDecoder {
-    LengthFieldDecoder::new(32 * MIB, 0, 4, 0, 4)
+    LengthFieldDecoder::builder()
+        .max_frame_length(32 * MIB)
+        .length_field_offset(0)
+        .length_field_length(4)
+        .length_adjustment(0)
+        .initial_bytes_to_strip(4)
+        .build()
+        .unwrap()
 }
 
 #[test]
