@@ -126,7 +126,22 @@ fn delimiter_decoder_refuses_no_or_empty_delimiters_and_zero_max() {
     assert_eq!(d.delimiters(), [&b"\r\n"[..], b"\n"]);
     assert_eq!(d.max_frame_length(), 9);
     assert!(!d.strip_delimiter() && !d.fail_fast());
+    // Netty decodes "\r\n" + "\n" with its line decoder, which goes on after an
+    // error in the same read.
+    assert!(d.drop_partial_at_eof() && !d.stop_at_first_error());
+    let d = DelimiterDecoder::builder()
+        .nul_delimiter()
+        .netty_exact()
+        .build()
+        .unwrap();
     assert!(d.drop_partial_at_eof() && d.stop_at_first_error());
+    let d = DelimiterDecoder::builder()
+        .line_delimiters()
+        .netty_exact()
+        .stop_at_first_error(true)
+        .build()
+        .unwrap();
+    assert!(d.stop_at_first_error(), "an explicit setting wins");
 }
 
 #[test]

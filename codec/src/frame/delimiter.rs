@@ -138,6 +138,8 @@ pub struct DelimiterDecoderBuilder {
     strip_delimiter: bool,
     fail_fast: bool,
     netty: NettyOptions,
+    /// `netty_exact` was called: `stop_at_first_error` is decided by `build`.
+    netty_exact: bool,
 }
 
 impl Default for DelimiterDecoderBuilder {
@@ -148,6 +150,7 @@ impl Default for DelimiterDecoderBuilder {
             strip_delimiter: true,
             fail_fast: true,
             netty: NettyOptions::default(),
+            netty_exact: false,
         }
     }
 }
@@ -271,13 +274,19 @@ impl DelimiterDecoderBuilder {
     /// (`false`, the default). See [`AfterError`].
     pub fn stop_at_first_error(mut self, stop: bool) -> Self {
         self.netty.stop_at_first_error = stop;
+        self.netty_exact = false;
         self
     }
 
-    /// Both `drop_partial_at_eof` and `stop_at_first_error`: Netty's behaviour
-    /// (see [`crate::netty`] for what remains different).
-    pub fn netty_exact(self) -> Self {
-        self.drop_partial_at_eof(true).stop_at_first_error(true)
+    /// Netty's behaviour: `drop_partial_at_eof(true)`, and
+    /// `stop_at_first_error(true)` unless the delimiters are exactly `"\r\n"` and
+    /// `"\n"` (in either order), for which Netty's `DelimiterBasedFrameDecoder`
+    /// hands over to its line decoder, which goes on decoding after an error in
+    /// the same read. Decided by [`build`](Self::build), after all delimiters are
+    /// known; a later `stop_at_first_error` overrides it. See [`crate::netty`].
+    pub fn netty_exact(mut self) -> Self {
+        self.netty_exact = true;
+        self.drop_partial_at_eof(true)
     }
 
     /// Builds the decoder.
@@ -288,7 +297,7 @@ impl DelimiterDecoderBuilder {
     /// delimiter ([`InvalidConfig::NoDelimiter`]), an empty one
     /// ([`InvalidConfig::EmptyDelimiter`]), a `max_frame_length` of 0
     /// ([`InvalidConfig::ZeroMaxFrameLength`]).
-    pub fn build(self) -> Result<DelimiterDecoder, CodecError> {
+    pub fn build(mut self) -> Result<DelimiterDecoder, CodecError> {
         if self.delimiters.is_empty() {
             return Err(InvalidConfig::NoDelimiter.into());
         }
@@ -297,6 +306,9 @@ impl DelimiterDecoderBuilder {
         }
         if self.max_frame_length == 0 {
             return Err(InvalidConfig::ZeroMaxFrameLength.into());
+        }
+        if self.netty_exact {
+            self.netty.stop_at_first_error = !is_line_based(&self.delimiters);
         }
         let max_len = self.delimiters.iter().map(Bytes::len).max().unwrap_or(1);
         Ok(DelimiterDecoder {
@@ -312,6 +324,13 @@ impl DelimiterDecoderBuilder {
             ),
         })
     }
+}
+
+/// Whether `delimiters` are Netty's line delimiters, `"\r\n"` and `"\n"` in
+/// either order (for which Netty's `DelimiterBasedFrameDecoder` uses its
+/// `LineBasedFrameDecoder`).
+fn is_line_based(delimiters: &[Bytes]) -> bool {
+    matches!(delimiters, [a, b] if (a == "\r\n" && b == "\n") || (a == "\n" && b == "\r\n"))
 }
 
 impl DelimiterDecoder {

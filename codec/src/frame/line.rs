@@ -98,7 +98,7 @@ impl Finder for LineEndings {
 ///     .unwrap();
 /// assert_eq!(decoder.max_frame_length(), 1024);
 /// assert!(!decoder.strip_delimiter() && !decoder.fail_fast());
-/// assert!(decoder.drop_partial_at_eof() && decoder.stop_at_first_error());
+/// assert!(decoder.drop_partial_at_eof() && !decoder.stop_at_first_error());
 /// ```
 #[derive(Clone, Debug)]
 #[must_use = "call build() to get the decoder"]
@@ -178,17 +178,19 @@ impl LineDecoderBuilder {
     }
 
     /// After an error, stop decoding for this read and keep the rest for the next
-    /// read (`true`, as Netty does) instead of decoding on in the same read
-    /// (`false`, the default). See [`AfterError`].
+    /// read (`true`) instead of decoding on in the same read (`false`, the
+    /// default, which is also what Netty's `LineBasedFrameDecoder` does: it fires
+    /// its errors instead of throwing them). See [`AfterError`].
     pub fn stop_at_first_error(mut self, stop: bool) -> Self {
         self.netty.stop_at_first_error = stop;
         self
     }
 
-    /// Both `drop_partial_at_eof` and `stop_at_first_error`: Netty's behaviour
-    /// (see [`crate::netty`] for what remains different).
+    /// Netty's behaviour: `drop_partial_at_eof(true)`; `stop_at_first_error`
+    /// stays off, as Netty's line decoder goes on decoding after an error in the
+    /// same read (see [`crate::netty`]).
     pub fn netty_exact(self) -> Self {
-        self.drop_partial_at_eof(true).stop_at_first_error(true)
+        self.drop_partial_at_eof(true).stop_at_first_error(false)
     }
 
     /// Builds the decoder. Does not allocate.
