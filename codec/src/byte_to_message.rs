@@ -9,7 +9,8 @@
 //!
 //! ```
 //! use seine_buffer::{Buf, BufMut, Bytes, CompositeBuf};
-//! use seine_channel::{EmbeddedChannel, Handler};
+//! use seine_channel::Handler;
+//! use seine_channel::testing::EmbeddedChannel;
 //! use seine_codec::{ByteToMessageCodec, CodecError, Decoder, EncodeBuf, Encoder};
 //!
 //! struct U32Decoder;
@@ -135,7 +136,8 @@ const MAX_EOF_MESSAGES_WITHOUT_INPUT: usize = 64;
 ///
 /// ```
 /// use seine_buffer::{Bytes, CompositeBuf, CumulationStrategy};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::{ByteToMessageDecoder, LineDecoder};
 ///
 /// let decoder = ByteToMessageDecoder::with_cumulation(
@@ -422,7 +424,8 @@ impl<D: Decoder> From<ByteToMessageDecoder<D>> for Handler {
 ///
 /// ```
 /// use seine_buffer::{Bytes, CompositeBuf};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::{ByteToMessageCodec, CodecError, EncodeBuf, Encoder, LineDecoder};
 ///
 /// struct LineEncoder;

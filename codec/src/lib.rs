@@ -28,7 +28,8 @@
 //!
 //! ```
 //! use seine_buffer::{Buf, BufMut, Bytes, CompositeBuf};
-//! use seine_channel::{EmbeddedChannel, Handler};
+//! use seine_channel::Handler;
+//! use seine_channel::testing::EmbeddedChannel;
 //! use seine_codec::{ByteToMessageCodec, CodecError, Decoder, EncodeBuf, Encoder};
 //!
 //! struct U32Decoder;

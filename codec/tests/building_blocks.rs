@@ -8,9 +8,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use seine_buffer::{Buf, Bytes, CompositeBuf, CumulationStrategy};
+use seine_channel::testing::EmbeddedChannel;
 use seine_channel::{
-    ChannelConfig, ChannelHandler, Context, EmbeddedChannel, Error, Handler, InboundContext,
-    InboundHandler,
+    ChannelConfig, ChannelHandler, Context, Error, Handler, InboundContext, InboundHandler,
 };
 use seine_codec::{
     ByteToMessageCodec, ByteToMessageDecoder, CodecError, Decoder, EncodeBuf, Encoder,

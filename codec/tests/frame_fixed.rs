@@ -5,7 +5,8 @@ mod frame_support;
 
 use frame_support::{Ev, assert_every_split, channel, frame};
 use seine_buffer::{Bytes, CompositeBuf};
-use seine_channel::{EmbeddedChannel, Handler};
+use seine_channel::Handler;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::{CodecError, FixedLengthDecoder};
 
 #[test]

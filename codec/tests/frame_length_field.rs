@@ -7,7 +7,8 @@ mod frame_support;
 
 use frame_support::{Ev, assert_every_split, channel, frame, run, splits, too_long};
 use seine_buffer::{ByteOrder, Bytes, CompositeBuf, CumulationStrategy};
-use seine_channel::{EmbeddedChannel, Handler};
+use seine_channel::Handler;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::{ByteToMessageDecoder, CodecError, Corruption, LengthFieldDecoder};
 
 const HELLO: &[u8] = b"HELLO, WORLD";

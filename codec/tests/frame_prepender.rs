@@ -4,9 +4,8 @@
 use std::io::Write as _;
 
 use seine_buffer::{ByteOrder, Bytes, CompositeBuf, FileRegion};
-use seine_channel::{
-    ChannelHandler, EmbeddedChannel, Handler, InboundContext, InboundHandler, OutboundBuf,
-};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelHandler, Handler, InboundContext, InboundHandler, OutboundBuf};
 use seine_codec::{CodecError, LengthFieldDecoder, LengthFieldPrepender};
 
 const HELLO: &[u8] = b"HELLO, WORLD";

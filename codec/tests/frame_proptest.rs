@@ -7,7 +7,8 @@ mod frame_support;
 use frame_support::{Ev, run};
 use proptest::prelude::*;
 use seine_buffer::{ByteOrder, Bytes, CompositeBuf, CumulationStrategy};
-use seine_channel::{ChannelConfig, EmbeddedChannel, Handler};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelConfig, Handler};
 use seine_codec::{
     ByteToMessageDecoder, CodecError, Decoder, DelimiterDecoder, FixedLengthDecoder,
     LengthFieldDecoder, LengthFieldPrepender, LineDecoder,

@@ -3,7 +3,8 @@
 //! the reads themselves.
 
 use seine_buffer::{Bytes, CompositeBuf, Cumulation, CumulationStrategy};
-use seine_channel::{EmbeddedChannel, Handler};
+use seine_channel::Handler;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::{ByteToMessageDecoder, Decoder, LengthFieldDecoder};
 
 const MIB: usize = 1024 * 1024;

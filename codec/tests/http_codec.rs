@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use seine_buffer::{Bytes, FileRegion};
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::http::{
     Body, HttpError, HttpRequest, HttpResponse, HttpResponseEncoder, HttpServerCodec,
 };

@@ -18,7 +18,8 @@ use std::rc::Rc;
 
 use frame_support::{Ev, channel, frame, run, too_long};
 use seine_buffer::{Buf, ByteOrder, Bytes, CompositeBuf};
-use seine_channel::{ChannelConfig, EmbeddedChannel, Error, Handler};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelConfig, Error, Handler};
 use seine_codec::{
     ByteToMessageDecoder, CodecError, Decoder, DelimiterDecoder, FixedLengthDecoder,
     LengthFieldDecoder, LengthFieldPrepender, LineDecoder,

@@ -3,6 +3,7 @@
 
 use seine_buffer::{Bytes, CompositeBuf};
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::resp::{RespCodec, RespCommand, RespCommandDecoder, RespValue, RespValueDecoder};
 use seine_codec::{CodecError, Decoder};
 

@@ -44,7 +44,8 @@ use super::{DEFAULT_MAX_FRAME_LENGTH, NettyOptions};
 ///
 /// ```
 /// use seine_buffer::{Bytes, CompositeBuf};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::DelimiterDecoder;
 ///
 /// let decoder = DelimiterDecoder::builder()

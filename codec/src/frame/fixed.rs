@@ -26,7 +26,8 @@ use crate::error::{CodecError, InvalidConfig};
 ///
 /// ```
 /// use seine_buffer::{Bytes, CompositeBuf};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::FixedLengthDecoder;
 ///
 /// let decoder = FixedLengthDecoder::builder().frame_length(3).build().unwrap();

@@ -166,7 +166,8 @@ use super::DEFAULT_MAX_FRAME_LENGTH;
 ///
 /// ```
 /// use seine_buffer::{Bytes, CompositeBuf};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::LengthFieldDecoder;
 ///
 /// // 2-byte length, then the content; strip the length.

@@ -39,7 +39,8 @@ use super::{DEFAULT_MAX_FRAME_LENGTH, NettyOptions};
 ///
 /// ```
 /// use seine_buffer::{Bytes, CompositeBuf};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::{CodecError, LineDecoder};
 ///
 /// let mut ch = EmbeddedChannel::with_handlers([("lines", Handler::from(LineDecoder::new(5)))]);

@@ -107,7 +107,8 @@ fn header_table_for(width: usize, order: ByteOrder) -> Option<&'static [u8]> {
 ///
 /// ```
 /// use seine_buffer::CompositeBuf;
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::LengthFieldPrepender;
 ///
 /// let mut ch = EmbeddedChannel::with_handlers([
@@ -292,7 +293,8 @@ impl<M> LengthFieldPrepender<M> {
     ///
     /// ```
     /// use seine_buffer::Bytes;
-    /// use seine_channel::{EmbeddedChannel, Handler};
+    /// use seine_channel::Handler;
+    /// use seine_channel::testing::EmbeddedChannel;
     /// use seine_codec::LengthFieldPrepender;
     ///
     /// let prepender = LengthFieldPrepender::builder().length_field_length(1).build().unwrap().accepting::<Bytes>();

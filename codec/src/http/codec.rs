@@ -47,6 +47,7 @@ const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 /// ```
 /// use seine_buffer::Bytes;
 /// use seine_channel::prelude::*;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::http::{HttpRequest, HttpResponse, HttpServerCodec};
 ///
 /// struct Hello;

@@ -106,6 +106,7 @@ impl Replies {
 /// ```
 /// use seine_buffer::Bytes;
 /// use seine_channel::prelude::*;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::resp::{RespCodec, RespCommand, RespValue};
 ///
 /// struct Pong;
