@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! # seine
 //!
 //! A Netty-style buffer and networking framework for Rust: protocol servers and
@@ -12,7 +13,6 @@
 //! * [`transport`]: event loops, bootstraps, TCP and Unix sockets, sendfile and splice.
 //!
 //! [`prelude`] holds what a server author uses; [`testing`] the test tools.
-#![deny(missing_docs)]
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! # seine-channel
 //!
 //! Netty's channel model in Rust: servers are pipelines of typed handlers.
@@ -51,7 +52,6 @@
 //! ch.write_inbound(Bytes::from_static(b"hello")).unwrap();
 //! assert_eq!(ch.read_outbound::<Bytes>().unwrap(), "hello");
 //! ```
-#![deny(missing_docs)]
 
 mod attr;
 mod channel;
@@ -80,7 +80,7 @@ pub use outbound::{DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, OutboundBuff
 pub use pipeline::Pipeline;
 pub use transport::Transport;
 
-/// Tools for testing handlers without a socket: [`EmbeddedChannel`] drives a
+/// Tools for testing handlers without a socket: [`EmbeddedChannel`](testing::EmbeddedChannel) drives a
 /// pipeline in memory, with a virtual clock.
 pub mod testing {
     pub use crate::embedded::EmbeddedChannel;
