@@ -14,6 +14,8 @@
 //!   [`LineDecoder`], [`DelimiterDecoder`], [`FixedLengthDecoder`], with Netty's
 //!   parameters and semantics. They fire [`CompositeBuf`](seine_buffer::CompositeBuf)
 //!   frames that share memory with the reads: framing copies no payload byte.
+//! * **PROXY protocol** ([`proxy`]): [`HAProxyMessageDecoder`](proxy::HAProxyMessageDecoder)
+//!   gives handlers the client's address behind a load balancer.
 //! * **Strings**: [`StringDecoder`] and [`StringEncoder`] (UTF-8).
 //!
 //! Errors are [`CodecError`]s, fired as `exception_caught`; if no handler takes one,
@@ -70,6 +72,7 @@ pub mod frame;
 pub mod http;
 mod message_to_byte;
 mod message_to_message;
+pub mod proxy;
 pub mod resp;
 mod string;
 
