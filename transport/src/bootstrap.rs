@@ -13,7 +13,8 @@ use socket2::SockRef;
 use tokio::sync::{oneshot, watch};
 
 use crate::accept::{AcceptCtx, Handoff, ListenKind, accept_loop, tcp_listener, unix_listener};
-use crate::channel_set::{ChannelSet, close_all};
+use crate::channel_set::ChannelSet;
+use crate::drain::drain;
 use crate::driver::{ChannelParams, Initializer, run_channel};
 use crate::error::TransportError;
 use crate::event_loop::{EventLoopGroup, block_on};
@@ -346,7 +347,7 @@ impl Server {
         }
         let set = self.inner.set.clone();
         let forced = match self.inner.group.get(0) {
-            Some(lp) => lp.run(move || close_all(set, grace)).await.unwrap_or(0),
+            Some(lp) => lp.run(move || drain(set, grace)).await.unwrap_or(0),
             None => 0,
         };
         if self.inner.owns_group {

@@ -78,6 +78,7 @@
 mod accept;
 mod bootstrap;
 mod channel_set;
+mod drain;
 mod driver;
 mod error;
 mod event_loop;
@@ -86,6 +87,7 @@ mod options;
 pub mod probe;
 mod recv_buf;
 pub mod sendfile;
+mod signal;
 pub mod splice;
 mod stream;
 mod writer;
@@ -99,4 +101,5 @@ pub use options::{
 };
 pub use probe::ZeroCopyCapabilities;
 pub use sendfile::FilePolicy;
+pub use signal::{ShutdownOutcome, ShutdownSignals};
 pub use splice::{splice_bidirectional, splice_bidirectional_with_idle_timeout};
