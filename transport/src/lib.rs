@@ -82,6 +82,7 @@ mod drain;
 mod driver;
 mod error;
 mod event_loop;
+pub mod listen_fds;
 mod metrics;
 mod options;
 pub mod probe;
