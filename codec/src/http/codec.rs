@@ -19,6 +19,9 @@ use crate::resp::write_parts;
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
+/// Private event: close if still idle (after a shutdown request).
+struct IdleCheck;
+
 /// An HTTP/1.1 server in one pipeline slot: reads bytes and fires [`HttpRequest`]s,
 /// accepts [`HttpResponse`]s and writes them.
 ///
@@ -273,15 +276,22 @@ impl InboundHandler for HttpServerCodec {
     }
 
     fn user_event(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, event: UserEvent) {
-        if let Some(shutdown) = event.downcast_ref::<ShutdownRequested>() {
-            shutdown.take_over();
-            self.draining = true;
+        if event.is::<IdleCheck>() {
             if self.pending.is_empty() && self.cumulation.is_empty() && !self.closing {
                 // An idle keep-alive connection: nothing is owed, nothing started.
                 self.closing = true;
                 self.stop_reading();
                 ctx.close();
             }
+            return;
+        }
+        if let Some(shutdown) = event.downcast_ref::<ShutdownRequested>() {
+            shutdown.take_over();
+            self.draining = true;
+            // Checked once the bytes already received by the kernel have been read
+            // (the check waits behind that read in the channel's queue), so a
+            // request in flight is answered with `Connection: close`, not reset.
+            ctx.channel().fire_user_event(IdleCheck);
         }
         ctx.fire_user_event(event);
     }
