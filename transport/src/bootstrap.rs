@@ -386,6 +386,11 @@ impl Server {
         self.inner.set.metrics()
     }
 
+    #[cfg(feature = "prometheus")]
+    pub(crate) fn channel_set(&self) -> &Arc<ChannelSet> {
+        &self.inner.set
+    }
+
     /// Shuts the server down: stops accepting (the listening sockets close), closes
     /// every connection through its `Channel` handle (flushing what was written),
     /// force-closes those still open after `grace`, and, if the server created its

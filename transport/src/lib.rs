@@ -86,6 +86,8 @@ pub mod listen_fds;
 mod metrics;
 mod options;
 pub mod probe;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 mod recv_buf;
 pub mod sendfile;
 mod signal;
@@ -101,6 +103,8 @@ pub use options::{
     AcceptMode, ChannelOptions, MERGE_WRITES_BELOW, RecvBufferOptions, ServerOptions,
 };
 pub use probe::ZeroCopyCapabilities;
+#[cfg(feature = "prometheus")]
+pub use prometheus::ServerCollector;
 pub use sendfile::FilePolicy;
 pub use signal::{ShutdownOutcome, ShutdownSignals};
 pub use splice::{splice_bidirectional, splice_bidirectional_with_idle_timeout};
