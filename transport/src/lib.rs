@@ -92,7 +92,7 @@ mod recv_buf;
 pub mod sendfile;
 mod signal;
 pub mod splice;
-mod stream;
+mod socket_stream;
 mod writer;
 
 pub use bootstrap::{Bootstrap, Server, ServerBootstrap};
