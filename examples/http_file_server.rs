@@ -26,6 +26,19 @@
 //!   server stops reading and answers the rest as the peer reads (a peer that
 //!   pipelines requests and never reads holds no open files for them).
 //!
+//! * Behind a load balancer: `--proxy-protocol` requires a PROXY protocol header
+//!   (v1 or v2, as HAProxy's `send-proxy-v2` sends) within `--header-timeout`
+//!   seconds, and logs the client address it carries; health checks that connect
+//!   and close, with or without a LOCAL header, pass quietly. `--access-log PATH`
+//!   writes one line per request when its response has been sent (client, date,
+//!   request line, status, body bytes, seconds). `--metrics-addr HOST:PORT` serves
+//!   Prometheus metrics at `/metrics`.
+//! * Shutdown: on SIGTERM or SIGINT the server stops accepting, serves what waits
+//!   in the listen backlog, closes idle keep-alive connections, answers requests in
+//!   progress with `Connection: close`, lets downloads finish, and closes what is
+//!   left after `--shutdown-grace` seconds (default 30). Under systemd socket
+//!   activation it serves the socket it is given (`LISTEN_FDS`).
+//!
 //! File system calls (`open`, `stat`, `readdir`) run on the event loop: fine for a
 //! page cache-hot tree, a thread pool would be the next step for slow disks.
 
@@ -46,10 +59,14 @@ use seine::codec::http::{
     HttpRequest, HttpRequestDecoder, HttpResponse, HttpServerCodec, Method, format_http_date,
     parse_http_date,
 };
-use seine::transport::{EventLoopGroup, ServerBootstrap};
+use seine::codec::proxy::HAProxyMessageDecoder;
+use seine::transport::{EventLoopGroup, ServerBootstrap, ShutdownSignals};
 use tokio::time::Instant;
 
 mod support;
+
+use support::access_log::{AccessLog, Entry};
+use support::metrics::{CountErrors, ErrorCounts};
 
 struct Config {
     root: PathBuf,
@@ -76,6 +93,8 @@ struct Files {
     answered: usize,
     /// Bytes still to send when the deadline was last moved for a slow reader.
     pending_at_deadline: u64,
+    /// Where each request is logged once its response is sent (`--access-log`).
+    log: Option<AccessLog>,
 }
 
 /// Responses answered in one go; the rest of a pipeline waits for the next
@@ -113,7 +132,25 @@ impl Files {
     }
 
     fn answer(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: &HttpRequest) {
-        ctx.write_void(respond(&self.config, req));
+        let resp = respond(&self.config, req);
+        match &self.log {
+            None => ctx.write_void(resp),
+            Some(log) => {
+                let entry = Entry {
+                    client: AccessLog::client_of(ctx),
+                    request_line: AccessLog::request_line(req),
+                    status: resp.status,
+                    bytes: if req.method == Method::Head {
+                        0
+                    } else {
+                        resp.body.len().unwrap_or(0)
+                    },
+                    started: std::time::Instant::now(),
+                };
+                let done = ctx.write(resp);
+                log.after(ctx, done, entry);
+            }
+        }
         self.answered += 1;
         self.deadline.set(Instant::now() + self.config.idle_timeout);
         self.pending_at_deadline = 0;
@@ -644,6 +681,10 @@ struct Args {
     root: PathBuf,
     header_timeout: u64,
     idle_timeout: u64,
+    proxy_protocol: bool,
+    access_log: Option<PathBuf>,
+    shutdown_grace: u64,
+    metrics_addr: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -653,9 +694,17 @@ fn parse_args() -> Result<Args, String> {
         root: PathBuf::from("."),
         header_timeout: 10,
         idle_timeout: 30,
+        proxy_protocol: false,
+        access_log: None,
+        shutdown_grace: 30,
+        metrics_addr: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--proxy-protocol" {
+            a.proxy_protocol = true;
+            continue;
+        }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         let number = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
         match flag.as_str() {
@@ -664,10 +713,14 @@ fn parse_args() -> Result<Args, String> {
             "--root" => a.root = PathBuf::from(value),
             "--header-timeout" => a.header_timeout = number(&value)?,
             "--idle-timeout" => a.idle_timeout = number(&value)?,
+            "--access-log" => a.access_log = Some(PathBuf::from(value)),
+            "--shutdown-grace" => a.shutdown_grace = number(&value)?,
+            "--metrics-addr" => a.metrics_addr = Some(value),
             _ => {
                 return Err(format!(
                     "unknown option {flag}; use --addr HOST:PORT --threads N --root DIR \
-                     --header-timeout SECS --idle-timeout SECS"
+                     --header-timeout SECS --idle-timeout SECS --proxy-protocol \
+                     --access-log PATH --shutdown-grace SECS --metrics-addr HOST:PORT"
                 ));
             }
         }
@@ -676,7 +729,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let signals = support::ShutdownSignals::install()?;
+    let signals = ShutdownSignals::install()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
@@ -695,10 +748,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         idle_timeout: Duration::from_secs(args.idle_timeout),
     });
 
+    let log = args.access_log.as_deref().map(AccessLog::open).transpose()?;
+    let errors = ErrorCounts::default();
+    let counted = errors.clone();
+    let proxy_protocol = args.proxy_protocol;
+
     let group = EventLoopGroup::new(args.threads.max(1))?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            if proxy_protocol {
+                let decoder = HAProxyMessageDecoder::new().with_timeout(config.header_timeout);
+                pipeline.add_last("proxy", decoder.into())?;
+            }
             // GET and HEAD carry no body worth buffering.
             let decoder = HttpRequestDecoder::new().max_body_size(64 * 1024);
             pipeline.add_last("http", HttpServerCodec::with_decoder(decoder).into())?;
@@ -709,17 +771,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 waiting: VecDeque::new(),
                 answered: 0,
                 pending_at_deadline: 0,
+                log: log.clone(),
             };
             pipeline.add_last("files", Handler::inbound(files))?;
+            let count = CountErrors::<HttpRequest>::new(counted.clone());
+            pipeline.add_last("errors", Handler::inbound(count))?;
             Ok(())
         })
-        .bind(&args.addr)?;
+        .bind_activated_or(&args.addr)?;
     println!("listening on {}", server.local_addr()?);
+    let metrics = match &args.metrics_addr {
+        Some(addr) => {
+            let registry = support::metrics::registry(&server, &errors);
+            let m = support::metrics::serve(&group, addr, registry)?;
+            println!("metrics on {}", m.local_addr()?);
+            Some(m)
+        }
+        None => None,
+    };
     std::io::stdout().flush()?;
 
-    signals.wait();
-    eprintln!("shutting down");
-    server.shutdown_gracefully_blocking(Duration::from_secs(5));
+    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
+    eprintln!("{outcome}");
+    if let Some(m) = metrics {
+        m.shutdown_gracefully_blocking(Duration::from_secs(1));
+    }
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())
 }

@@ -76,7 +76,7 @@ async fn forward(client: TcpStream, upstream: SocketAddr, idle: Duration) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let signals = support::ShutdownSignals::install()?;
+    let mut signals = seine::transport::ShutdownSignals::install()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
@@ -125,8 +125,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     })?;
 
-    signals.wait();
-    eprintln!("shutting down");
+    let signal = signals.wait();
+    eprintln!("{signal} received: shutting down");
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())
 }

@@ -840,39 +840,67 @@ fn hello(id: i64) -> RespValue {
     ])
 }
 
-/// `--addr HOST:PORT` and `--threads N`.
-fn parse_args(default_addr: &str) -> Result<(String, usize), String> {
-    let mut addr = default_addr.to_string();
-    let mut threads = EventLoopGroup::default_threads();
+struct Args {
+    addr: String,
+    threads: usize,
+    shutdown_grace: u64,
+    proxy_protocol: bool,
+}
+
+/// `--addr HOST:PORT`, `--threads N`, `--shutdown-grace SECS`, `--proxy-protocol`.
+fn parse_args(default_addr: &str) -> Result<Args, String> {
+    let mut a = Args {
+        addr: default_addr.to_string(),
+        threads: EventLoopGroup::default_threads(),
+        shutdown_grace: 30,
+        proxy_protocol: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--proxy-protocol" {
+            a.proxy_protocol = true;
+            continue;
+        }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--addr" => addr = value,
-            "--threads" => threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
+            "--addr" => a.addr = value,
+            "--threads" => a.threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
+            "--shutdown-grace" => {
+                a.shutdown_grace = value
+                    .parse()
+                    .map_err(|e| format!("--shutdown-grace: {e}"))?
+            }
             _ => {
                 return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --threads N"
+                    "unknown option {flag}; use --addr HOST:PORT --threads N \
+                     --shutdown-grace SECS --proxy-protocol"
                 ));
             }
         }
     }
-    Ok((addr, threads.max(1)))
+    a.threads = a.threads.max(1);
+    Ok(a)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let signals = support::ShutdownSignals::install()?;
+    let signals = seine::transport::ShutdownSignals::install()?;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let (addr, threads) = parse_args("127.0.0.1:6380")?;
+    let args = parse_args("127.0.0.1:6380")?;
+    let proxy_protocol = args.proxy_protocol;
 
     let store = Arc::new(Store::new());
-    let group = EventLoopGroup::new(threads)?;
+    let group = EventLoopGroup::new(args.threads)?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            if proxy_protocol {
+                let decoder = seine::codec::proxy::HAProxyMessageDecoder::new()
+                    .with_timeout(Duration::from_secs(10));
+                pipeline.add_last("proxy", decoder.into())?;
+            }
             pipeline.add_last("resp", RespCodec::new().into())?;
             pipeline.add_last(
                 "kv",
@@ -885,13 +913,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             Ok(())
         })
-        .bind(&addr)?;
+        .bind_activated_or(&args.addr)?;
     println!("listening on {}", server.local_addr()?);
     std::io::stdout().flush()?;
 
-    signals.wait();
-    eprintln!("shutting down");
-    server.shutdown_gracefully_blocking(Duration::from_secs(5));
+    // Commands already received are answered (RespCodec drains), then each
+    // connection closes.
+    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
+    eprintln!("{outcome}");
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())
 }
