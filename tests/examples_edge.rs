@@ -24,10 +24,25 @@ impl Proc {
     /// Starts example `name` and reads `lines` announcement lines (`listening on`,
     /// `metrics on`). Its stderr goes to a file under `dir`.
     fn start(name: &str, args: &[&str], lines: usize, dir: &Path) -> Proc {
+        Self::start_in(None, name, args, lines, dir)
+    }
+
+    /// As [`start`](Self::start), in network namespace `netns` if given
+    /// (`ip netns exec` runs the example in its own process).
+    fn start_in(netns: Option<&str>, name: &str, args: &[&str], lines: usize, dir: &Path) -> Proc {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stderr = dir.join(format!("{name}-{n}.stderr"));
-        let mut child = Command::new(example_bin(name))
+        let bin = example_bin(name);
+        let mut cmd = match netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
+        let mut child = cmd
             .args(args)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -326,13 +341,14 @@ impl HaProxy {
         let mut cfg = format!(
             "global\n  maxconn 2000\n\
              defaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  \
-             retries 3\n  option redispatch 1\n  retry-on conn-failure empty-response response-timeout\n\
+             timeout check 3s\n  retries 3\n  option redispatch 1\n  \
+             retry-on conn-failure empty-response response-timeout\n\
              frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\n\
              backend be\n  balance roundrobin\n  option httpchk GET /health.txt\n"
         );
         for (i, b) in backends.iter().enumerate() {
             cfg.push_str(&format!(
-                "  server s{i} {b} send-proxy-v2 check check-send-proxy inter 100ms fall 1 rise 1\n"
+                "  server s{i} {b} send-proxy-v2 check check-send-proxy inter 200ms fall 3 rise 1\n"
             ));
         }
         let path = dir.join("haproxy.cfg");
@@ -360,7 +376,12 @@ impl Drop for HaProxy {
 }
 
 fn backend(dir: &Path, www: &Path, addr: &str, log: &Path) -> Proc {
-    Proc::start(
+    backend_in(None, dir, www, addr, log)
+}
+
+fn backend_in(netns: Option<&str>, dir: &Path, www: &Path, addr: &str, log: &Path) -> Proc {
+    Proc::start_in(
+        netns,
         "http_file_server",
         &[
             "--addr",
@@ -453,33 +474,37 @@ fn wrk_summary(out: &str) -> (u64, u64, u64) {
 #[test]
 #[ignore = "needs haproxy and wrk (apt packages haproxy, wrk)"]
 fn rolling_restart_behind_haproxy_under_wrk_has_no_errors() {
-    assert!(have("wrk") || Path::new("/usr/bin/wrk").exists(), "install wrk");
     let dir = TempDir::new("edge-rolling");
-    let www = site(dir.path());
-    let log = dir.path().join("access.log");
-    // Fixed ports: a new process binds the same one (SO_REUSEPORT) before the old
-    // one stops.
     let ports = [free_port(), free_port()];
     let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    rolling_restart(dir.path(), None, &addrs, "2s");
+}
+
+/// Two backends restarted one at a time (start the new process on the same
+/// port, SO_REUSEPORT, then SIGTERM the old one) while wrk runs through HAProxy:
+/// no socket error, no non-2xx response, nothing forced.
+fn rolling_restart(dir: &Path, netns: Option<&str>, addrs: &[String], wrk_timeout: &str) {
+    assert!(have("wrk") || Path::new("/usr/bin/wrk").exists(), "install wrk");
+    let www = site(dir);
+    let log = dir.join("access.log");
     let mut backends: Vec<Proc> = addrs
         .iter()
-        .map(|a| backend(dir.path(), &www, a, &log))
+        .map(|a| backend_in(netns, dir, &www, a, &log))
         .collect();
     let lb = HaProxy::start(
-        dir.path(),
+        dir,
         &addrs.iter().map(|a| a.parse().unwrap()).collect::<Vec<_>>(),
     );
     let url = format!("http://{}/page.html", lb.addr);
     let wrk = Command::new("wrk")
-        .args(["-t2", "-c32", "-d8s", &url])
+        .args(["-t2", "-c32", "-d8s", "--timeout", wrk_timeout, &url])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     for i in 0..2 {
         std::thread::sleep(Duration::from_millis(1500));
-        // Start the new process on the same port, then stop the old one.
-        let new = backend(dir.path(), &www, &addrs[i], &log);
+        let new = backend_in(netns, dir, &www, &addrs[i], &log);
         let mut old = std::mem::replace(&mut backends[i], new);
         old.term();
         let err = old.wait();
@@ -491,4 +516,91 @@ fn rolling_restart_behind_haproxy_under_wrk_has_no_errors() {
     eprintln!("wrk through haproxy during two restarts:\n{text}");
     assert!(requests > 100, "{text}");
     assert_eq!((errors, non2xx), (0, 0), "{text}");
+}
+
+/// A network namespace joined to the host by a veth pair, both ends behind
+/// `tc netem` (1% loss, 20 ms delay each way) where the kernel has netem;
+/// removed when dropped.
+struct LossyNetns {
+    name: String,
+    host_if: String,
+}
+
+impl LossyNetns {
+    /// `None` (and says why) where namespaces cannot be made.
+    fn create(tag: u8) -> Option<(LossyNetns, String)> {
+        let name = format!("seine-{}-{tag}", std::process::id());
+        let host_if = format!("vs{}{tag}", std::process::id() % 100_000);
+        let ns_if = format!("{host_if}n");
+        let (host_ip, ns_ip) = (format!("10.213.{tag}.1"), format!("10.213.{tag}.2"));
+        let ok = |args: &[&str]| {
+            Command::new("ip")
+                .args(args)
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !ok(&["netns", "add", &name]) {
+            eprintln!("skipped: cannot create a network namespace here (needs CAP_SYS_ADMIN)");
+            return None;
+        }
+        let ns = LossyNetns {
+            name: name.clone(),
+            host_if: host_if.clone(),
+        };
+        let host_cidr = format!("{host_ip}/24");
+        let ns_cidr = format!("{ns_ip}/24");
+        let steps: [&[&str]; 7] = [
+            &["link", "add", &host_if, "type", "veth", "peer", "name", &ns_if],
+            &["link", "set", &ns_if, "netns", &name],
+            &["addr", "add", &host_cidr, "dev", &host_if],
+            &["link", "set", &host_if, "up"],
+            &["-n", &name, "addr", "add", &ns_cidr, "dev", &ns_if],
+            &["-n", &name, "link", "set", &ns_if, "up"],
+            &["-n", &name, "link", "set", "lo", "up"],
+        ];
+        for step in steps {
+            if !ok(step) {
+                eprintln!("skipped: `ip {}` failed", step.join(" "));
+                return None;
+            }
+        }
+        let netem = |ns: Option<&str>, dev: &str| {
+            let mut c = Command::new("tc");
+            if let Some(ns) = ns {
+                c.args(["-n", ns]);
+            }
+            c.args(["qdisc", "add", "dev", dev, "root", "netem", "loss", "1%", "delay", "20ms"])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !netem(None, &host_if) || !netem(Some(&name), &ns_if) {
+            // Still worth running: the backends are on another host as far as TCP
+            // is concerned.
+            eprintln!(
+                "tc netem is not available here (kernel module sch_netem): \
+                 running across the veth link without loss or delay"
+            );
+        }
+        Some((ns, ns_ip))
+    }
+}
+
+impl Drop for LossyNetns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.host_if]).status();
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+    }
+}
+
+#[test]
+#[ignore = "needs haproxy, wrk, ip netns and tc netem (root)"]
+fn rolling_restart_with_backends_in_a_network_namespace_behind_netem_has_no_errors() {
+    let Some((ns, ip)) = LossyNetns::create(1) else {
+        return;
+    };
+    let dir = TempDir::new("edge-netns");
+    let addrs = vec![format!("{ip}:18080"), format!("{ip}:18081")];
+    rolling_restart(dir.path(), Some(&ns.name), &addrs, "10s");
 }
