@@ -12,10 +12,16 @@
 //! have ended (half-closes are passed on), or until no byte has moved either way
 //! for `--idle-timeout` seconds (default 600, nginx's `proxy_timeout`). A reset on
 //! one side is passed on as a reset to the other.
+//!
+//! On SIGTERM/SIGINT it stops accepting at once and lets the relays in flight run
+//! to their end for up to `--shutdown-grace` seconds (default 30); those still
+//! running then are cut, and counted.
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use seine::transport::{EventLoopGroup, splice_bidirectional_with_idle_timeout};
 use tokio::net::{TcpListener, TcpStream};
@@ -27,6 +33,23 @@ struct Args {
     upstream: String,
     threads: usize,
     idle_timeout: Duration,
+    shutdown_grace: Duration,
+}
+
+/// Counts a relay as running while it lives.
+struct Running(Arc<AtomicUsize>);
+
+impl Running {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Running(count.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -35,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
         upstream: "127.0.0.1:9000".into(),
         threads: EventLoopGroup::default_threads(),
         idle_timeout: Duration::from_secs(600),
+        shutdown_grace: Duration::from_secs(30),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -47,10 +71,14 @@ fn parse_args() -> Result<Args, String> {
                 let secs: u64 = value.parse().map_err(|e| format!("--idle-timeout: {e}"))?;
                 a.idle_timeout = Duration::from_secs(secs);
             }
+            "--shutdown-grace" => {
+                let secs: u64 = value.parse().map_err(|e| format!("--shutdown-grace: {e}"))?;
+                a.shutdown_grace = Duration::from_secs(secs);
+            }
             _ => {
                 return Err(format!(
                     "unknown option {flag}; use --addr HOST:PORT --upstream HOST:PORT --threads N \
-                     --idle-timeout SECS"
+                     --idle-timeout SECS --shutdown-grace SECS"
                 ));
             }
         }
@@ -97,13 +125,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let group = EventLoopGroup::new(args.threads.max(1))?;
     let loops = group.clone();
     let idle = args.idle_timeout;
+    let running = Arc::new(AtomicUsize::new(0));
+    let relays = running.clone();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let (closed_tx, closed) = std::sync::mpsc::channel::<()>();
     group.loops()[0].spawn(move || async move {
+        let _closed = closed_tx; // dropped (listener closed) when this task ends
         let listener = match TcpListener::from_std(listener) {
             Ok(l) => l,
             Err(e) => return tracing::error!(error = %e, "cannot listen"),
         };
         loop {
-            let (client, _) = match listener.accept().await {
+            let accepted = tokio::select! {
+                biased;
+                _ = stopped.changed() => return,
+                a = listener.accept() => a,
+            };
+            let (client, _) = match accepted {
                 Ok(c) => c,
                 Err(e) => {
                     // EMFILE and friends: wait a little rather than spin.
@@ -117,7 +155,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let Ok(client) = client.into_std() else {
                 continue;
             };
+            let running = Running::new(&relays);
             let _ = loops.next().spawn(move || async move {
+                let _running = running;
                 if let Ok(client) = TcpStream::from_std(client) {
                     forward(client, upstream, idle).await;
                 }
@@ -126,7 +166,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
 
     let signal = signals.wait();
-    eprintln!("{signal} received: shutting down");
+    // Stop accepting, then let the relays in flight finish, up to the grace period.
+    let _ = stop.send(true);
+    let _ = closed.recv_timeout(Duration::from_secs(5));
+    let deadline = Instant::now() + args.shutdown_grace;
+    while running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let forced = running.load(Ordering::Acquire);
+    eprintln!("{signal} received: drained, {forced} connection(s) forced at the deadline");
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())
 }
