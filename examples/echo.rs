@@ -25,8 +25,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use seine::buffer::CompositeBuf;
-use seine::channel::prelude::*;
 use seine::channel::ShutdownRequested;
+use seine::channel::prelude::*;
 use seine::codec::proxy::HAProxyMessageDecoder;
 use seine::codec::{LengthFieldDecoder, LengthFieldPrepender};
 use seine::transport::{EventLoopGroup, ServerBootstrap, ShutdownSignals};

@@ -748,7 +748,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         idle_timeout: Duration::from_secs(args.idle_timeout),
     });
 
-    let log = args.access_log.as_deref().map(AccessLog::open).transpose()?;
+    let log = args
+        .access_log
+        .as_deref()
+        .map(AccessLog::open)
+        .transpose()?;
     let errors = ErrorCounts::default();
     let counted = errors.clone();
     let proxy_protocol = args.proxy_protocol;

@@ -72,7 +72,9 @@ fn parse_args() -> Result<Args, String> {
                 a.idle_timeout = Duration::from_secs(secs);
             }
             "--shutdown-grace" => {
-                let secs: u64 = value.parse().map_err(|e| format!("--shutdown-grace: {e}"))?;
+                let secs: u64 = value
+                    .parse()
+                    .map_err(|e| format!("--shutdown-grace: {e}"))?;
                 a.shutdown_grace = Duration::from_secs(secs);
             }
             _ => {

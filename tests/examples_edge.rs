@@ -114,7 +114,11 @@ fn connect(addr: SocketAddr) -> TcpStream {
 
 fn get(addr: SocketAddr, path: &str) -> (u16, Vec<u8>) {
     let mut c = connect(addr);
-    write!(c, "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = Vec::new();
     c.read_to_end(&mut out).unwrap();
     let status = std::str::from_utf8(&out[9..12]).unwrap().parse().unwrap();
@@ -134,7 +138,12 @@ fn sample(text: &str, name: &str) -> u64 {
 #[test]
 fn echo_drain_returns_every_frame_written_before_sigterm_and_ends_with_a_fin() {
     let dir = TempDir::new("edge-echo");
-    let mut server = Proc::start("echo", &["--addr", "127.0.0.1:0", "--threads", "2"], 1, dir.path());
+    let mut server = Proc::start(
+        "echo",
+        &["--addr", "127.0.0.1:0", "--threads", "2"],
+        1,
+        dir.path(),
+    );
     let addr = server.addrs[0];
     let mut rng = Rng(5);
     let mut clients: Vec<(TcpStream, Vec<u8>)> = Vec::new();
@@ -154,7 +163,9 @@ fn echo_drain_returns_every_frame_written_before_sigterm_and_ends_with_a_fin() {
     }
     server.term();
     // The listener closes at once: new connections are refused...
-    eventually("the listener to close", || TcpStream::connect(addr).is_err());
+    eventually("the listener to close", || {
+        TcpStream::connect(addr).is_err()
+    });
     // ...while open ones keep being answered until their peer half-closes.
     for (c, sent) in &mut clients {
         let frame = [0, 0, 0, 3, b'e', b'n', b'd'];
@@ -165,7 +176,8 @@ fn echo_drain_returns_every_frame_written_before_sigterm_and_ends_with_a_fin() {
     for (mut c, sent) in clients {
         let mut back = Vec::new();
         // read_to_end fails on a reset: this checks the FIN.
-        c.read_to_end(&mut back).expect("the echo ends with a FIN, not a reset");
+        c.read_to_end(&mut back)
+            .expect("the echo ends with a FIN, not a reset");
         assert_eq!(back.len(), sent.len());
         assert!(back == sent, "echoed frames differ");
     }
@@ -181,7 +193,14 @@ fn a_download_in_flight_at_sigterm_completes_byte_exact() {
     let root = dir.path().to_str().unwrap().to_string();
     let mut server = Proc::start(
         "http_file_server",
-        &["--addr", "127.0.0.1:0", "--root", &root, "--shutdown-grace", "60"],
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--root",
+            &root,
+            "--shutdown-grace",
+            "60",
+        ],
         1,
         dir.path(),
     );
@@ -192,11 +211,14 @@ fn a_download_in_flight_at_sigterm_completes_byte_exact() {
     let mut c: TcpStream = sock.into();
     c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     // Keep-alive: the server must end the download, then close.
-    c.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    c.write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
     let mut first = vec![0u8; 1 << 20];
     c.read_exact(&mut first).unwrap();
     server.term();
-    eventually("the listener to close", || TcpStream::connect(addr).is_err());
+    eventually("the listener to close", || {
+        TcpStream::connect(addr).is_err()
+    });
     let mut rest = Vec::new();
     c.read_to_end(&mut rest).expect("FIN, not reset");
     first.extend_from_slice(&rest);
@@ -242,7 +264,11 @@ fn access_log_and_metrics_agree_with_what_clients_received() {
     for i in 0..20 {
         let path = if i % 4 == 0 { "/big.bin" } else { "/small.txt" };
         let mut c = connect(addr);
-        write!(c, "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
         let mut out = Vec::new();
         c.read_to_end(&mut out).unwrap();
         received += out.len() as u64;
@@ -264,8 +290,18 @@ fn access_log_and_metrics_agree_with_what_clients_received() {
         std::fs::read_to_string(&log).is_ok_and(|t| t.lines().count() == 22)
     });
     let text = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(text.lines().filter(|l| l.contains("\"GET /big.bin HTTP/1.1\" 200 3145728 ")).count(), 5);
-    assert_eq!(text.lines().filter(|l| l.contains("\"GET /missing HTTP/1.1\" 404 ")).count(), 2);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("\"GET /big.bin HTTP/1.1\" 200 3145728 "))
+            .count(),
+        5
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("\"GET /missing HTTP/1.1\" 404 "))
+            .count(),
+        2
+    );
     assert!(text.lines().all(|l| l.starts_with("127.0.0.1 [")), "{text}");
     let logged: u64 = text
         .lines()
@@ -287,7 +323,10 @@ fn access_log_and_metrics_agree_with_what_clients_received() {
     let copy = sample(&m, "seine_bytes_written_total{method=\"copy\"}");
     let sendfile = sample(&m, "seine_bytes_written_total{method=\"sendfile\"}");
     assert_eq!(copy + sendfile, received, "{m}");
-    assert!(sendfile >= 5 * (3 << 20), "the big files went by sendfile: {m}");
+    assert!(
+        sendfile >= 5 * (3 << 20),
+        "the big files went by sendfile: {m}"
+    );
     server.term();
     server.wait();
 }
@@ -305,13 +344,20 @@ fn socket_activation_serves_the_socket_systemd_passes() {
         .args(["-l", &listen])
         .arg(&bin)
         // An address the server would fail to bind: it must use the passed socket.
-        .args(["--addr", "192.0.2.1:1", "--root", dir.path().to_str().unwrap()])
+        .args([
+            "--addr",
+            "192.0.2.1:1",
+            "--root",
+            dir.path().to_str().unwrap(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let addr: SocketAddr = listen.parse().unwrap();
-    eventually("systemd-socket-activate to listen", || TcpStream::connect(addr).is_ok());
+    eventually("systemd-socket-activate to listen", || {
+        TcpStream::connect(addr).is_ok()
+    });
     let (status, body) = get(addr, "/f.txt");
     let _ = child.kill();
     let _ = child.wait();
@@ -412,7 +458,10 @@ fn site(dir: &Path) -> std::path::PathBuf {
 #[test]
 #[ignore = "needs haproxy (apt package haproxy)"]
 fn haproxy_send_proxy_v2_shows_the_client_address_in_the_access_log() {
-    assert!(have("haproxy") || Path::new("/usr/sbin/haproxy").exists(), "install haproxy");
+    assert!(
+        have("haproxy") || Path::new("/usr/sbin/haproxy").exists(),
+        "install haproxy"
+    );
     let dir = TempDir::new("edge-haproxy");
     let www = site(dir.path());
     let logs = [dir.path().join("a.log"), dir.path().join("b.log")];
@@ -421,7 +470,8 @@ fn haproxy_send_proxy_v2_shows_the_client_address_in_the_access_log() {
     let lb = HaProxy::start(dir.path(), &[a.addrs[0], b.addrs[0]]);
     // A client from a second loopback address.
     for _ in 0..4 {
-        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
         sock.bind(&"127.0.0.5:0".parse::<SocketAddr>().unwrap().into())
             .unwrap();
         sock.connect(&lb.addr.into()).unwrap();
@@ -435,14 +485,20 @@ fn haproxy_send_proxy_v2_shows_the_client_address_in_the_access_log() {
     }
     eventually("both backends to log the client at 127.0.0.5", || {
         logs.iter().all(|l| {
-            std::fs::read_to_string(l)
-                .is_ok_and(|t| t.lines().any(|l| l.starts_with("127.0.0.5 [") && l.contains("/page.html")))
+            std::fs::read_to_string(l).is_ok_and(|t| {
+                t.lines()
+                    .any(|l| l.starts_with("127.0.0.5 [") && l.contains("/page.html"))
+            })
         })
     });
     // Health checks (connect, PROXY v2 LOCAL, GET /health.txt) pass and are logged
     // with the connection's own address.
     let t = std::fs::read_to_string(&logs[0]).unwrap();
-    assert!(t.lines().any(|l| l.starts_with("127.0.0.1 [") && l.contains("/health.txt")), "{t}");
+    assert!(
+        t.lines()
+            .any(|l| l.starts_with("127.0.0.1 [") && l.contains("/health.txt")),
+        "{t}"
+    );
 }
 
 #[test]
@@ -484,7 +540,10 @@ fn rolling_restart_behind_haproxy_under_wrk_has_no_errors() {
 /// port, SO_REUSEPORT, then SIGTERM the old one) while wrk runs through HAProxy:
 /// no socket error, no non-2xx response, nothing forced.
 fn rolling_restart(dir: &Path, netns: Option<&str>, addrs: &[String], wrk_timeout: &str) {
-    assert!(have("wrk") || Path::new("/usr/bin/wrk").exists(), "install wrk");
+    assert!(
+        have("wrk") || Path::new("/usr/bin/wrk").exists(),
+        "install wrk"
+    );
     let www = site(dir);
     let log = dir.join("access.log");
     let mut backends: Vec<Proc> = addrs
@@ -551,7 +610,9 @@ impl LossyNetns {
         let host_cidr = format!("{host_ip}/24");
         let ns_cidr = format!("{ns_ip}/24");
         let steps: [&[&str]; 7] = [
-            &["link", "add", &host_if, "type", "veth", "peer", "name", &ns_if],
+            &[
+                "link", "add", &host_if, "type", "veth", "peer", "name", &ns_if,
+            ],
             &["link", "set", &ns_if, "netns", &name],
             &["addr", "add", &host_cidr, "dev", &host_if],
             &["link", "set", &host_if, "up"],
@@ -570,10 +631,12 @@ impl LossyNetns {
             if let Some(ns) = ns {
                 c.args(["-n", ns]);
             }
-            c.args(["qdisc", "add", "dev", dev, "root", "netem", "loss", "1%", "delay", "20ms"])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
+            c.args([
+                "qdisc", "add", "dev", dev, "root", "netem", "loss", "1%", "delay", "20ms",
+            ])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
         };
         if !netem(None, &host_if) || !netem(Some(&name), &ns_if) {
             // Still worth running: the backends are on another host as far as TCP
@@ -589,8 +652,12 @@ impl LossyNetns {
 
 impl Drop for LossyNetns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["link", "del", &self.host_if]).status();
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.host_if])
+            .status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 

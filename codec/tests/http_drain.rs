@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use seine_buffer::Bytes;
-use seine_channel::prelude::*;
 use seine_channel::ShutdownRequested;
+use seine_channel::prelude::*;
 use seine_codec::http::{HttpRequest, HttpResponse, HttpServerCodec};
 
 /// Holds requests until told to answer them.
@@ -42,7 +42,10 @@ fn channel() -> EmbeddedChannel {
 }
 
 fn shutdown() -> (ShutdownRequested, UserEvent) {
-    let ev = ShutdownRequested::new(Instant::now() + Duration::from_secs(30), Duration::from_secs(30));
+    let ev = ShutdownRequested::new(
+        Instant::now() + Duration::from_secs(30),
+        Duration::from_secs(30),
+    );
     (ev.clone(), UserEvent::new(ev))
 }
 
@@ -90,7 +93,8 @@ fn a_partial_request_is_finished_then_answered_with_close() {
     ch.core().fire_user_event(ev);
     ch.run_pending_tasks();
     assert!(ch.is_active());
-    ch.write_inbound(Bytes::from_static(b"st: x\r\n\r\n")).unwrap();
+    ch.write_inbound(Bytes::from_static(b"st: x\r\n\r\n"))
+        .unwrap();
     let out = String::from_utf8(ch.read_outbound_bytes()).unwrap();
     assert!(out.contains("Connection: close\r\n"), "{out}");
     assert!(out.ends_with("now\n"));

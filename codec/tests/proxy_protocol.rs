@@ -23,7 +23,12 @@ fn inet(src: &str, dst: &str) -> ProxiedAddrs {
     }
 }
 
-fn v2(command: ProxyCommand, protocol: ProxiedProtocol, addrs: ProxiedAddrs, tlvs: Vec<Tlv>) -> Bytes {
+fn v2(
+    command: ProxyCommand,
+    protocol: ProxiedProtocol,
+    addrs: ProxiedAddrs,
+    tlvs: Vec<Tlv>,
+) -> Bytes {
     HAProxyMessage::new(ProxyVersion::V2, command, protocol, addrs, tlvs)
         .encode()
         .unwrap()
@@ -104,8 +109,16 @@ fn v2_tcp6_unix_unknown_and_local() {
                 destination: PathBuf::from("/run/server.sock"),
             },
         ),
-        (ProxyCommand::Proxy, ProxiedProtocol::Unknown, ProxiedAddrs::None),
-        (ProxyCommand::Local, ProxiedProtocol::Unknown, ProxiedAddrs::None),
+        (
+            ProxyCommand::Proxy,
+            ProxiedProtocol::Unknown,
+            ProxiedAddrs::None,
+        ),
+        (
+            ProxyCommand::Local,
+            ProxiedProtocol::Unknown,
+            ProxiedAddrs::None,
+        ),
     ];
     for (command, protocol, addrs) in cases {
         let mut ch = decoder_channel(HAProxyMessageDecoder::new());
@@ -229,7 +242,8 @@ fn max_tlv_size_limits_v2_headers() {
 fn a_header_not_complete_in_time_closes_the_connection() {
     let mut ch = decoder_channel(HAProxyMessageDecoder::new().with_timeout(Duration::from_secs(3)));
     ch.activate();
-    ch.write_inbound(Bytes::from_static(b"PROXY TCP4 ")).unwrap();
+    ch.write_inbound(Bytes::from_static(b"PROXY TCP4 "))
+        .unwrap();
     ch.advance_time(Duration::from_secs(2));
     assert!(ch.is_active());
     ch.advance_time(Duration::from_secs(2));
@@ -273,8 +287,13 @@ fn a_health_check_that_connects_and_closes_is_quiet() {
 }
 
 fn arb_addrs() -> impl Strategy<Value = (ProxiedProtocol, ProxiedAddrs)> {
-    let v4 = (any::<[u8; 4]>(), any::<u16>(), any::<[u8; 4]>(), any::<u16>()).prop_map(
-        |(a, p, b, q)| {
+    let v4 = (
+        any::<[u8; 4]>(),
+        any::<u16>(),
+        any::<[u8; 4]>(),
+        any::<u16>(),
+    )
+        .prop_map(|(a, p, b, q)| {
             (
                 ProxiedProtocol::Tcp4,
                 ProxiedAddrs::Inet {
@@ -282,10 +301,14 @@ fn arb_addrs() -> impl Strategy<Value = (ProxiedProtocol, ProxiedAddrs)> {
                     destination: SocketAddr::from((b, q)),
                 },
             )
-        },
-    );
-    let v6 = (any::<[u8; 16]>(), any::<u16>(), any::<[u8; 16]>(), any::<u16>()).prop_map(
-        |(a, p, b, q)| {
+        });
+    let v6 = (
+        any::<[u8; 16]>(),
+        any::<u16>(),
+        any::<[u8; 16]>(),
+        any::<u16>(),
+    )
+        .prop_map(|(a, p, b, q)| {
             (
                 ProxiedProtocol::Tcp6,
                 ProxiedAddrs::Inet {
@@ -293,8 +316,7 @@ fn arb_addrs() -> impl Strategy<Value = (ProxiedProtocol, ProxiedAddrs)> {
                     destination: SocketAddr::from((b, q)),
                 },
             )
-        },
-    );
+        });
     let unix = ("[a-z/]{0,108}", "[a-z/]{0,108}").prop_map(|(a, b)| {
         (
             ProxiedProtocol::UnixDgram,
@@ -314,7 +336,13 @@ fn arb_addrs() -> impl Strategy<Value = (ProxiedProtocol, ProxiedAddrs)> {
 
 fn arb_tlv() -> impl Strategy<Value = Tlv> {
     let plain = (
-        prop_oneof![Just(0x01u8), Just(0x02), Just(0x05), Just(0x30), 0xe0u8..=0xef],
+        prop_oneof![
+            Just(0x01u8),
+            Just(0x02),
+            Just(0x05),
+            Just(0x30),
+            0xe0u8..=0xef
+        ],
         proptest::collection::vec(any::<u8>(), 0..40),
     )
         .prop_map(|(k, v)| Tlv::Plain {

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use seine_buffer::Bytes;
-use seine_channel::prelude::*;
 use seine_channel::ShutdownRequested;
+use seine_channel::prelude::*;
 use seine_codec::resp::{RespCodec, RespCommand, RespValue};
 
 struct Pong;
@@ -26,7 +26,10 @@ fn channel() -> EmbeddedChannel {
 }
 
 fn fire_shutdown(ch: &mut EmbeddedChannel) -> ShutdownRequested {
-    let ev = ShutdownRequested::new(Instant::now() + Duration::from_secs(30), Duration::from_secs(30));
+    let ev = ShutdownRequested::new(
+        Instant::now() + Duration::from_secs(30),
+        Duration::from_secs(30),
+    );
     ch.core().fire_user_event(UserEvent::new(ev.clone()));
     ev
 }
@@ -37,7 +40,8 @@ fn commands_read_behind_the_event_are_answered_then_the_connection_closes() {
     ch.activate();
     let ev = fire_shutdown(&mut ch);
     assert!(ev.is_taken_over());
-    ch.core().fire_read(Bytes::from_static(b"PING\r\n*1\r\n$4\r\nPING\r\n"));
+    ch.core()
+        .fire_read(Bytes::from_static(b"PING\r\n*1\r\n$4\r\nPING\r\n"));
     ch.core().fire_read_complete();
     ch.run_pending_tasks();
     assert_eq!(ch.read_outbound_bytes(), b"+PONG\r\n+PONG\r\n");
@@ -56,7 +60,8 @@ fn an_idle_connection_closes_once_the_queue_has_run() {
 #[test]
 fn a_partial_command_is_completed_and_answered_first() {
     let mut ch = channel();
-    ch.write_inbound(Bytes::from_static(b"*1\r\n$4\r\nPI")).unwrap();
+    ch.write_inbound(Bytes::from_static(b"*1\r\n$4\r\nPI"))
+        .unwrap();
     fire_shutdown(&mut ch);
     ch.run_pending_tasks();
     assert!(ch.is_active());

@@ -179,7 +179,14 @@ impl ServerBootstrap {
                 local: inet,
                 unspecified: inet.ip().is_unspecified(),
             };
-            return self.start(group, owns_group, vec![listener], kind, Addr::Inet(inet), None);
+            return self.start(
+                group,
+                owns_group,
+                vec![listener],
+                kind,
+                Addr::Inet(inet),
+                None,
+            );
         }
         let path = local.as_pathname().map(Path::to_path_buf).ok_or_else(|| {
             TransportError::SocketActivation {
@@ -188,7 +195,14 @@ impl ServerBootstrap {
         })?;
         let kind = ListenKind::Unix { path: path.clone() };
         // The socket file belongs to whoever created it (systemd): not removed here.
-        self.start(group, owns_group, vec![listener], kind, Addr::Unix(path), None)
+        self.start(
+            group,
+            owns_group,
+            vec![listener],
+            kind,
+            Addr::Unix(path),
+            None,
+        )
     }
 
     /// Serves on the first socket systemd passed (`LISTEN_FDS`) if the process was

@@ -74,7 +74,10 @@ pub(crate) async fn drain(set: std::sync::Arc<ChannelSet>, grace: Duration) -> u
     let forced = force_close(&left);
     set.add_forced(forced as u64);
     if forced > 0 {
-        tracing::warn!(forced, "shutdown deadline passed: connections closed unfinished");
+        tracing::warn!(
+            forced,
+            "shutdown deadline passed: connections closed unfinished"
+        );
         let until = tokio::time::Instant::now() + Duration::from_secs(5);
         for ch in &left {
             if tokio::time::timeout_at(until, ch.closed()).await.is_err() {

@@ -91,8 +91,8 @@ mod prometheus;
 mod recv_buf;
 pub mod sendfile;
 mod signal;
-pub mod splice;
 mod socket_stream;
+pub mod splice;
 mod writer;
 
 pub use bootstrap::{Bootstrap, Server, ServerBootstrap};

@@ -25,15 +25,21 @@ fn count_from(pid: Option<&str>, fds: Option<&str>, me: u32) -> Result<usize, Tr
     let (Some(pid), Some(fds)) = (pid, fds) else {
         return Ok(0);
     };
-    let pid: u32 = pid.trim().parse().map_err(|_| TransportError::SocketActivation {
-        reason: format!("LISTEN_PID={pid:?} is not a process id"),
-    })?;
+    let pid: u32 = pid
+        .trim()
+        .parse()
+        .map_err(|_| TransportError::SocketActivation {
+            reason: format!("LISTEN_PID={pid:?} is not a process id"),
+        })?;
     if pid != me {
         return Ok(0); // meant for another process (we inherited the environment)
     }
-    let n: usize = fds.trim().parse().map_err(|_| TransportError::SocketActivation {
-        reason: format!("LISTEN_FDS={fds:?} is not a count"),
-    })?;
+    let n: usize = fds
+        .trim()
+        .parse()
+        .map_err(|_| TransportError::SocketActivation {
+            reason: format!("LISTEN_FDS={fds:?} is not a count"),
+        })?;
     if n > 1024 {
         return Err(TransportError::SocketActivation {
             reason: format!("LISTEN_FDS={n} is more descriptors than a manager passes"),

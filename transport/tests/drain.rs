@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::{bounded, init_tracing, random_bytes, read_to_end};
 use seine_buffer::Bytes;
-use seine_channel::prelude::*;
 use seine_channel::ShutdownRequested;
+use seine_channel::prelude::*;
 use seine_transport::{EventLoopGroup, ServerBootstrap, ServerOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -58,7 +58,10 @@ async fn echo_keeps_answering_until_the_peer_half_closes_and_ends_with_a_fin() {
     let group = EventLoopGroup::new(1).unwrap();
     let server = ServerBootstrap::new()
         .group(&group)
-        .child_handler(|p| p.add_last("echo", Handler::inbound(DrainingEcho)).map(|_| ()))
+        .child_handler(|p| {
+            p.add_last("echo", Handler::inbound(DrainingEcho))
+                .map(|_| ())
+        })
         .bind("127.0.0.1:0")
         .unwrap();
     let addr = server.local_addr().unwrap();
@@ -81,7 +84,8 @@ async fn echo_keeps_answering_until_the_peer_half_closes_and_ends_with_a_fin() {
     }
     let server = std::sync::Arc::new(server);
     let s = server.clone();
-    let shutdown = tokio::spawn(async move { s.shutdown_gracefully(Duration::from_secs(60)).await });
+    let shutdown =
+        tokio::spawn(async move { s.shutdown_gracefully(Duration::from_secs(60)).await });
     // The listener closes at once; the open connections go on.
     common::eventually("the listener is closed", || {
         std::net::TcpStream::connect(addr).is_err()
@@ -138,7 +142,8 @@ async fn connections_waiting_in_the_backlog_are_served_not_reset() {
     }
     let server = std::sync::Arc::new(server);
     let s = server.clone();
-    let shutdown = tokio::spawn(async move { s.shutdown_gracefully(Duration::from_secs(60)).await });
+    let shutdown =
+        tokio::spawn(async move { s.shutdown_gracefully(Duration::from_secs(60)).await });
     // Let the shutdown's stop signal reach the accept loop before it runs again.
     tokio::task::yield_now().await;
     release.send(()).unwrap();
@@ -160,7 +165,10 @@ async fn the_deadline_forces_what_is_left_and_counts_it() {
     let group = EventLoopGroup::new(1).unwrap();
     let server = ServerBootstrap::new()
         .group(&group)
-        .child_handler(|p| p.add_last("echo", Handler::inbound(DrainingEcho)).map(|_| ()))
+        .child_handler(|p| {
+            p.add_last("echo", Handler::inbound(DrainingEcho))
+                .map(|_| ())
+        })
         .bind("127.0.0.1:0")
         .unwrap();
     let addr = server.local_addr().unwrap();
@@ -180,7 +188,9 @@ async fn handlers_that_ignore_the_event_are_closed_gracefully_at_once() {
     init_tracing();
     let group = EventLoopGroup::new(1).unwrap();
     let server = common::echo_server(&group, ServerOptions::default(), Default::default());
-    let mut c = TcpStream::connect(server.local_addr().unwrap()).await.unwrap();
+    let mut c = TcpStream::connect(server.local_addr().unwrap())
+        .await
+        .unwrap();
     c.write_all(b"x").await.unwrap();
     let mut b = [0u8; 1];
     c.read_exact(&mut b).await.unwrap();

@@ -76,7 +76,9 @@ impl ProxyHeaderParser {
             buf: BytesMut::new(),
             kind: Kind::Unknown,
             v2_total: None,
-            max_v2: V2_MIN_LENGTH.saturating_add(max_tlv_size).min(V2_MAX_LENGTH),
+            max_v2: V2_MIN_LENGTH
+                .saturating_add(max_tlv_size)
+                .min(V2_MAX_LENGTH),
             done: false,
         }
     }
@@ -211,7 +213,10 @@ mod tests {
         assert_eq!(p.push(&mut line), Ok(None));
         let mut rest = Bytes::from([&b"ROXY "[..], &[b'x'; 200]].concat());
         let err = p.push(&mut rest).unwrap_err();
-        assert!(matches!(err, CodecError::ProxyHeaderTooLong { max: 107, .. }));
+        assert!(matches!(
+            err,
+            CodecError::ProxyHeaderTooLong { max: 107, .. }
+        ));
         assert!(p.buffered() <= V1_MAX_LENGTH);
     }
 

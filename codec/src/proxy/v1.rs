@@ -26,8 +26,8 @@ pub(crate) fn parse(line: &[u8]) -> Result<HAProxyMessage, CodecError> {
     if body.contains(&b'\r') || body.contains(&b'\n') {
         return Err(invalid("a v1 header contains a stray CR or LF".into()));
     }
-    let text = std::str::from_utf8(body)
-        .map_err(|_| invalid("a v1 header must be ASCII text".into()))?;
+    let text =
+        std::str::from_utf8(body).map_err(|_| invalid("a v1 header must be ASCII text".into()))?;
     let mut parts = text.split(' ');
     if parts.next() != Some("PROXY") {
         return Err(invalid("a v1 header must start with `PROXY `".into()));
@@ -65,12 +65,7 @@ pub(crate) fn parse(line: &[u8]) -> Result<HAProxyMessage, CodecError> {
         } else {
             s.parse::<Ipv6Addr>().map(IpAddr::V6).ok()
         };
-        parsed.ok_or_else(|| {
-            invalid(format!(
-                "`{}` is not an {family} address",
-                s.escape_debug()
-            ))
-        })
+        parsed.ok_or_else(|| invalid(format!("`{}` is not an {family} address", s.escape_debug())))
     };
     let source = SocketAddr::new(ip(src)?, port(sport)?);
     let destination = SocketAddr::new(ip(dst)?, port(dport)?);
