@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example echo -- --addr 127.0.0.1:9000 --threads 2
+//! cargo run --release --example echo -- --help
 //! ```
 //!
 //! The pipeline is Netty's classic one:
@@ -21,15 +22,10 @@
 //! peer announcing a frame over 16 MiB is disconnected before anything is buffered
 //! for it.
 
-use std::io::Write;
 use std::time::Duration;
 
-use seine::buffer::CompositeBuf;
 use seine::channel::ShutdownRequested;
-use seine::channel::prelude::*;
-use seine::codec::proxy::HAProxyMessageDecoder;
-use seine::codec::{LengthFieldDecoder, LengthFieldPrepender};
-use seine::transport::{EventLoopGroup, ServerBootstrap, ShutdownSignals};
+use seine::prelude::*;
 
 mod support;
 
@@ -65,80 +61,47 @@ impl InboundHandler for Echo {
     }
 }
 
+/// A framed echo server: each frame is a 4-byte big-endian length and that many
+/// bytes (up to 16 MiB), answered with the same frame.
+#[derive(clap::Parser)]
+#[command(name = "echo", version, args_override_self = true)]
 struct Args {
-    addr: String,
-    threads: usize,
-    shutdown_grace: u64,
-    proxy_protocol: bool,
-}
-
-fn parse_args(default_addr: &str) -> Result<Args, String> {
-    let mut a = Args {
-        addr: default_addr.to_string(),
-        threads: EventLoopGroup::default_threads(),
-        shutdown_grace: 30,
-        proxy_protocol: false,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--proxy-protocol" {
-            a.proxy_protocol = true;
-            continue;
-        }
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--addr" => a.addr = value,
-            "--threads" => a.threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--shutdown-grace" => {
-                a.shutdown_grace = value
-                    .parse()
-                    .map_err(|e| format!("--shutdown-grace: {e}"))?
-            }
-            _ => {
-                return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --threads N \
-                     --shutdown-grace SECS --proxy-protocol"
-                ));
-            }
-        }
-    }
-    a.threads = a.threads.max(1);
-    Ok(a)
+    #[command(flatten)]
+    server: support::ServerArgs<9000>,
+    #[command(flatten)]
+    edge: support::edge::EdgeArgs,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let signals = ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args = parse_args("127.0.0.1:9000")?;
-    let proxy_protocol = args.proxy_protocol;
+    let args: Args = support::start();
+    let signals = seine::transport::ShutdownSignals::install()?;
 
-    let group = EventLoopGroup::new(args.threads)?;
+    // Configured (and checked) once; each connection gets a copy.
+    let frames = LengthFieldDecoder::builder()
+        .length_field_length(4)
+        .initial_bytes_to_strip(4)
+        .max_frame_length(4 + MAX_PAYLOAD)
+        .build()?;
+    let prepender = LengthFieldPrepender::builder()
+        .length_field_length(4)
+        .build()?;
+
+    let edge = args.edge.clone();
+    let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
-            if proxy_protocol {
-                let decoder = HAProxyMessageDecoder::new().with_timeout(Duration::from_secs(10));
-                pipeline.add_last("proxy", decoder.into())?;
+            if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {
+                pipeline.add_last("proxy", proxy.into())?;
             }
-            let frames = LengthFieldDecoder::builder()
-                .length_field_length(4)
-                .initial_bytes_to_strip(4)
-                .max_frame_length(4 + MAX_PAYLOAD)
-                .build();
-            pipeline.add_last("frames", frames.into())?;
-            pipeline.add_last("prepender", LengthFieldPrepender::new(4).into())?;
+            pipeline.add_last("frames", frames.clone().into())?;
+            pipeline.add_last("prepender", prepender.clone().into())?;
             pipeline.add_last("echo", Handler::inbound(Echo))?;
             Ok(())
         })
-        .bind_activated_or(&args.addr)?;
-    println!("listening on {}", server.local_addr()?);
-    std::io::stdout().flush()?;
+        .bind_activated_or(&args.server.addr)?;
+    support::announce(server.local_addr()?)?;
 
-    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
-    eprintln!("{outcome}");
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    args.edge.run_until_signal(signals, &server, &group);
     Ok(())
 }

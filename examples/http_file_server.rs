@@ -5,6 +5,7 @@
 //! cargo run --release --example http_file_server -- --root /srv/www --addr 127.0.0.1:8080
 //! curl -O http://127.0.0.1:8080/big.iso
 //! curl -r 0-99 http://127.0.0.1:8080/big.iso      # 206 Partial Content
+//! cargo run --release --example http_file_server -- --help
 //! ```
 //!
 //! * Files: `Content-Type` by extension, `Last-Modified` and `ETag`, conditional
@@ -46,21 +47,17 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use seine::buffer::{Bytes, FileRegion};
-use seine::channel::prelude::*;
 use seine::codec::http::{
     HttpRequest, HttpRequestDecoder, HttpResponse, HttpServerCodec, Method, format_http_date,
     parse_http_date,
 };
-use seine::codec::proxy::HAProxyMessageDecoder;
-use seine::transport::{EventLoopGroup, ServerBootstrap, ShutdownSignals};
+use seine::prelude::*;
 use tokio::time::Instant;
 
 mod support;
@@ -675,66 +672,44 @@ fn html_escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// A static file server: GET and HEAD for the files under a directory, sent with
+/// sendfile(2); Range, conditional requests, keep-alive.
+#[derive(clap::Parser)]
+#[command(name = "http_file_server", version, args_override_self = true)]
 struct Args {
-    addr: String,
-    threads: usize,
+    #[command(flatten)]
+    server: support::ServerArgs<8080>,
+
+    /// Directory to serve.
+    #[arg(long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
+
+    /// Seconds a new connection has to send a complete request head.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
     header_timeout: u64,
+
+    /// Seconds a connection may stay idle after a response, or read nothing of
+    /// one, before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
     idle_timeout: u64,
-    proxy_protocol: bool,
+
+    #[command(flatten)]
+    edge: support::edge::EdgeArgs,
+
+    /// Append one line per request to this file when its response has been sent:
+    /// client address (the PROXY protocol's when present), date, request line,
+    /// status, body bytes, seconds.
+    #[arg(long, value_name = "PATH")]
     access_log: Option<PathBuf>,
-    shutdown_grace: u64,
+
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).
+    #[arg(long, value_name = "HOST:PORT")]
     metrics_addr: Option<String>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        addr: "127.0.0.1:8080".into(),
-        threads: EventLoopGroup::default_threads(),
-        root: PathBuf::from("."),
-        header_timeout: 10,
-        idle_timeout: 30,
-        proxy_protocol: false,
-        access_log: None,
-        shutdown_grace: 30,
-        metrics_addr: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--proxy-protocol" {
-            a.proxy_protocol = true;
-            continue;
-        }
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        let number = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
-        match flag.as_str() {
-            "--addr" => a.addr = value,
-            "--threads" => a.threads = number(&value)? as usize,
-            "--root" => a.root = PathBuf::from(value),
-            "--header-timeout" => a.header_timeout = number(&value)?,
-            "--idle-timeout" => a.idle_timeout = number(&value)?,
-            "--access-log" => a.access_log = Some(PathBuf::from(value)),
-            "--shutdown-grace" => a.shutdown_grace = number(&value)?,
-            "--metrics-addr" => a.metrics_addr = Some(value),
-            _ => {
-                return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --threads N --root DIR \
-                     --header-timeout SECS --idle-timeout SECS --proxy-protocol \
-                     --access-log PATH --shutdown-grace SECS --metrics-addr HOST:PORT"
-                ));
-            }
-        }
-    }
-    Ok(a)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let signals = ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args = parse_args()?;
+    let args: Args = support::start();
+    let signals = seine::transport::ShutdownSignals::install()?;
     let root = args.root.canonicalize()?;
     let root_dir = nix::fcntl::open(
         &root,
@@ -748,6 +723,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         idle_timeout: Duration::from_secs(args.idle_timeout),
     });
 
+    // GET and HEAD carry no body worth buffering.
+    let decoder = HttpRequestDecoder::builder()
+        .max_body_length(64 * 1024)
+        .build()?;
+
     let log = args
         .access_log
         .as_deref()
@@ -755,19 +735,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
     let errors = ErrorCounts::default();
     let counted = errors.clone();
-    let proxy_protocol = args.proxy_protocol;
+    let edge = args.edge.clone();
 
-    let group = EventLoopGroup::new(args.threads.max(1))?;
+    let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
-            if proxy_protocol {
-                let decoder = HAProxyMessageDecoder::new().with_timeout(config.header_timeout);
-                pipeline.add_last("proxy", decoder.into())?;
+            if let Some(proxy) = edge.proxy_decoder(config.header_timeout) {
+                pipeline.add_last("proxy", proxy.into())?;
             }
-            // GET and HEAD carry no body worth buffering.
-            let decoder = HttpRequestDecoder::new().max_body_size(64 * 1024);
-            pipeline.add_last("http", HttpServerCodec::with_decoder(decoder).into())?;
+            pipeline.add_last(
+                "http",
+                HttpServerCodec::with_decoder(decoder.clone()).into(),
+            )?;
             let files = Files {
                 config: config.clone(),
                 deadline: Rc::new(Cell::new(Instant::now())),
@@ -782,20 +762,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             pipeline.add_last("errors", Handler::inbound(count))?;
             Ok(())
         })
-        .bind_activated_or(&args.addr)?;
-    println!("listening on {}", server.local_addr()?);
+        .bind_activated_or(&args.server.addr)?;
     let metrics = match &args.metrics_addr {
         Some(addr) => {
             let registry = support::metrics::registry(&server, &errors);
-            let m = support::metrics::serve(&group, addr, registry)?;
-            println!("metrics on {}", m.local_addr()?);
-            Some(m)
+            Some(support::metrics::serve(&group, addr, registry)?)
         }
         None => None,
     };
-    std::io::stdout().flush()?;
+    support::announce(server.local_addr()?)?;
+    if let Some(m) = &metrics {
+        println!("metrics on {}", m.local_addr()?);
+        std::io::Write::flush(&mut std::io::stdout())?;
+    }
 
-    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
+    let outcome = signals.run_until_signal(&server, args.edge.grace());
     eprintln!("{outcome}");
     if let Some(m) = metrics {
         m.shutdown_gracefully_blocking(Duration::from_secs(1));

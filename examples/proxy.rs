@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example proxy -- --addr 127.0.0.1:9100 --upstream 127.0.0.1:9000
+//! cargo run --release --example proxy -- --help
 //! ```
 //!
 //! There is no pipeline here: a proxy that does not look at the bytes does not need
@@ -17,7 +18,6 @@
 //! to their end for up to `--shutdown-grace` seconds (default 30); those still
 //! running then are cut, and counted.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,12 +28,27 @@ use tokio::net::{TcpListener, TcpStream};
 
 mod support;
 
+/// A TCP proxy: every connection is forwarded to --upstream both ways with
+/// splice(2), so the bytes never enter user space.
+#[derive(clap::Parser)]
+#[command(name = "proxy", version, args_override_self = true)]
 struct Args {
-    addr: String,
+    #[command(flatten)]
+    server: support::ServerArgs<9100>,
+
+    /// Where connections are forwarded.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9000")]
     upstream: String,
-    threads: usize,
-    idle_timeout: Duration,
-    shutdown_grace: Duration,
+
+    /// Seconds without a byte moving either way after which a connection is
+    /// closed (nginx's proxy_timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    idle_timeout: u64,
+
+    /// Seconds the relays in flight get to finish after SIGTERM/SIGINT (new
+    /// connections are refused at once); those still running then are cut.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    shutdown_grace: u64,
 }
 
 /// Counts a relay as running while it lives.
@@ -50,42 +65,6 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        addr: "127.0.0.1:9100".into(),
-        upstream: "127.0.0.1:9000".into(),
-        threads: EventLoopGroup::default_threads(),
-        idle_timeout: Duration::from_secs(600),
-        shutdown_grace: Duration::from_secs(30),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--addr" => a.addr = value,
-            "--upstream" => a.upstream = value,
-            "--threads" => a.threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--idle-timeout" => {
-                let secs: u64 = value.parse().map_err(|e| format!("--idle-timeout: {e}"))?;
-                a.idle_timeout = Duration::from_secs(secs);
-            }
-            "--shutdown-grace" => {
-                let secs: u64 = value
-                    .parse()
-                    .map_err(|e| format!("--shutdown-grace: {e}"))?;
-                a.shutdown_grace = Duration::from_secs(secs);
-            }
-            _ => {
-                return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --upstream HOST:PORT --threads N \
-                     --idle-timeout SECS --shutdown-grace SECS"
-                ));
-            }
-        }
-    }
-    Ok(a)
 }
 
 /// Connects upstream and forwards until both directions end, or nothing moved
@@ -106,27 +85,22 @@ async fn forward(client: TcpStream, upstream: SocketAddr, idle: Duration) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Args = support::start();
     let mut signals = seine::transport::ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args = parse_args()?;
     let upstream = std::net::ToSocketAddrs::to_socket_addrs(&args.upstream)?
         .next()
         .ok_or("--upstream resolves to no address")?;
 
-    let listener = std::net::TcpListener::bind(&args.addr)?;
+    let listener = std::net::TcpListener::bind(&args.server.addr)?;
     // std listens with a backlog of 128: a burst of connects overflows it (SYNs
     // dropped and retried after a second). Listen again with nginx's 511.
     nix::sys::socket::listen(&listener, nix::sys::socket::Backlog::new(511)?)?;
     listener.set_nonblocking(true)?;
-    println!("listening on {}", listener.local_addr()?);
-    std::io::stdout().flush()?;
+    support::announce(listener.local_addr()?)?;
 
-    let group = EventLoopGroup::new(args.threads.max(1))?;
+    let group = EventLoopGroup::new(args.server.threads())?;
     let loops = group.clone();
-    let idle = args.idle_timeout;
+    let idle = Duration::from_secs(args.idle_timeout);
     let running = Arc::new(AtomicUsize::new(0));
     let relays = running.clone();
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
@@ -171,7 +145,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Stop accepting, then let the relays in flight finish, up to the grace period.
     let _ = stop.send(true);
     let _ = closed.recv_timeout(Duration::from_secs(5));
-    let deadline = Instant::now() + args.shutdown_grace;
+    let deadline = Instant::now() + Duration::from_secs(args.shutdown_grace);
     while running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }

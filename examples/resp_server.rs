@@ -5,6 +5,7 @@
 //! cargo run --release --example resp_server -- --addr 127.0.0.1:6380 --threads 2
 //! redis-cli -p 6380 set greeting hello
 //! redis-benchmark -p 6380 -t ping,set,get,incr,mset -n 100000 -c 50 -P 16 -q
+//! cargo run --release --example resp_server -- --help
 //! ```
 //!
 //! Commands: PING, ECHO, SET (NX/XX/GET/EX/PX/EXAT/PXAT/KEEPTTL), GET, SETNX,
@@ -23,15 +24,12 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::io::Write;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use seine::buffer::Bytes;
-use seine::channel::prelude::*;
 use seine::codec::resp::{RespCodec, RespCommand, RespValue};
-use seine::transport::{EventLoopGroup, ServerBootstrap};
+use seine::prelude::*;
 
 mod support;
 
@@ -840,66 +838,29 @@ fn hello(id: i64) -> RespValue {
     ])
 }
 
+/// An in-memory key-value server speaking RESP2, enough for redis-cli and
+/// redis-benchmark.
+#[derive(clap::Parser)]
+#[command(name = "resp_server", version, args_override_self = true)]
 struct Args {
-    addr: String,
-    threads: usize,
-    shutdown_grace: u64,
-    proxy_protocol: bool,
-}
-
-/// `--addr HOST:PORT`, `--threads N`, `--shutdown-grace SECS`, `--proxy-protocol`.
-fn parse_args(default_addr: &str) -> Result<Args, String> {
-    let mut a = Args {
-        addr: default_addr.to_string(),
-        threads: EventLoopGroup::default_threads(),
-        shutdown_grace: 30,
-        proxy_protocol: false,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--proxy-protocol" {
-            a.proxy_protocol = true;
-            continue;
-        }
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--addr" => a.addr = value,
-            "--threads" => a.threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--shutdown-grace" => {
-                a.shutdown_grace = value
-                    .parse()
-                    .map_err(|e| format!("--shutdown-grace: {e}"))?
-            }
-            _ => {
-                return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --threads N \
-                     --shutdown-grace SECS --proxy-protocol"
-                ));
-            }
-        }
-    }
-    a.threads = a.threads.max(1);
-    Ok(a)
+    #[command(flatten)]
+    server: support::ServerArgs<6380>,
+    #[command(flatten)]
+    edge: support::edge::EdgeArgs,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Args = support::start();
     let signals = seine::transport::ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args = parse_args("127.0.0.1:6380")?;
-    let proxy_protocol = args.proxy_protocol;
 
     let store = Arc::new(Store::new());
-    let group = EventLoopGroup::new(args.threads)?;
+    let edge = args.edge.clone();
+    let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
-            if proxy_protocol {
-                let decoder = seine::codec::proxy::HAProxyMessageDecoder::new()
-                    .with_timeout(Duration::from_secs(10));
-                pipeline.add_last("proxy", decoder.into())?;
+            if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {
+                pipeline.add_last("proxy", proxy.into())?;
             }
             pipeline.add_last("resp", RespCodec::new().into())?;
             pipeline.add_last(
@@ -913,14 +874,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             Ok(())
         })
-        .bind_activated_or(&args.addr)?;
-    println!("listening on {}", server.local_addr()?);
-    std::io::stdout().flush()?;
+        .bind_activated_or(&args.server.addr)?;
+    support::announce(server.local_addr()?)?;
 
     // Commands already received are answered (RespCodec drains), then each
     // connection closes.
-    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
-    eprintln!("{outcome}");
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    args.edge.run_until_signal(signals, &server, &group);
     Ok(())
 }

@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! seine-buffer: user-level zero-copy buffers for seine.
 //!
 //! Framing (cutting a byte stream into messages) should never copy payload bytes.
@@ -44,7 +45,6 @@
 //! ```
 
 #![deny(unsafe_code)]
-#![deny(missing_docs)]
 
 mod byte_order;
 mod composite;

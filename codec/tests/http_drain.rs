@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use seine_buffer::Bytes;
 use seine_channel::ShutdownRequested;
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::http::{HttpRequest, HttpResponse, HttpServerCodec};
 
 /// Holds requests until told to answer them.

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use seine_buffer::Bytes;
-use seine_channel::{EmbeddedChannel, Handler};
+use seine_channel::Handler;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::CodecError;
 use seine_codec::proxy::*;
 

@@ -30,7 +30,8 @@ use crate::CodecError;
 ///
 /// ```
 /// use seine_buffer::Bytes;
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::proxy::{HAProxyMessage, HAProxyMessageDecoder};
 ///
 /// let mut ch = EmbeddedChannel::with_handlers([("proxy", Handler::from(HAProxyMessageDecoder::new()))]);
