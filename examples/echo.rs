@@ -12,11 +12,19 @@
 //! bytes -> LengthFieldDecoder (strips the length) -> Echo -> LengthFieldPrepender -> bytes
 //! ```
 //!
+//! On SIGTERM/SIGINT the server stops accepting and keeps echoing on open
+//! connections until each peer half-closes (then it closes with a FIN after the
+//! last echo) or `--shutdown-grace` seconds pass (default 30). `--proxy-protocol`
+//! requires a PROXY protocol header (v1 or v2) first on each connection.
+//!
 //! The decoder fires each payload as a `CompositeBuf` of the received segments and
 //! the prepender writes it back behind a new header: no payload byte is copied. A
 //! peer announcing a frame over 16 MiB is disconnected before anything is buffered
 //! for it.
 
+use std::time::Duration;
+
+use seine::channel::ShutdownRequested;
 use seine::prelude::*;
 
 mod support;
@@ -36,6 +44,16 @@ impl InboundHandler for Echo {
         ctx.write_void(frame); // flushed when the read batch ends
     }
 
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, event: UserEvent) {
+        if let Some(shutdown) = event.downcast_ref::<ShutdownRequested>() {
+            // Keep echoing: the peer's half-close ends the channel (after the last
+            // echo is flushed, with a FIN), or the deadline does.
+            shutdown.take_over();
+            return;
+        }
+        ctx.fire_user_event(event);
+    }
+
     fn exception_caught(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, error: Error) {
         // A frame over the limit (or a broken connection): hang up.
         tracing::debug!(%error, "closing");
@@ -50,11 +68,13 @@ impl InboundHandler for Echo {
 struct Args {
     #[command(flatten)]
     server: support::ServerArgs<9000>,
+    #[command(flatten)]
+    edge: support::edge::EdgeArgs,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
-    let signals = support::ShutdownSignals::install()?;
+    let signals = seine::transport::ShutdownSignals::install()?;
 
     // Configured (and checked) once; each connection gets a copy.
     let frames = LengthFieldDecoder::builder()
@@ -66,18 +86,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .length_field_length(4)
         .build()?;
 
+    let edge = args.edge.clone();
     let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {
+                pipeline.add_last("proxy", proxy.into())?;
+            }
             pipeline.add_last("frames", frames.clone().into())?;
             pipeline.add_last("prepender", prepender.clone().into())?;
             pipeline.add_last("echo", Handler::inbound(Echo))?;
             Ok(())
         })
-        .bind(&args.server.addr)?;
+        .bind_activated_or(&args.server.addr)?;
     support::announce(server.local_addr()?)?;
 
-    support::shutdown::wait_then_drain(signals, Some(&server), &group);
+    args.edge.run_until_signal(signals, &server, &group);
     Ok(())
 }

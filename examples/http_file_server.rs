@@ -27,6 +27,19 @@
 //!   server stops reading and answers the rest as the peer reads (a peer that
 //!   pipelines requests and never reads holds no open files for them).
 //!
+//! * Behind a load balancer: `--proxy-protocol` requires a PROXY protocol header
+//!   (v1 or v2, as HAProxy's `send-proxy-v2` sends) within `--header-timeout`
+//!   seconds, and logs the client address it carries; health checks that connect
+//!   and close, with or without a LOCAL header, pass quietly. `--access-log PATH`
+//!   writes one line per request when its response has been sent (client, date,
+//!   request line, status, body bytes, seconds). `--metrics-addr HOST:PORT` serves
+//!   Prometheus metrics at `/metrics`.
+//! * Shutdown: on SIGTERM or SIGINT the server stops accepting, serves what waits
+//!   in the listen backlog, closes idle keep-alive connections, answers requests in
+//!   progress with `Connection: close`, lets downloads finish, and closes what is
+//!   left after `--shutdown-grace` seconds (default 30). Under systemd socket
+//!   activation it serves the socket it is given (`LISTEN_FDS`).
+//!
 //! File system calls (`open`, `stat`, `readdir`) run on the event loop: fine for a
 //! page cache-hot tree, a thread pool would be the next step for slow disks.
 
@@ -46,6 +59,9 @@ use seine::codec::http::{
 use seine::prelude::*;
 
 mod support;
+
+use support::access_log::{AccessLog, Entry};
+use support::metrics::{CountErrors, ErrorCounts};
 
 struct Config {
     root: PathBuf,
@@ -68,6 +84,8 @@ struct Files {
     answered: usize,
     /// Bytes still to send when the deadline was last moved for a slow reader.
     pending_at_deadline: u64,
+    /// Where each request is logged once its response is sent (`--access-log`).
+    log: Option<AccessLog>,
 }
 
 /// Responses answered in one go; the rest of a pipeline waits for the next
@@ -87,7 +105,25 @@ const DEADLINE: u64 = 0;
 
 impl Files {
     fn answer(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: &HttpRequest) {
-        ctx.write_void(respond(&self.config, req));
+        let resp = respond(&self.config, req);
+        match &self.log {
+            None => ctx.write_void(resp),
+            Some(log) => {
+                let entry = Entry {
+                    client: AccessLog::client_of(ctx),
+                    request_line: AccessLog::request_line(req),
+                    status: resp.status,
+                    bytes: if req.method == Method::Head {
+                        0
+                    } else {
+                        resp.body.len().unwrap_or(0)
+                    },
+                    started: std::time::Instant::now(),
+                };
+                let done = ctx.write(resp);
+                log.after(ctx, done, entry);
+            }
+        }
         self.answered += 1;
         ctx.set_timer_after(DEADLINE, self.config.idle_timeout);
         self.pending_at_deadline = 0;
@@ -622,11 +658,24 @@ struct Args {
     /// one, before it is closed.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     idle_timeout: u64,
+
+    #[command(flatten)]
+    edge: support::edge::EdgeArgs,
+
+    /// Append one line per request to this file when its response has been sent:
+    /// client address (the PROXY protocol's when present), date, request line,
+    /// status, body bytes, seconds.
+    #[arg(long, value_name = "PATH")]
+    access_log: Option<PathBuf>,
+
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<String>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
-    let signals = support::ShutdownSignals::install()?;
+    let signals = seine::transport::ShutdownSignals::install()?;
     let root = args.root.canonicalize()?;
     let root_dir = nix::fcntl::open(
         &root,
@@ -645,10 +694,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .max_body_length(64 * 1024)
         .build()?;
 
+    let log = args
+        .access_log
+        .as_deref()
+        .map(AccessLog::open)
+        .transpose()?;
+    let errors = ErrorCounts::default();
+    let counted = errors.clone();
+    let edge = args.edge.clone();
+
     let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            if let Some(proxy) = edge.proxy_decoder(config.header_timeout) {
+                pipeline.add_last("proxy", proxy.into())?;
+            }
             pipeline.add_last(
                 "http",
                 HttpServerCodec::with_decoder(decoder.clone()).into(),
@@ -658,13 +719,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 waiting: VecDeque::new(),
                 answered: 0,
                 pending_at_deadline: 0,
+                log: log.clone(),
             };
             pipeline.add_last("files", Handler::inbound(files))?;
+            let count = CountErrors::<HttpRequest>::new(counted.clone());
+            pipeline.add_last("errors", Handler::inbound(count))?;
             Ok(())
         })
-        .bind(&args.server.addr)?;
+        .bind_activated_or(&args.server.addr)?;
+    let metrics = match &args.metrics_addr {
+        Some(addr) => {
+            let registry = support::metrics::registry(&server, &errors);
+            Some(support::metrics::serve(&group, addr, registry)?)
+        }
+        None => None,
+    };
     support::announce(server.local_addr()?)?;
+    if let Some(m) = &metrics {
+        println!("metrics on {}", m.local_addr()?);
+        std::io::Write::flush(&mut std::io::stdout())?;
+    }
 
-    support::shutdown::wait_then_drain(signals, Some(&server), &group);
+    let outcome = signals.run_until_signal(&server, args.edge.grace());
+    eprintln!("{outcome}");
+    if let Some(m) = metrics {
+        m.shutdown_gracefully_blocking(Duration::from_secs(1));
+    }
+    group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())
 }

@@ -845,17 +845,23 @@ fn hello(id: i64) -> RespValue {
 struct Args {
     #[command(flatten)]
     server: support::ServerArgs<6380>,
+    #[command(flatten)]
+    edge: support::edge::EdgeArgs,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
-    let signals = support::ShutdownSignals::install()?;
+    let signals = seine::transport::ShutdownSignals::install()?;
 
     let store = Arc::new(Store::new());
+    let edge = args.edge.clone();
     let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {
+                pipeline.add_last("proxy", proxy.into())?;
+            }
             pipeline.add_last("resp", RespCodec::new().into())?;
             pipeline.add_last(
                 "kv",
@@ -868,9 +874,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             Ok(())
         })
-        .bind(&args.server.addr)?;
+        .bind_activated_or(&args.server.addr)?;
     support::announce(server.local_addr()?)?;
 
-    support::shutdown::wait_then_drain(signals, Some(&server), &group);
+    // Commands already received are answered (RespCodec drains), then each
+    // connection closes.
+    args.edge.run_until_signal(signals, &server, &group);
     Ok(())
 }
