@@ -12,8 +12,9 @@
 //! **Releases are never nested in the decode.** Writes made while a codec is
 //! decoding reach the outbound buffer only when it returns, so writability seen
 //! there is stale. A `read()` made during a read batch is therefore answered after
-//! the batch, from the top of the loop (through the channel's queue: no task, no
-//! allocation), where the previous response already counts.
+//! the batch, by a `read()` the handler queues from the tail (the channel's queue
+//! runs with no handler on the stack; no task, no allocation), when the previous
+//! response already counts. Releases made outside a batch are made at once.
 //!
 //! With auto-read on, messages pass straight through.
 //!
@@ -39,11 +40,8 @@ use std::marker::PhantomData;
 
 use seine_channel::{
     ChannelHandler, Context, InboundContext, InboundHandler, OutboundContext, OutboundHandler,
-    Promise, UserEvent,
+    Promise,
 };
-
-/// The private event by which a release is answered from the top of the loop.
-struct Release;
 
 /// Holds messages of type `M` until asked for them; writes of type `W` pass
 /// through. See the [module docs](self).
@@ -55,8 +53,10 @@ pub struct FlowControlHandler<M, W = M> {
     in_batch: bool,
     /// Releases asked for during a batch, owed once it ends.
     owed: u32,
-    /// A [`Release`] is on its way.
+    /// A `read()` from the tail is on its way through the channel's queue.
     scheduled: bool,
+    /// Messages from upstream since it was queued.
+    seen_since_schedule: u64,
     _write: PhantomData<fn(W)>,
 }
 
@@ -69,6 +69,7 @@ impl<M: 'static, W: 'static> FlowControlHandler<M, W> {
             in_batch: false,
             owed: 0,
             scheduled: false,
+            seen_since_schedule: 0,
             _write: PhantomData,
         }
     }
@@ -89,10 +90,14 @@ impl<M: 'static, W: 'static> FlowControlHandler<M, W> {
         }
     }
 
+    /// Queues a `read()` from the tail: the channel's queue runs between read
+    /// batches, with no handler on the stack, so the release it brings is not
+    /// nested in any decode (no task, no allocation).
     fn schedule(&mut self, ctx: &mut Context<'_>) {
         if !self.scheduled {
             self.scheduled = true;
-            ctx.channel().fire_user_event(Release);
+            self.seen_since_schedule = 0;
+            ctx.channel().read();
         }
     }
 }
@@ -118,6 +123,7 @@ impl<M: 'static, W: 'static> InboundHandler for FlowControlHandler<M, W> {
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, M>, msg: M) {
         self.in_batch = true;
+        self.seen_since_schedule += 1;
         if self.demand && self.queue.is_empty() {
             self.demand = false;
             return ctx.fire_read(msg);
@@ -138,22 +144,6 @@ impl<M: 'static, W: 'static> InboundHandler for FlowControlHandler<M, W> {
         ctx.fire_read_complete();
     }
 
-    fn user_event(&mut self, ctx: &mut InboundContext<'_, M>, event: UserEvent) {
-        if !event.is::<Release>() {
-            return ctx.fire_user_event(event);
-        }
-        // Delivered from the channel's queue: the batch, if any, is over.
-        self.scheduled = false;
-        self.in_batch = false;
-        if self.owed > 0 {
-            self.owed -= 1;
-            self.release(ctx);
-        }
-        if self.owed > 0 {
-            self.schedule(ctx);
-        }
-    }
-
     fn channel_inactive(&mut self, ctx: &mut InboundContext<'_, M>) {
         self.queue.clear();
         self.owed = 0;
@@ -170,14 +160,23 @@ impl<M: 'static, W: 'static> OutboundHandler for FlowControlHandler<M, W> {
     }
 
     fn read(&mut self, ctx: &mut OutboundContext<'_, W>) {
-        if self.queue.is_empty() {
-            self.demand = true;
-            return ctx.read();
+        if self.scheduled && self.in_batch && self.seen_since_schedule == 0 {
+            // Nothing arrived since the read was queued, and the queue runs only
+            // between batches: the batch ended without a read_complete.
+            self.in_batch = false;
         }
         if self.in_batch {
+            // The decoder may still be firing this batch's messages (and holding
+            // the writes made for them): answer once it has finished.
             self.owed += 1;
             return self.schedule(ctx);
         }
+        if std::mem::take(&mut self.scheduled) {
+            self.owed = self.owed.saturating_sub(1);
+        }
         self.release(ctx);
+        if self.owed > 0 {
+            self.schedule(ctx);
+        }
     }
 }
