@@ -24,8 +24,8 @@ fuzz_target!(|data: &[u8]| {
         rest = &rest[n..];
     }
     let max = usize::from(c[3]) + 1;
-    let decoder = DelimiterDecoder::new(max, &delimiters)
+    let decoder = DelimiterDecoder::builder().max_frame_length(max).delimiters(&delimiters)
         .fail_fast(c[5] & 1 == 0)
-        .strip_delimiter(c[5] & 2 == 0);
+        .strip_delimiter(c[5] & 2 == 0).build().unwrap();
     common::drive(decoder, rest, c[5] >> 2, c[4] >> 2, max + 4);
 });

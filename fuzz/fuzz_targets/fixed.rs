@@ -12,5 +12,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let length = usize::from(c[0]) + 1;
-    common::drive(FixedLengthDecoder::new(length), stream, c[1], c[2], length);
+    common::drive(FixedLengthDecoder::builder().frame_length(length).build().unwrap(), stream, c[1], c[2], length);
 });

@@ -29,6 +29,6 @@ fuzz_target!(|data: &[u8]| {
             ByteOrder::LittleEndian
         })
         .fail_fast(c[7] & 2 == 0)
-        .build();
+        .build().unwrap();
     common::drive(decoder, stream, c[5], c[6], max);
 });

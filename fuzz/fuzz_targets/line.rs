@@ -12,8 +12,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let max = usize::from(c[0]);
-    let decoder = LineDecoder::new(max)
+    let decoder = LineDecoder::builder().max_frame_length(max)
         .fail_fast(c[3] & 1 == 0)
-        .strip_delimiter(c[3] & 2 == 0);
+        .strip_delimiter(c[3] & 2 == 0).build().unwrap();
     common::drive(decoder, stream, c[1], c[2], max + 2);
 });

@@ -17,7 +17,8 @@
 //!
 //! ```
 //! use seine_buffer::Bytes;
-//! use seine_channel::{EmbeddedChannel, Handler};
+//! use seine_channel::testing::EmbeddedChannel;
+//! use seine_channel::{Handler};
 //! use seine_handler::{ChunkedStream, ChunkedWrite, ChunkedWriteHandler};
 //!
 //! let mut ch = EmbeddedChannel::with_handlers([(

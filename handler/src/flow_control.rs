@@ -19,7 +19,8 @@
 //! With auto-read on, messages pass straight through.
 //!
 //! ```
-//! use seine_channel::{ChannelConfig, EmbeddedChannel, Handler};
+//! use seine_channel::testing::EmbeddedChannel;
+//! use seine_channel::{ChannelConfig, Handler};
 //! use seine_handler::FlowControlHandler;
 //!
 //! let config = ChannelConfig { auto_read: false, ..ChannelConfig::default() };

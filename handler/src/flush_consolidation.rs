@@ -12,8 +12,9 @@
 //!
 //! ```
 //! use seine_buffer::Bytes;
+//! use seine_channel::testing::EmbeddedChannel;
 //! use seine_channel::{
-//!     ChannelHandler, EmbeddedChannel, Handler, InboundContext, InboundHandler, OutboundBuf,
+//!     ChannelHandler, Handler, InboundContext, InboundHandler, OutboundBuf,
 //! };
 //! use seine_handler::FlushConsolidationHandler;
 //!

@@ -13,7 +13,8 @@
 //! ```
 //! use std::time::Duration;
 //! use seine_buffer::Bytes;
-//! use seine_channel::{EmbeddedChannel, Handler};
+//! use seine_channel::testing::EmbeddedChannel;
+//! use seine_channel::{Handler};
 //! use seine_handler::{IdleState, IdleStateEvent, IdleStateHandler};
 //!
 //! let idle = IdleStateHandler::new()

@@ -34,6 +34,7 @@
 //! use std::time::Duration;
 //! use seine_buffer::Bytes;
 //! use seine_channel::prelude::*;
+//! use seine_channel::testing::EmbeddedChannel;
 //! use seine_handler::{IdleStateEvent, IdleStateHandler};
 //!
 //! struct CloseIdle;

@@ -8,7 +8,8 @@
 //!
 //! ```
 //! use seine_buffer::Bytes;
-//! use seine_channel::{EmbeddedChannel, Handler};
+//! use seine_channel::testing::EmbeddedChannel;
+//! use seine_channel::{Handler};
 //! use seine_handler::LoggingHandler;
 //!
 //! let mut ch = EmbeddedChannel::with_handlers([(

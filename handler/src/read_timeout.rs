@@ -10,7 +10,8 @@
 //! ```
 //! use std::time::Duration;
 //! use seine_buffer::Bytes;
-//! use seine_channel::{EmbeddedChannel, Handler};
+//! use seine_channel::testing::EmbeddedChannel;
+//! use seine_channel::{Handler};
 //! use seine_handler::{HandlerError, ReadTimeoutHandler};
 //!
 //! let mut ch = EmbeddedChannel::with_handlers([(

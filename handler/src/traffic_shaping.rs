@@ -19,7 +19,8 @@
 //! ```
 //! use std::time::Duration;
 //! use seine_buffer::Bytes;
-//! use seine_channel::{EmbeddedChannel, Handler, OutboundBuf};
+//! use seine_channel::testing::EmbeddedChannel;
+//! use seine_channel::{Handler, OutboundBuf};
 //! use seine_handler::{Rate, TrafficShapingHandler};
 //!
 //! // 20,000 bytes per second out, in slices of 1000 bytes (a twentieth of that):

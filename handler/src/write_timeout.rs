@@ -17,7 +17,8 @@
 //! ```
 //! use std::time::Duration;
 //! use seine_buffer::Bytes;
-//! use seine_channel::{EmbeddedChannel, Handler, OutboundBuf};
+//! use seine_channel::testing::EmbeddedChannel;
+//! use seine_channel::{Handler, OutboundBuf};
 //! use seine_handler::{HandlerError, WriteTimeoutHandler};
 //!
 //! let mut ch = EmbeddedChannel::with_handlers([(

@@ -5,8 +5,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use seine_buffer::Bytes;
-use seine_channel::ChannelConfig;
+
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_handler::FlowControlHandler;
 
 /// A duplex "codec": one `u32` per input byte; writes pass through (as a codec's

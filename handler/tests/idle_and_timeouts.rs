@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use seine_buffer::Bytes;
-use seine_channel::{ChannelConfig, EmbeddedChannel, Handler, OutboundBuf};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelConfig, Handler, OutboundBuf};
 use seine_handler::{
     HandlerError, IdleState, IdleStateEvent, IdleStateHandler, ReadTimeoutHandler,
     WriteTimeoutHandler,

@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use seine_buffer::Bytes;
-use seine_channel::{EmbeddedChannel, Handler, OutboundBuf};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{Handler, OutboundBuf};
 use seine_handler::LoggingHandler;
 use tracing::Level;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use seine_buffer::{Bytes, FileRegion};
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_handler::{
     ChunkedFile, ChunkedGenerator, ChunkedStream, ChunkedWrite, ChunkedWriteHandler,
     FlushConsolidationHandler, GlobalTrafficShaper, Rate, TrafficShapingHandler,

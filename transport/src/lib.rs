@@ -87,8 +87,8 @@ mod options;
 pub mod probe;
 mod recv_buf;
 pub mod sendfile;
+mod socket_stream;
 pub mod splice;
-mod stream;
 mod writer;
 
 pub use bootstrap::{Bootstrap, Server, ServerBootstrap};
