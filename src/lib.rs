@@ -11,7 +11,9 @@
 //! * [`buffer`]: `Bytes`, `CompositeBuf`, `FileRegion`, cumulation (user-level zero-copy);
 //! * [`channel`]: handler traits, the pipeline, the outbound buffer;
 //! * [`codec`]: frame decoders and encoders, building blocks for custom codecs;
-//! * [`transport`]: event loops, bootstraps, TCP and Unix sockets, sendfile and splice.
+//! * [`transport`]: event loops, bootstraps, TCP and Unix sockets, sendfile and splice;
+//! * [`handler`]: timeouts, idle detection, flow control, flush consolidation, chunked
+//!   writes, traffic shaping, logging.
 //!
 //! [`prelude`] holds what a server author uses; [`testing`] the test tools.
 
@@ -22,6 +24,7 @@ pub struct ReadmeDoctests;
 pub use seine_buffer as buffer;
 pub use seine_channel as channel;
 pub use seine_codec as codec;
+pub use seine_handler as handler;
 pub use seine_transport as transport;
 
 /// What a server author uses, in one `use seine::prelude::*;`: buffers, the
