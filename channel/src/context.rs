@@ -17,6 +17,22 @@ use crate::pipeline::{Inner, Pipeline, TimerId};
 
 /// A handler's view of its channel, untyped: everything but the typed message
 /// operations of [`InboundContext`] and [`OutboundContext`] (which dereference to it).
+///
+/// # Writing
+///
+/// Three calls write, from this handler's position toward the transport:
+///
+/// | call | returns | for |
+/// |---|---|---|
+/// | [`write`](Self::write) | a [`Completion`] | writes whose outcome is awaited or inspected |
+/// | [`write_void`](Self::write_void) | nothing | the common write nobody awaits (cheapest; a failure is fired as `exception_caught`) |
+/// | [`write_and_flush`](Self::write_and_flush) | a [`Completion`] | a write that must go out now |
+///
+/// Writes are queued; [`flush`](Self::flush) hands them to the transport, and the
+/// end of a read batch flushes what the batch wrote. An outbound handler passes a
+/// write on with [`OutboundContext::write`], which takes the write's [`Promise`]
+/// instead of making a new one. From another thread or task, write through a
+/// [`Channel`] handle ([`Channel::write`], [`Channel::write_and_flush`]).
 pub struct Context<'a> {
     pub(crate) inner: &'a mut Inner,
     pub(crate) idx: usize,
@@ -82,11 +98,20 @@ impl<'a> Context<'a> {
     /// Writes `msg` from this handler's position toward the transport; the previous
     /// outbound handler must accept an `M` (a mismatch fails the completion with
     /// [`ChannelError::UnexpectedMessage`]). Not flushed until a flush (or the end
-    /// of the current read batch).
-    pub fn write_message<M: 'static>(&mut self, msg: M) -> Completion {
+    /// of the current read batch). Allocates nothing; the [`Completion`] holds a
+    /// reference to the channel's shared state (use [`write_void`](Self::write_void)
+    /// when nobody looks at it).
+    #[inline]
+    pub fn write<M: 'static>(&mut self, msg: M) -> Completion {
         let ticket = self.inner.next_ticket();
         self.pass_write(msg, Promise { ticket });
         self.inner.completion(ticket)
+    }
+
+    /// The former name of [`write`](Self::write).
+    #[doc(hidden)]
+    pub fn write_message<M: 'static>(&mut self, msg: M) -> Completion {
+        self.write(msg)
     }
 
     /// Hands `msg` with `promise` to the previous outbound handler.
@@ -97,7 +122,7 @@ impl<'a> Context<'a> {
         self.inner.invoke_write(prev, Msg::new(&mut slot), promise);
     }
 
-    /// [`write_message`](Self::write_message) without a [`Completion`]: Netty's
+    /// [`write`](Self::write) without a [`Completion`]: Netty's
     /// `write(msg, voidPromise())`. For the common write whose outcome nobody
     /// awaits: it skips the completion's reference to the channel's shared state
     /// (two atomic operations per write). A write of a type the previous outbound
@@ -109,9 +134,9 @@ impl<'a> Context<'a> {
         self.pass_write(msg, Promise::void());
     }
 
-    /// [`write_message`](Self::write_message), then [`flush`](Self::flush).
+    /// [`write`](Self::write), then [`flush`](Self::flush).
     pub fn write_and_flush<M: 'static>(&mut self, msg: M) -> Completion {
-        let c = self.write_message(msg);
+        let c = self.write(msg);
         self.flush();
         c
     }
@@ -380,21 +405,6 @@ impl<'a, F: 'static> InboundContext<'a, F> {
         let mut slot = Some(msg);
         let next = self.ctx.inner.next_in(self.ctx.idx);
         self.ctx.inner.invoke_read(next, Msg::new(&mut slot));
-    }
-
-    /// Writes `msg` toward the transport from this position (see
-    /// [`Context::write_message`]).
-    #[inline]
-    pub fn write<M: 'static>(&mut self, msg: M) -> Completion {
-        self.ctx.write_message(msg)
-    }
-
-    /// Writes `msg` toward the transport with no completion to observe (see
-    /// [`Context::write_void`]): the cheapest write, for handlers that do not await
-    /// their writes.
-    #[inline]
-    pub fn write_void<M: 'static>(&mut self, msg: M) {
-        self.ctx.write_void(msg)
     }
 }
 
