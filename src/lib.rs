@@ -1,4 +1,5 @@
 #![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! # seine
 //!
 //! A Netty-style buffer and networking framework for Rust: protocol servers and

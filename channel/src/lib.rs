@@ -1,4 +1,5 @@
 #![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! # seine-channel
 //!
 //! Netty's channel model in Rust: servers are pipelines of typed handlers.

@@ -1,4 +1,5 @@
 #![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! # seine-codec
 //!
 //! Codecs for seine pipelines: building blocks for custom codecs, Netty-compatible

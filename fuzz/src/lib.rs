@@ -1,7 +1,7 @@
 //! The fuzz targets of seine's network-facing decoders, as plain functions of the
 //! input bytes: each decodes the input (after a few configuration bytes) cut into
 //! reads, and panics if a decoder breaks its contract. The libFuzzer binaries in
-//! `fuzz_targets/` (cargo-fuzz) and the stable driver (`src/bin/stable_fuzz.rs`,
+//! `fuzz_targets/` (cargo-fuzz) and the stable driver (`fuzz/src/bin/stable_fuzz.rs`,
 //! `fuzz/run.sh` without cargo-fuzz) both call them.
 
 pub mod common;
@@ -250,7 +250,10 @@ pub fn http_request(data: &[u8]) {
         .expect("a valid configuration");
     common::drive_protocol(decoder, stream, c[0] >> 2, c[1] >> 3, |req| {
         assert!(req.body.len() <= max_body, "body over max_body_length");
-        assert!(req.headers.len() <= max_headers, "more headers than max_headers");
+        assert!(
+            req.headers.len() <= max_headers,
+            "more headers than max_headers"
+        );
         assert!(
             req.uri.len() <= max_header_length,
             "a URI longer than the head limit"
@@ -307,7 +310,13 @@ pub fn resp_value(data: &[u8]) {
     });
 }
 
-fn check_value(value: &RespValue, max_bulk: usize, max_array: usize, max_depth: usize, depth: usize) {
+fn check_value(
+    value: &RespValue,
+    max_bulk: usize,
+    max_array: usize,
+    max_depth: usize,
+    depth: usize,
+) {
     match value {
         RespValue::Bulk(b) => assert!(b.len() <= max_bulk, "bulk over max_bulk_length"),
         RespValue::Array(items) => {

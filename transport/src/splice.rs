@@ -23,6 +23,7 @@
 //!     });
 //! }
 //! # }
+//! # let _ = proxy;
 //! ```
 
 use std::future::{Future, poll_fn};

@@ -30,7 +30,7 @@
 //! [`crate::netty`]).
 //!
 //! ```
-//! use seine_codec::{CodecError, InvalidConfig, LineDecoder};
+//! use seine_codec::{CodecError, LineDecoder};
 //!
 //! let decoder = LineDecoder::builder().max_frame_length(80).fail_fast(false).build()?;
 //! assert_eq!(decoder.max_frame_length(), 80);
