@@ -20,6 +20,9 @@ pub use seine_buffer as buffer;
 pub use seine_channel as channel;
 pub use seine_codec as codec;
 pub use seine_transport as transport;
+/// TLS in the pipeline (rustls): `TlsHandler`, configurations, kTLS detection.
+#[cfg(feature = "tls")]
+pub use seine_tls as tls;
 
 /// The names most programs need, in one `use seine::prelude::*;`.
 pub mod prelude {
