@@ -46,7 +46,8 @@ const HANDSHAKE_TIMER: u64 = 0;
 ///   ends wait for it.
 /// * **Close**: a graceful close (`close`, `shutdown_output`) sends `close_notify`
 ///   after what was written, then passes the close on; `close_now` drops what waits.
-///   A received `close_notify` is end of input (`input_closed` is fired); an EOF
+///   A received `close_notify` is end of input (`input_closed` is fired), answered
+///   with `close_notify` and a close once what was written is out; an EOF
 ///   without one is fired as [`TlsError::TruncatedWithoutCloseNotify`], then
 ///   `input_closed`.
 /// * **Errors**: a peer that breaks the protocol (plain HTTP, garbage) gets an alert,
@@ -295,6 +296,16 @@ impl TlsHandler {
         wrote
     }
 
+    /// close_notify after what waits, then the close.
+    fn graceful_close(&mut self, ctx: &mut Context<'_>) {
+        if !self.queue.is_empty() {
+            self.close = PendingClose::Close;
+            return;
+        }
+        self.send_close_notify(ctx);
+        ctx.close();
+    }
+
     fn send_close_notify(&mut self, ctx: &mut Context<'_>) {
         if self.sent_close_notify || self.handshaking || self.failed {
             return;
@@ -374,6 +385,12 @@ impl TlsHandler {
                     if !self.input_closed_fired {
                         self.input_closed_fired = true;
                         ctx.fire_input_closed();
+                    }
+                    // Answer with close_notify and close once what was written
+                    // is out (as Netty's SslHandler does): a peer that waits for
+                    // the answer (Python's unwrap) is not left hanging.
+                    if !ctx.is_closing() {
+                        self.graceful_close(ctx);
                     }
                     return;
                 }
@@ -564,12 +581,7 @@ impl OutboundHandler for TlsHandler {
             self.queue.clear();
             return ctx.close();
         }
-        if !self.queue.is_empty() {
-            self.close = PendingClose::Close;
-            return;
-        }
-        self.send_close_notify(ctx);
-        ctx.close();
+        self.graceful_close(ctx);
     }
 
     fn shutdown_output(&mut self, ctx: &mut OutboundContext<'_, Bytes>) {
