@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! seine benchmark suite: the echo load generator's parts, the tokio baseline servers'
 //! shared plumbing, and the helpers `bench/run.sh` uses (CPU accounting from `/proc`, a
 //! hand-written log-bucket latency histogram, a tiny argument parser and JSON writer).

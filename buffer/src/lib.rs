@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! seine-buffer: user-level zero-copy buffers for seine.
 //!
 //! Framing (cutting a byte stream into messages) should never copy payload bytes.
@@ -44,22 +45,21 @@
 //! ```
 
 #![deny(unsafe_code)]
-#![deny(missing_docs)]
 
+mod byte_order;
 mod composite;
 mod cumulation;
 mod error;
 mod file_region;
-mod order;
 mod wrap;
 
 pub use bytes::{Buf, BufMut, Bytes, BytesMut};
 
+pub use byte_order::ByteOrder;
 pub use composite::{CompositeBuf, Segments};
 pub use cumulation::{Cumulation, CumulationStrategy, DEFAULT_MERGE_THRESHOLD};
 pub use error::BufferError;
 pub use file_region::{FileRegion, MappedChunks, PreadChunks, Progress};
-pub use order::ByteOrder;
 pub use wrap::{map_file, wrap_mmap, wrap_static, wrap_vec};
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub struct ChannelConfig {
     /// into one buffer as they are queued, so a batch of small messages becomes one
     /// entry and one slice of a `writev` (tiny iovecs cost the kernel and the peer
     /// more than the copy). Larger writes and file regions are never copied. 0 (the
-    /// default here, so that [`EmbeddedChannel`](crate::EmbeddedChannel) shows every
+    /// default here, so that [`EmbeddedChannel`](crate::testing::EmbeddedChannel) shows every
     /// write as it was made) turns it off; socket transports turn it on.
     pub merge_writes_below: usize,
 }

@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! # seine-channel
 //!
 //! Netty's channel model in Rust: servers are pipelines of typed handlers.
@@ -21,13 +22,14 @@
 //!   flushed when the batch ends; writes from [`Channel`] handles or spawned tasks
 //!   once the queued work has run.
 //! * **Transports** implement [`Transport`] and drive a [`ChannelCore`] (see the
-//!   [`transport`] module for the calls and their order). [`EmbeddedChannel`] is the
-//!   test transport.
+//!   [`transport`] module for the calls and their order).
+//!   [`EmbeddedChannel`](testing::EmbeddedChannel), in [`testing`], is the test
+//!   transport.
 //! * **Time is an input.** The core owns each channel's timers
 //!   ([`Context::set_timer`], delivered to [`ChannelHandler::timer_fired`]); a driver
 //!   asks [`ChannelCore::next_timeout`] and calls [`ChannelCore::handle_timeout`]. No
 //!   task and no allocation per timer or reset. [`Context::now`] is the transport's
-//!   clock, virtual under [`EmbeddedChannel`].
+//!   clock, virtual under [`EmbeddedChannel`](testing::EmbeddedChannel).
 //! * **No runtime here.** Tasks ([`Context::spawn`]) and blocking work
 //!   ([`Context::spawn_blocking`], whose output comes back to the handler on the
 //!   channel's loop) go through the [`Executor`] the transport provides.
@@ -36,6 +38,7 @@
 //!
 //! ```
 //! use seine_channel::prelude::*;
+//! use seine_channel::testing::EmbeddedChannel;
 //! use seine_buffer::Bytes;
 //!
 //! /// Answers every read with the same bytes.
@@ -53,7 +56,6 @@
 //! ch.write_inbound(Bytes::from_static(b"hello")).unwrap();
 //! assert_eq!(ch.read_outbound::<Bytes>().unwrap(), "hello");
 //! ```
-#![deny(missing_docs)]
 
 mod attr;
 mod channel;
@@ -78,7 +80,6 @@ pub use completion::{Completion, Promise};
 pub use config::ChannelConfig;
 pub use context::{Context, InboundContext, OutboundContext, ScheduledEvent};
 pub use core::ChannelCore;
-pub use embedded::EmbeddedChannel;
 pub use error::{ChannelError, Direction, Error};
 pub use executor::{BlockingJob, Executor, LocalTask};
 pub use handler::{ChannelHandler, Handler, InboundHandler, OutboundHandler, UserEvent};
@@ -89,10 +90,16 @@ pub use pipeline::Pipeline;
 pub use timer::TimerQueue;
 pub use transport::Transport;
 
-/// The names a handler author needs.
+/// Tools for testing handlers without a socket: [`EmbeddedChannel`](testing::EmbeddedChannel) drives a
+/// pipeline in memory, with a virtual clock.
+pub mod testing {
+    pub use crate::embedded::EmbeddedChannel;
+}
+
+/// The names a handler author needs (test tools are in [`testing`]).
 pub mod prelude {
     pub use crate::{
-        Channel, ChannelHandler, Completion, Context, EmbeddedChannel, Error, Handler,
+        Channel, ChannelConfig, ChannelError, ChannelHandler, Completion, Context, Error, Handler,
         InboundContext, InboundHandler, OutboundBuf, OutboundContext, OutboundHandler, Promise,
         UserEvent,
     };

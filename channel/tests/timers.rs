@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_channel::{ChannelConfig, ChannelError};
 
 /// Counts allocations made on the thread that turned counting on.

@@ -62,7 +62,7 @@ const HANDSHAKE_TIMER: u64 = 0;
 ///   [`KtlsSupport`]), `tls_bytes_decrypted`.
 ///
 /// ```
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::{Handler, testing::EmbeddedChannel};
 /// use seine_tls::{TlsClientConfig, TlsHandler};
 ///
 /// let config = TlsClientConfig::builder().webpki_roots().build().unwrap();

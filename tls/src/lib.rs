@@ -14,7 +14,7 @@
 //! * [`TlsError`]: everything reported.
 //!
 //! ```
-//! use seine_channel::{EmbeddedChannel, Handler};
+//! use seine_channel::{Handler, testing::EmbeddedChannel};
 //! use seine_tls::{TlsClientConfig, TlsHandler};
 //!
 //! let config = TlsClientConfig::builder().webpki_roots().alpn(["http/1.1"]).build()?;

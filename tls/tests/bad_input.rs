@@ -3,7 +3,8 @@
 mod support;
 
 use seine_buffer::Bytes;
-use seine_channel::{EmbeddedChannel, Handler, OutboundBuf};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{Handler, OutboundBuf};
 use seine_tls::{TlsError, TlsHandler};
 use support::{Certs, inbound_text, pump};
 

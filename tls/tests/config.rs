@@ -2,7 +2,7 @@
 
 mod support;
 
-use seine_channel::{EmbeddedChannel, Handler};
+use seine_channel::{Handler, testing::EmbeddedChannel};
 use seine_tls::{HandshakeComplete, TlsClientConfig, TlsError, TlsHandler, TlsServerConfig};
 use support::{Certs, pump};
 

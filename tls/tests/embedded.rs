@@ -6,7 +6,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use seine_buffer::{Bytes, FileRegion};
-use seine_channel::{ChannelConfig, EmbeddedChannel, Handler, OutboundBuf};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelConfig, Handler, OutboundBuf};
 use seine_tls::{HandshakeComplete, TlsError, TlsHandler};
 use support::{Certs, inbound_text, pump};
 

@@ -7,9 +7,8 @@
 mod support;
 
 use seine_buffer::{Bytes, CompositeBuf};
-use seine_channel::{
-    ChannelHandler, EmbeddedChannel, Handler, InboundContext, InboundHandler, OutboundBuf,
-};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelHandler, Handler, InboundContext, InboundHandler, OutboundBuf};
 use seine_codec::{ByteToMessageDecoder, CodecError, Decoder};
 use seine_tls::{TlsHandler, TlsServerConfig};
 use support::{Certs, inbound_text, pump};

@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! # seine-transport
 //!
 //! Runs seine channels on real sockets: event loops ([`EventLoopGroup`]), servers
@@ -73,7 +74,6 @@
 //! server.shutdown_gracefully_blocking(Duration::from_secs(1));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![deny(missing_docs)]
 
 mod accept;
 mod bootstrap;
@@ -87,8 +87,8 @@ mod options;
 pub mod probe;
 mod recv_buf;
 pub mod sendfile;
+mod socket_stream;
 pub mod splice;
-mod stream;
 mod writer;
 
 pub use bootstrap::{Bootstrap, Server, ServerBootstrap};

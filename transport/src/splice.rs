@@ -8,7 +8,7 @@
 //!
 //! # Examples
 //!
-//! ```no_run
+//! ```
 //! use tokio::net::{TcpListener, TcpStream};
 //!
 //! # async fn proxy() -> std::io::Result<()> {

@@ -50,7 +50,7 @@ use transport::{Budget, EmbeddedTransport};
 /// [`activate`](Self::activate)), so handlers added before see `channel_active`.
 ///
 /// ```
-/// use seine_channel::EmbeddedChannel;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_buffer::Bytes;
 ///
 /// let mut ch = EmbeddedChannel::new();

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use seine_buffer::Bytes;
-use seine_channel::EmbeddedChannel;
+use seine_channel::testing::EmbeddedChannel;
 use seine_tls::{TlsClientConfig, TlsServerConfig};
 
 /// A CA, a server certificate for `localhost` signed by it, and the files.
