@@ -50,10 +50,14 @@ impl InboundHandler for Echo {
 struct Args {
     #[command(flatten)]
     server: support::ServerArgs<9000>,
+
+    #[command(flatten)]
+    tls: support::tls::TlsArgs,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
+    let tls = args.tls.config(&[])?;
     let signals = support::ShutdownSignals::install()?;
 
     // Configured (and checked) once; each connection gets a copy.
@@ -70,6 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            support::tls::add_first(pipeline, &tls)?;
             pipeline.add_last("frames", frames.clone().into())?;
             pipeline.add_last("prepender", prepender.clone().into())?;
             pipeline.add_last("echo", Handler::inbound(Echo))?;

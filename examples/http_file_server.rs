@@ -610,6 +610,9 @@ struct Args {
     #[command(flatten)]
     server: support::ServerArgs<8080>,
 
+    #[command(flatten)]
+    tls: support::tls::TlsArgs,
+
     /// Directory to serve.
     #[arg(long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
@@ -626,6 +629,7 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
+    let tls = args.tls.config(&["http/1.1"])?;
     let signals = support::ShutdownSignals::install()?;
     let root = args.root.canonicalize()?;
     let root_dir = nix::fcntl::open(
@@ -649,6 +653,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            support::tls::add_first(pipeline, &tls)?;
             pipeline.add_last(
                 "http",
                 HttpServerCodec::with_decoder(decoder.clone()).into(),

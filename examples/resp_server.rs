@@ -845,10 +845,14 @@ fn hello(id: i64) -> RespValue {
 struct Args {
     #[command(flatten)]
     server: support::ServerArgs<6380>,
+
+    #[command(flatten)]
+    tls: support::tls::TlsArgs,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
+    let tls = args.tls.config(&[])?;
     let signals = support::ShutdownSignals::install()?;
 
     let store = Arc::new(Store::new());
@@ -856,6 +860,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            support::tls::add_first(pipeline, &tls)?;
             pipeline.add_last("resp", RespCodec::new().into())?;
             pipeline.add_last(
                 "kv",

@@ -26,6 +26,7 @@
 
 pub mod cli;
 pub mod shutdown;
+pub mod tls;
 
 pub use cli::ServerArgs;
 pub use shutdown::ShutdownSignals;
