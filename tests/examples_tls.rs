@@ -24,10 +24,11 @@ fn certificates(dir: &TempDir) -> (String, String, String) {
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
     let key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
+    let leaf =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&key, &issuer)
+            .unwrap();
     let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
     std::fs::write(path("ca.pem"), ca.pem()).unwrap();
     std::fs::write(path("cert.pem"), leaf.pem()).unwrap();
@@ -52,9 +53,24 @@ fn https_server() -> Https {
     let (ca, cert, key) = certificates(&certs);
     let srv = ExampleServer::start(
         "http_file_server",
-        &["--root", root.path().to_str().unwrap(), "--threads", "1", "--tls-cert", &cert, "--tls-key", &key],
+        &[
+            "--root",
+            root.path().to_str().unwrap(),
+            "--threads",
+            "1",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
     );
-    Https { _root: root, _certs: certs, ca, srv, data }
+    Https {
+        _root: root,
+        _certs: certs,
+        ca,
+        srv,
+        data,
+    }
 }
 
 #[test]
@@ -62,13 +78,17 @@ fn plain_http_on_the_tls_port_gets_an_alert_and_a_close() {
     let h = https_server();
     let mut c = h.srv.connect();
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    c.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    c.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
     let mut got = Vec::new();
     // Closed at once: read_to_end ends (EOF or a reset) well before the timeout.
     let _ = c.read_to_end(&mut got);
     assert_eq!(got.first(), Some(&21), "an alert record, got {got:?}");
     // The server still serves others: a TLS GET with rustls' blocking stream.
-    let config = seine::tls::TlsClientConfig::builder().ca_file(&h.ca).build().unwrap();
+    let config = seine::tls::TlsClientConfig::builder()
+        .ca_file(&h.ca)
+        .build()
+        .unwrap();
     let name = "localhost".try_into().unwrap();
     let conn = rustls::ClientConnection::new(config.rustls().clone(), name).unwrap();
     let tcp = h.srv.connect();
@@ -84,8 +104,16 @@ fn plain_http_on_the_tls_port_gets_an_alert_and_a_close() {
 }
 
 fn curl(args: &[&str]) -> std::process::Output {
-    let out = Command::new("curl").args(["-s", "-S", "--fail"]).args(args).output().expect("run curl");
-    assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("curl")
+        .args(["-s", "-S", "--fail"])
+        .args(args)
+        .output()
+        .expect("run curl");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -102,7 +130,13 @@ fn curl_get_range_and_head_over_https() {
     let out = curl(&[&common[..], &[&format!("{base}/data.bin")]].concat());
     assert!(out.stdout == h.data, "GET over HTTPS returned other bytes");
 
-    let out = curl(&[&common[..], &["-r", "1000-1999", &format!("{base}/data.bin")]].concat());
+    let out = curl(
+        &[
+            &common[..],
+            &["-r", "1000-1999", &format!("{base}/data.bin")],
+        ]
+        .concat(),
+    );
     assert!(out.stdout == h.data[1000..2000]);
 
     let out = curl(&[&common[..], &["-I", &format!("{base}/hello.txt")]].concat());
@@ -139,7 +173,14 @@ fn curl_256_mib_file_over_https() {
     let (ca, cert, key) = certificates(&certs);
     let srv = ExampleServer::start(
         "http_file_server",
-        &["--root", root.path().to_str().unwrap(), "--tls-cert", &cert, "--tls-key", &key],
+        &[
+            "--root",
+            root.path().to_str().unwrap(),
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
     );
     let port = srv.addr.port();
     let script = format!(
@@ -150,7 +191,10 @@ fn curl_256_mib_file_over_https() {
     let out = Command::new("sh").args(["-c", &script]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    let sums: Vec<&str> = text.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    let sums: Vec<&str> = text
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
     assert_eq!(sums.len(), 2, "{text}");
     assert_eq!(sums[0], sums[1]);
 }
@@ -165,7 +209,17 @@ fn redis_cli_over_tls() {
     let port = srv.addr.port().to_string();
     let cli = |args: &[&str]| {
         let out = Command::new("redis-cli")
-            .args(["--tls", "--cacert", &ca, "--sni", "localhost", "-h", "127.0.0.1", "-p", &port])
+            .args([
+                "--tls",
+                "--cacert",
+                &ca,
+                "--sni",
+                "localhost",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+            ])
             .args(args)
             .output()
             .unwrap();
@@ -202,6 +256,14 @@ with socket.create_connection(("127.0.0.1", {port}), timeout=10) as raw:
 "#,
         port = srv.addr.port()
     );
-    let out = Command::new("python3").arg("-c").arg(&script).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

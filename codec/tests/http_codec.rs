@@ -316,8 +316,10 @@ fn error_waits_for_responses_written_later() {
         .encoder(HttpResponseEncoder::builder().date(false).build().unwrap())
         .build()
         .unwrap();
-    let mut ch =
-        EmbeddedChannel::with_handlers([("http", codec.into()), ("app", Handler::inbound(Later::default()))]);
+    let mut ch = EmbeddedChannel::with_handlers([
+        ("http", codec.into()),
+        ("app", Handler::inbound(Later::default())),
+    ]);
     let e = ch.write_inbound(Bytes::from_static(
         b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nBAD\r\n\r\n",
     ));

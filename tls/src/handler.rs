@@ -123,10 +123,11 @@ impl TlsHandler {
                 name: server_name.to_owned(),
             }
         })?;
-        let conn = rustls::ClientConnection::new(config.inner.clone(), name)
-            .map_err(|e| TlsError::InvalidConfig {
+        let conn = rustls::ClientConnection::new(config.inner.clone(), name).map_err(|e| {
+            TlsError::InvalidConfig {
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         Ok(Self::with_connection(
             conn.into(),
             Some(server_name.to_owned()),
@@ -329,7 +330,10 @@ impl TlsHandler {
                 Connection::Server(s) => s.server_name().map(str::to_owned),
                 Connection::Client(_) => self.client_name.clone(),
             },
-            peer_certificates: conn.peer_certificates().map(<[_]>::to_vec).unwrap_or_default(),
+            peer_certificates: conn
+                .peer_certificates()
+                .map(<[_]>::to_vec)
+                .unwrap_or_default(),
             resumed: conn.handshake_kind() == Some(HandshakeKind::Resumed),
         }
     }

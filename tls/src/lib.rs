@@ -32,7 +32,9 @@ mod handler;
 mod handshake;
 mod ktls;
 
-pub use config::{TlsClientConfig, TlsClientConfigBuilder, TlsServerConfig, TlsServerConfigBuilder};
+pub use config::{
+    TlsClientConfig, TlsClientConfigBuilder, TlsServerConfig, TlsServerConfigBuilder,
+};
 pub use error::TlsError;
 pub use handler::{DEFAULT_HANDSHAKE_TIMEOUT, RECORD_PLAINTEXT, TlsHandler};
 pub use handshake::{Handshake, HandshakeComplete};

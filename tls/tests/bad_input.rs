@@ -13,7 +13,10 @@ fn server(certs: &Certs) -> EmbeddedChannel {
 }
 
 fn assert_protocol_error(err: seine_channel::Error) {
-    assert!(matches!(err.downcast_ref::<TlsError>(), Some(TlsError::Protocol(_))), "{err}");
+    assert!(
+        matches!(err.downcast_ref::<TlsError>(), Some(TlsError::Protocol(_))),
+        "{err}"
+    );
 }
 
 /// An alert record: content type 21.
@@ -78,7 +81,11 @@ fn junk_after_the_handshake_closes_without_reading_it_all() {
     }
     assert_eq!(errors, 1);
     assert!(!server.is_active());
-    assert_eq!(server.inbound_len(), 0, "no junk was passed on as plaintext");
+    assert_eq!(
+        server.inbound_len(),
+        0,
+        "no junk was passed on as plaintext"
+    );
 }
 
 #[test]
@@ -97,9 +104,18 @@ fn a_reset_mid_record_fails_the_handshake_future() {
         .write_inbound(Bytes::copy_from_slice(&hello[..hello.len() / 2]))
         .unwrap();
     let err = server.close_inbound().unwrap_err();
-    assert!(matches!(err.downcast_ref::<TlsError>(), Some(TlsError::ClosedDuringHandshake)), "{err}");
+    assert!(
+        matches!(
+            err.downcast_ref::<TlsError>(),
+            Some(TlsError::ClosedDuringHandshake)
+        ),
+        "{err}"
+    );
     server.close();
-    assert!(matches!(hs.result(), Some(Err(TlsError::ClosedDuringHandshake))));
+    assert!(matches!(
+        hs.result(),
+        Some(Err(TlsError::ClosedDuringHandshake))
+    ));
 }
 
 #[test]

@@ -46,12 +46,18 @@ fn a_file_without_a_certificate_is_named() {
 #[test]
 fn a_key_of_another_certificate_is_a_mismatch_naming_both_files() {
     let certs = Certs::new();
-    let other = certs.write("other.key", rcgen::KeyPair::generate().unwrap().serialize_pem());
+    let other = certs.write(
+        "other.key",
+        rcgen::KeyPair::generate().unwrap().serialize_pem(),
+    );
     let err = TlsServerConfig::builder()
         .cert_and_key_files(&certs.cert, &other)
         .build()
         .unwrap_err();
-    assert!(matches!(err, TlsError::KeyDoesNotMatchCertificate { .. }), "{err}");
+    assert!(
+        matches!(err, TlsError::KeyDoesNotMatchCertificate { .. }),
+        "{err}"
+    );
     let m = message(err);
     assert!(m.contains("other.key") && m.contains("cert.pem"), "{m}");
 }
@@ -59,7 +65,10 @@ fn a_key_of_another_certificate_is_a_mismatch_naming_both_files() {
 #[test]
 fn garbage_pem_is_reported() {
     let certs = Certs::new();
-    let bad = certs.write("bad.pem", "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n");
+    let bad = certs.write(
+        "bad.pem",
+        "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n",
+    );
     let err = TlsServerConfig::builder()
         .cert_and_key_files(&bad, &certs.key)
         .build()
@@ -107,7 +116,10 @@ fn ecdsa_rsa_and_ed25519_keys_in_pkcs8() {
         let (cert, key) = certs.issue(&["localhost"], key);
         let c = certs.write("alg.pem", cert);
         let k = certs.write("alg.key", key);
-        let server = TlsServerConfig::builder().cert_and_key_files(&c, &k).build().unwrap();
+        let server = TlsServerConfig::builder()
+            .cert_and_key_files(&c, &k)
+            .build()
+            .unwrap();
         handshake(server, certs.client(), "localhost");
     }
 }
@@ -123,10 +135,28 @@ fn sec1_and_pkcs1_keys_made_by_openssl() {
     assert!(openssl(&["version"]).is_ok(), "openssl is not installed");
     // SEC1 from the default ECDSA key.
     let sec1 = certs.dir.path().join("sec1.key");
-    let out = openssl(&["ec", "-in", certs.key.to_str().unwrap(), "-out", sec1.to_str().unwrap()]).unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(std::fs::read_to_string(&sec1).unwrap().contains("BEGIN EC PRIVATE KEY"));
-    let server = TlsServerConfig::builder().cert_and_key_files(&certs.cert, &sec1).build().unwrap();
+    let out = openssl(&[
+        "ec",
+        "-in",
+        certs.key.to_str().unwrap(),
+        "-out",
+        sec1.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(&sec1)
+            .unwrap()
+            .contains("BEGIN EC PRIVATE KEY")
+    );
+    let server = TlsServerConfig::builder()
+        .cert_and_key_files(&certs.cert, &sec1)
+        .build()
+        .unwrap();
     handshake(server, certs.client(), "localhost");
 
     // An openssl-made RSA-2048 pair, self-signed, leaf-only chain, key as PKCS#1.
@@ -134,17 +164,54 @@ fn sec1_and_pkcs1_keys_made_by_openssl() {
     let pkcs1 = certs.dir.path().join("rsa1.key");
     let crt = certs.dir.path().join("rsa.crt");
     let out = openssl(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", rsa.to_str().unwrap(),
-        "-out", crt.to_str().unwrap(), "-days", "2", "-subj", "/CN=localhost",
-        "-addext", "subjectAltName=DNS:localhost", "-addext", "basicConstraints=critical,CA:FALSE",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        rsa.to_str().unwrap(),
+        "-out",
+        crt.to_str().unwrap(),
+        "-days",
+        "2",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
     ])
     .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = openssl(&["rsa", "-in", rsa.to_str().unwrap(), "-traditional", "-out", pkcs1.to_str().unwrap()]).unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(std::fs::read_to_string(&pkcs1).unwrap().contains("BEGIN RSA PRIVATE KEY"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = openssl(&[
+        "rsa",
+        "-in",
+        rsa.to_str().unwrap(),
+        "-traditional",
+        "-out",
+        pkcs1.to_str().unwrap(),
+    ])
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(&pkcs1)
+            .unwrap()
+            .contains("BEGIN RSA PRIVATE KEY")
+    );
     for key in [&rsa, &pkcs1] {
-        let server = TlsServerConfig::builder().cert_and_key_files(&crt, key).build().unwrap();
+        let server = TlsServerConfig::builder()
+            .cert_and_key_files(&crt, key)
+            .build()
+            .unwrap();
         let client = TlsClientConfig::builder().ca_file(&crt).build().unwrap();
         handshake(server, client, "localhost");
     }
@@ -197,7 +264,11 @@ fn mutual_tls_requires_and_reports_the_client_certificate() {
         Handler::from(TlsHandler::client(&certs.client(), "localhost").unwrap()),
     )]);
     pump(&mut cch, &mut sch);
-    assert!(matches!(hs.result(), Some(Err(TlsError::Protocol(_)))), "{:?}", hs.result());
+    assert!(
+        matches!(hs.result(), Some(Err(TlsError::Protocol(_)))),
+        "{:?}",
+        hs.result()
+    );
 }
 
 #[test]
@@ -220,10 +291,15 @@ fn tls12_is_offered_too() {
     .with_root_certificates({
         let mut r = rustls::RootCertStore::empty();
         use rustls_pki_types::pem::PemObject;
-        r.add(rustls_pki_types::CertificateDer::from_pem_file(&certs.ca).unwrap()).unwrap();
+        r.add(rustls_pki_types::CertificateDer::from_pem_file(&certs.ca).unwrap())
+            .unwrap();
         r
     })
     .with_no_client_auth();
-    let done = handshake(certs.server(), TlsClientConfig::from_rustls(client.into()), "localhost");
+    let done = handshake(
+        certs.server(),
+        TlsClientConfig::from_rustls(client.into()),
+        "localhost",
+    );
     assert_eq!(done.protocol_version, rustls::ProtocolVersion::TLSv1_2);
 }

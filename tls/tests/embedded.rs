@@ -11,7 +11,14 @@ use seine_channel::{ChannelConfig, Handler, OutboundBuf};
 use seine_tls::{HandshakeComplete, TlsError, TlsHandler};
 use support::{Certs, inbound_text, pump};
 
-fn pair(certs: &Certs) -> (EmbeddedChannel, EmbeddedChannel, seine_tls::Handshake, seine_tls::Handshake) {
+fn pair(
+    certs: &Certs,
+) -> (
+    EmbeddedChannel,
+    EmbeddedChannel,
+    seine_tls::Handshake,
+    seine_tls::Handshake,
+) {
     let server_tls = TlsHandler::server(&certs.server());
     let client_tls = TlsHandler::client(&certs.client(), "localhost").unwrap();
     let (hs_s, hs_c) = (server_tls.handshake(), client_tls.handshake());
@@ -21,12 +28,10 @@ fn pair(certs: &Certs) -> (EmbeddedChannel, EmbeddedChannel, seine_tls::Handshak
 }
 
 fn handshake_event(ch: &mut EmbeddedChannel) -> HandshakeComplete {
-    let events = ch.take_user_events();
-    let ev = events
+    ch.take_user_events()
         .into_iter()
         .find_map(|e| e.downcast::<HandshakeComplete>().ok())
-        .expect("a HandshakeComplete event");
-    ev
+        .expect("a HandshakeComplete event")
 }
 
 #[test]
@@ -43,7 +48,10 @@ fn handshake_then_data_both_ways() {
     let cev = handshake_event(&mut client);
     assert_eq!(cev.peer_certificates.len(), 1);
     assert_eq!(hs_s.result().unwrap().unwrap(), ev);
-    assert_eq!(hs_c.result().unwrap().unwrap().cipher_suite, ev.cipher_suite);
+    assert_eq!(
+        hs_c.result().unwrap().unwrap().cipher_suite,
+        ev.cipher_suite
+    );
 
     client.write_outbound(OutboundBuf::from("GET / HTTP/1.1\r\n\r\n"));
     pump(&mut client, &mut server);
@@ -56,8 +64,14 @@ fn handshake_then_data_both_ways() {
     assert_eq!(inbound_text(&mut client), big);
 
     let counters = server.channel().metrics().counters();
-    assert!(counters.contains(&("tls_bytes_encrypted_user", 100_000)), "{counters:?}");
-    assert!(counters.contains(&("tls_bytes_encrypted_kernel", 0)), "{counters:?}");
+    assert!(
+        counters.contains(&("tls_bytes_encrypted_user", 100_000)),
+        "{counters:?}"
+    );
+    assert!(
+        counters.contains(&("tls_bytes_encrypted_kernel", 0)),
+        "{counters:?}"
+    );
 }
 
 #[test]
@@ -99,7 +113,10 @@ fn eof_without_close_notify_is_a_truncation_error() {
     assert_eq!(inbound_text(&mut client), b"partial body");
     let err = client.close_inbound().unwrap_err();
     assert!(
-        matches!(err.downcast_ref::<TlsError>(), Some(TlsError::TruncatedWithoutCloseNotify)),
+        matches!(
+            err.downcast_ref::<TlsError>(),
+            Some(TlsError::TruncatedWithoutCloseNotify)
+        ),
         "{err}"
     );
 }
@@ -107,16 +124,19 @@ fn eof_without_close_notify_is_a_truncation_error() {
 #[test]
 fn file_region_is_sent_in_records_while_writable_with_progress() {
     let certs = Certs::new();
-    let (mut client, _, _, _) = pair(&certs);
-    drop(client);
     let server_tls = TlsHandler::server(&certs.server());
-    let mut config = ChannelConfig::default();
-    config.high_water_mark = 64 * 1024;
-    config.low_water_mark = 32 * 1024;
+    let config = ChannelConfig {
+        high_water_mark: 64 * 1024,
+        low_water_mark: 32 * 1024,
+        ..ChannelConfig::default()
+    };
     let mut server = EmbeddedChannel::with_config(config);
-    server.pipeline().add_last("tls", server_tls.into()).unwrap();
+    server
+        .pipeline()
+        .add_last("tls", server_tls.into())
+        .unwrap();
     server.activate();
-    client = EmbeddedChannel::with_handlers([(
+    let mut client = EmbeddedChannel::with_handlers([(
         "tls",
         Handler::from(TlsHandler::client(&certs.client(), "localhost").unwrap()),
     )]);
@@ -132,8 +152,15 @@ fn file_region_is_sent_in_records_while_writable_with_progress() {
     server.set_transport_budget(Some(0));
     let done = server.write_outbound(OutboundBuf::from(region));
     let held = server.core().outbound().pending_bytes();
-    assert!(held <= 64 * 1024 + 20 * 1024, "held {held} bytes for a stalled reader");
-    assert!(progress.transferred() < 128 * 1024, "read {} bytes ahead", progress.transferred());
+    assert!(
+        held <= 64 * 1024 + 20 * 1024,
+        "held {held} bytes for a stalled reader"
+    );
+    assert!(
+        progress.transferred() < 128 * 1024,
+        "read {} bytes ahead",
+        progress.transferred()
+    );
     assert!(done.result().is_none());
 
     // The reader reads again: everything arrives, in full records.
@@ -178,7 +205,13 @@ fn handshake_timeout_closes_the_channel() {
     }
     let (i, err) = timed_out.expect("timed out");
     assert!(i < 5);
-    assert!(matches!(err.downcast_ref::<TlsError>(), Some(TlsError::HandshakeTimedOut { .. })));
+    assert!(matches!(
+        err.downcast_ref::<TlsError>(),
+        Some(TlsError::HandshakeTimedOut { .. })
+    ));
     assert!(!server.is_active());
-    assert!(matches!(hs.result(), Some(Err(TlsError::HandshakeTimedOut { .. }))));
+    assert!(matches!(
+        hs.result(),
+        Some(Err(TlsError::HandshakeTimedOut { .. }))
+    ));
 }

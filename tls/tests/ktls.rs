@@ -5,7 +5,10 @@ use seine_tls::{AVAILABLE_ULP_PATH, KtlsSupport};
 #[test]
 fn the_ulp_list_is_parsed() {
     assert_eq!(KtlsSupport::from_ulp_list("tls\n"), KtlsSupport::Available);
-    assert_eq!(KtlsSupport::from_ulp_list("mptcp tls espintcp"), KtlsSupport::Available);
+    assert_eq!(
+        KtlsSupport::from_ulp_list("mptcp tls espintcp"),
+        KtlsSupport::Available
+    );
     assert_eq!(KtlsSupport::from_ulp_list("mptcp\n"), KtlsSupport::NoTlsUlp);
     assert_eq!(KtlsSupport::from_ulp_list(""), KtlsSupport::NoTlsUlp);
     assert_eq!(KtlsSupport::from_ulp_list("tlsx"), KtlsSupport::NoTlsUlp);

@@ -43,9 +43,11 @@ impl InboundHandler for App {
                 // hands it the bytes read past this line; a new line decoder reads
                 // the plaintext.
                 let mut p = ctx.pipeline();
-                p.add_after("lines", "tls", TlsHandler::server(&config).into()).unwrap();
+                p.add_after("lines", "tls", TlsHandler::server(&config).into())
+                    .unwrap();
                 p.remove("lines").unwrap();
-                p.add_after("tls", "lines", ByteToMessageDecoder::new(Lines).into()).unwrap();
+                p.add_after("tls", "lines", ByteToMessageDecoder::new(Lines).into())
+                    .unwrap();
             }
             _ => ctx.write_void(OutboundBuf::from("ERR\n")),
         }
@@ -57,7 +59,12 @@ fn a_client_hello_pipelined_after_starttls_is_not_lost() {
     let certs = Certs::new();
     let mut server = EmbeddedChannel::with_handlers([
         ("lines", ByteToMessageDecoder::new(Lines).into()),
-        ("app", Handler::inbound(App { tls: Some(certs.server()) })),
+        (
+            "app",
+            Handler::inbound(App {
+                tls: Some(certs.server()),
+            }),
+        ),
     ]);
     let mut client = EmbeddedChannel::with_handlers([(
         "tls",
@@ -72,9 +79,15 @@ fn a_client_hello_pipelined_after_starttls_is_not_lost() {
     assert_eq!(server.pipeline().names(), ["tls", "lines", "app"]);
 
     let out = server.read_outbound_bytes();
-    assert!(out.starts_with(b"PONG\nOK\n"), "{:?}", &out[..out.len().min(16)]);
+    assert!(
+        out.starts_with(b"PONG\nOK\n"),
+        "{:?}",
+        &out[..out.len().min(16)]
+    );
     // The rest is the server's handshake, which the client accepts.
-    client.write_inbound(Bytes::copy_from_slice(&out[8..])).unwrap();
+    client
+        .write_inbound(Bytes::copy_from_slice(&out[8..]))
+        .unwrap();
     assert!(pump(&mut client, &mut server).is_empty());
 
     client.write_outbound(OutboundBuf::from("PING\n"));
@@ -87,14 +100,21 @@ fn starttls_in_one_read_and_the_hello_in_the_next() {
     let certs = Certs::new();
     let mut server = EmbeddedChannel::with_handlers([
         ("lines", ByteToMessageDecoder::new(Lines).into()),
-        ("app", Handler::inbound(App { tls: Some(certs.server()) })),
+        (
+            "app",
+            Handler::inbound(App {
+                tls: Some(certs.server()),
+            }),
+        ),
     ]);
     let mut client = EmbeddedChannel::with_handlers([(
         "tls",
         Handler::from(TlsHandler::client(&certs.client(), "localhost").unwrap()),
     )]);
     let hello = client.read_outbound_bytes();
-    server.write_inbound(Bytes::from_static(b"STARTTLS\n")).unwrap();
+    server
+        .write_inbound(Bytes::from_static(b"STARTTLS\n"))
+        .unwrap();
     assert_eq!(server.read_outbound_bytes(), b"OK\n");
     // The ClientHello in two halves.
     let (a, b) = hello.split_at(hello.len() / 2);

@@ -33,7 +33,11 @@ impl InboundHandler for Reply {
     }
 }
 
-fn server(group: &EventLoopGroup, config: TlsServerConfig, file: Option<Arc<std::fs::File>>) -> Server {
+fn server(
+    group: &EventLoopGroup,
+    config: TlsServerConfig,
+    file: Option<Arc<std::fs::File>>,
+) -> Server {
     ServerBootstrap::new()
         .group(group)
         .child_handler(move |p| {
@@ -45,7 +49,10 @@ fn server(group: &EventLoopGroup, config: TlsServerConfig, file: Option<Arc<std:
         .unwrap()
 }
 
-struct Collect(Arc<Mutex<(Vec<u8>, Option<HandshakeComplete>, bool)>>);
+/// What a client saw: plaintext, the handshake event, end of input.
+type Seen = Arc<Mutex<(Vec<u8>, Option<HandshakeComplete>, bool)>>;
+
+struct Collect(Seen);
 impl ChannelHandler for Collect {}
 impl InboundHandler for Collect {
     type Read = Bytes;
@@ -83,7 +90,10 @@ async fn echo_over_tcp_with_bootstrap() {
     let (client_cfg, st) = (certs.client(), state.clone());
     let ch = Bootstrap::new(&group)
         .handler(move |p| {
-            p.add_last("tls", TlsHandler::client(&client_cfg, "localhost").unwrap().into())?;
+            p.add_last(
+                "tls",
+                TlsHandler::client(&client_cfg, "localhost").unwrap().into(),
+            )?;
             p.add_last("collect", Handler::inbound(Collect(st.clone())))?;
             Ok(())
         })
@@ -111,7 +121,10 @@ async fn a_file_region_crosses_tls_and_ends_with_close_notify() {
     let (client_cfg, st) = (certs.client(), state.clone());
     let ch = Bootstrap::new(&group)
         .handler(move |p| {
-            p.add_last("tls", TlsHandler::client(&client_cfg, "localhost").unwrap().into())?;
+            p.add_last(
+                "tls",
+                TlsHandler::client(&client_cfg, "localhost").unwrap().into(),
+            )?;
             p.add_last("collect", Handler::inbound(Collect(st.clone())))?;
             Ok(())
         })
@@ -126,8 +139,14 @@ async fn a_file_region_crosses_tls_and_ends_with_close_notify() {
 }
 
 fn tool(name: &str) -> bool {
-    std::process::Command::new(name).arg("--version").output().is_ok()
-        || std::process::Command::new(name).arg("version").output().is_ok()
+    std::process::Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok()
+        || std::process::Command::new(name)
+            .arg("version")
+            .output()
+            .is_ok()
 }
 
 #[test]
@@ -139,8 +158,20 @@ fn openssl_s_client_alpn_and_close_notify() {
     let srv = server(&group, certs.server(), None);
     let port = srv.local_addr().unwrap().port();
     let mut child = std::process::Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-servername", "localhost"])
-        .args(["-alpn", "http/1.1", "-CAfile", certs.ca.to_str().unwrap(), "-verify_return_error"])
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "localhost",
+        ])
+        .args([
+            "-alpn",
+            "http/1.1",
+            "-CAfile",
+            certs.ca.to_str().unwrap(),
+            "-verify_return_error",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -148,7 +179,12 @@ fn openssl_s_client_alpn_and_close_notify() {
         .unwrap();
     // s_client sends close_notify when its input ends (without -ign_eof it
     // quits at EOF after the echo had time to arrive).
-    child.stdin.take().unwrap().write_all(b"hello over tls\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"hello over tls\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("ALPN protocol: http/1.1"), "{stdout}");
@@ -181,6 +217,14 @@ print("ok")
 "#,
         ca = certs.ca.to_str().unwrap()
     );
-    let out = std::process::Command::new("python3").arg("-c").arg(&script).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

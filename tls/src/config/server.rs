@@ -159,8 +159,8 @@ impl TlsServerConfigBuilder {
         let load = |src: KeySource| -> Result<Arc<CertifiedKey>, TlsError> {
             match src {
                 KeySource::Files { cert, key } => pem::certified_key(&cert, &key, &provider),
-                KeySource::Der(chain, key) => {
-                    pem::certified_key_der(chain, key, &provider).map_err(|e| match e {
+                KeySource::Der(chain, key) => pem::certified_key_der(chain, key, &provider)
+                    .map_err(|e| match e {
                         pem::KeyError::Unsupported(reason)
                         | pem::KeyError::BadCertificate(reason) => {
                             TlsError::InvalidConfig { reason }
@@ -168,8 +168,7 @@ impl TlsServerConfigBuilder {
                         pem::KeyError::Mismatch => TlsError::InvalidConfig {
                             reason: "the private key is not the certificate's".into(),
                         },
-                    })
-                }
+                    }),
             }
         };
         let default = self.default.map(load).transpose()?;
@@ -208,11 +207,10 @@ impl TlsServerConfigBuilder {
             config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
             config.send_tls13_tickets = 0;
         } else {
-            config.ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| {
-                TlsError::InvalidConfig {
+            config.ticketer =
+                rustls::crypto::ring::Ticketer::new().map_err(|e| TlsError::InvalidConfig {
                     reason: e.to_string(),
-                }
-            })?;
+                })?;
         }
         Ok(TlsServerConfig {
             inner: Arc::new(config),

@@ -38,7 +38,10 @@ impl Certs {
             issuer_key: ca_key,
             issuer_params: ca_params,
         };
-        let (cert, key) = certs.issue(&["localhost", "127.0.0.1"], rcgen::KeyPair::generate().unwrap());
+        let (cert, key) = certs.issue(
+            &["localhost", "127.0.0.1"],
+            rcgen::KeyPair::generate().unwrap(),
+        );
         std::fs::write(&certs.cert, cert).unwrap();
         std::fs::write(&certs.key, key).unwrap();
         certs
@@ -79,7 +82,10 @@ impl Certs {
 
 /// Moves what each channel wrote to the other until nothing moves (bounded).
 /// Exceptions raised on the way are returned.
-pub fn pump(client: &mut EmbeddedChannel, server: &mut EmbeddedChannel) -> Vec<seine_channel::Error> {
+pub fn pump(
+    client: &mut EmbeddedChannel,
+    server: &mut EmbeddedChannel,
+) -> Vec<seine_channel::Error> {
     let mut errors = Vec::new();
     for _ in 0..4096 {
         let c = client.read_outbound_bytes();
