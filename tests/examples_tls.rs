@@ -267,3 +267,65 @@ with socket.create_connection(("127.0.0.1", {port}), timeout=10) as raw:
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Resident memory of `pid` in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_reader_that_stops_holds_records_not_the_file() {
+    let root = TempDir::new("stall-tls");
+    let f = std::fs::File::create(root.path().join("big.img")).unwrap();
+    f.set_len(1 << 30).unwrap(); // 1 GiB, sparse: reads cost no disk
+    let certs = TempDir::new("certs-stall");
+    let (ca, cert, key) = certificates(&certs);
+    let srv = ExampleServer::start(
+        "http_file_server",
+        &[
+            "--root",
+            root.path().to_str().unwrap(),
+            "--threads",
+            "1",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
+    );
+    let before = rss_kib(srv.child.id());
+    let config = seine::tls::TlsClientConfig::builder()
+        .ca_file(&ca)
+        .build()
+        .unwrap();
+    let conn =
+        rustls::ClientConnection::new(config.rustls().clone(), "localhost".try_into().unwrap())
+            .unwrap();
+    let tcp = srv.connect();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(b"GET /big.img HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 64 * 1024];
+    tls.read_exact(&mut first).unwrap();
+    // The client stops reading. Encrypting the whole file would take the server
+    // well under the sampling time below; it must stop at the water marks
+    // (plus the socket buffers) instead.
+    let mut peak = 0;
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(100));
+        peak = peak.max(rss_kib(srv.child.id()));
+    }
+    eprintln!("rss before {before} KiB, peak {peak} KiB");
+    assert!(
+        peak < before + 64 * 1024,
+        "the server grew from {before} KiB to {peak} KiB for a stalled reader"
+    );
+    drop(tls);
+}
