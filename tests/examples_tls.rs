@@ -84,21 +84,8 @@ fn plain_http_on_the_tls_port_gets_an_alert_and_a_close() {
     // Closed at once: read_to_end ends (EOF or a reset) well before the timeout.
     let _ = c.read_to_end(&mut got);
     assert_eq!(got.first(), Some(&21), "an alert record, got {got:?}");
-    // The server still serves others: a TLS GET with rustls' blocking stream.
-    let config = seine::tls::TlsClientConfig::builder()
-        .ca_file(&h.ca)
-        .build()
-        .unwrap();
-    let name = "localhost".try_into().unwrap();
-    let conn = rustls::ClientConnection::new(config.rustls().clone(), name).unwrap();
-    let tcp = h.srv.connect();
-    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut tls = rustls::StreamOwned::new(conn, tcp);
-    tls.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut response = Vec::new();
-    let _ = tls.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response);
+    // The server still serves others.
+    let text = tls_get(&h.srv, &h.ca);
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(text.ends_with("hello, tls\n"), "{text}");
 }
@@ -328,4 +315,60 @@ fn a_reader_that_stops_holds_records_not_the_file() {
         "the server grew from {before} KiB to {peak} KiB for a stalled reader"
     );
     drop(tls);
+}
+
+/// A TLS GET of /hello.txt on a new connection; the response text.
+fn tls_get(srv: &ExampleServer, ca: &str) -> String {
+    let config = seine::tls::TlsClientConfig::builder()
+        .ca_file(ca)
+        .build()
+        .unwrap();
+    let conn =
+        rustls::ClientConnection::new(config.rustls().clone(), "localhost".try_into().unwrap())
+            .unwrap();
+    let tcp = srv.connect();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = Vec::new();
+    let _ = tls.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+#[test]
+fn a_client_that_resets_mid_record_does_not_disturb_others() {
+    let h = https_server();
+    for _ in 0..3 {
+        let config = seine::tls::TlsClientConfig::builder()
+            .ca_file(&h.ca)
+            .build()
+            .unwrap();
+        let mut conn =
+            rustls::ClientConnection::new(config.rustls().clone(), "localhost".try_into().unwrap())
+                .unwrap();
+        let mut tcp = h.srv.connect();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp).unwrap();
+        }
+        // A request record cut in half, then a reset (SO_LINGER 0).
+        conn.writer().write_all(&[b'x'; 3000]).unwrap();
+        let mut record = Vec::new();
+        while conn.wants_write() {
+            conn.write_tls(&mut record).unwrap();
+        }
+        tcp.write_all(&record[..record.len() / 2]).unwrap();
+        nix::sys::socket::setsockopt(
+            &tcp,
+            nix::sys::socket::sockopt::Linger,
+            &nix::libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            },
+        )
+        .unwrap();
+        drop(tcp);
+    }
+    assert!(tls_get(&h.srv, &h.ca).ends_with("hello, tls\n"));
 }
