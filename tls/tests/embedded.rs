@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use seine_buffer::{Bytes, FileRegion};
 use seine_channel::testing::EmbeddedChannel;
-use seine_channel::{ChannelConfig, Handler, OutboundBuf};
+use seine_channel::{
+    ChannelConfig, ChannelHandler, Handler, InboundContext, InboundHandler, OutboundBuf, UserEvent,
+};
 use seine_tls::{HandshakeComplete, TlsError, TlsHandler};
 use support::{Certs, inbound_text, pump};
 
@@ -214,4 +216,96 @@ fn handshake_timeout_closes_the_channel() {
         hs.result(),
         Some(Err(TlsError::HandshakeTimedOut { .. }))
     ));
+}
+
+/// A server with a 64 KiB high water mark whose handshake with a client is done.
+fn small_window_pair(certs: &Certs) -> (EmbeddedChannel, EmbeddedChannel) {
+    let config = ChannelConfig {
+        high_water_mark: 64 * 1024,
+        low_water_mark: 32 * 1024,
+        ..ChannelConfig::default()
+    };
+    let mut server = EmbeddedChannel::with_config(config);
+    server
+        .pipeline()
+        .add_last("tls", TlsHandler::server(&certs.server()).into())
+        .unwrap();
+    server.activate();
+    let mut client = EmbeddedChannel::with_handlers([(
+        "tls",
+        Handler::from(TlsHandler::client(&certs.client(), "localhost").unwrap()),
+    )]);
+    assert!(pump(&mut client, &mut server).is_empty());
+    (client, server)
+}
+
+fn file_of(len: usize) -> (Vec<u8>, FileRegion) {
+    let mut file = tempfile::tempfile().unwrap();
+    let content: Vec<u8> = (0..len).map(|i| (i % 239) as u8).collect();
+    file.write_all(&content).unwrap();
+    (content, FileRegion::from_file(file).unwrap())
+}
+
+#[test]
+fn a_graceful_close_waits_for_the_file_then_sends_close_notify() {
+    let certs = Certs::new();
+    let (mut client, mut server) = small_window_pair(&certs);
+    let (content, region) = file_of(1024 * 1024);
+    server.set_transport_budget(Some(0));
+    let done = server.write_outbound(OutboundBuf::from(region));
+    server.close();
+    assert!(server.is_active(), "the close waits for the file");
+    server.set_transport_budget(None);
+    let mut received = Vec::new();
+    for _ in 0..1000 {
+        let records = server.read_outbound_bytes();
+        if records.is_empty() {
+            break;
+        }
+        client.write_inbound(Bytes::from(records)).unwrap();
+        received.extend(inbound_text(&mut client));
+        server.run_pending_tasks().unwrap();
+    }
+    assert!(received == content);
+    assert!(matches!(done.result(), Some(Ok(()))));
+    assert!(!server.is_active());
+    // The stream ended with close_notify: EOF is no truncation.
+    client.close_inbound().unwrap();
+}
+
+/// Closes the channel at once (`close_now`) on any user event, as a send
+/// timeout does.
+struct Stopper;
+impl ChannelHandler for Stopper {}
+impl InboundHandler for Stopper {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, msg: Bytes) {
+        ctx.fire_read(msg);
+    }
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, Bytes>, _event: UserEvent) {
+        ctx.close_now();
+    }
+}
+
+#[test]
+fn close_now_drops_a_file_that_waits_for_writability() {
+    let certs = Certs::new();
+    let (_client, mut server) = small_window_pair(&certs);
+    server
+        .pipeline()
+        .add_last("stopper", Handler::inbound(Stopper))
+        .unwrap();
+    let (_, region) = file_of(1024 * 1024);
+    let (region, progress) = region.with_progress();
+    server.set_transport_budget(Some(0));
+    let done = server.write_outbound(OutboundBuf::from(region));
+    assert!(server.is_active());
+    // The close passes through the TLS handler, which drops the file instead of
+    // waiting for writability that never comes.
+    server.channel().fire_user_event(());
+    server.run_pending_tasks().unwrap();
+    assert!(!server.is_active());
+    assert!(matches!(done.result(), Some(Err(_))));
+    assert!(!progress.is_done());
 }
