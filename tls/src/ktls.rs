@@ -2,11 +2,29 @@
 //! that record encryption (and `sendfile` of files) could move into the kernel.
 //!
 //! seine-tls detects the ULP and, where it is missing, encrypts in user space; the
-//! choice is logged once per process and counted per channel
-//! (`tls_bytes_encrypted_user` / `tls_bytes_encrypted_kernel`). Handing the
-//! session keys to the kernel needs the socket itself (`setsockopt(SOL_TLS)`),
-//! which a pipeline handler cannot reach through the transport today: where the
-//! ULP exists, user space encrypts as well and the log line says so.
+//! choice is logged once per process ([`KtlsSupport::get`]) and counted per channel
+//! (`tls_bytes_encrypted_user` / `tls_bytes_encrypted_kernel`).
+//!
+//! **The key hand-off is not built yet.** Where the ULP exists, user space
+//! encrypts as well and the log line says so. What the hand-off needs, for whoever
+//! builds it (and a machine with the `tls` module to test it on):
+//!
+//! * the server configuration with `enable_secret_extraction = true`, and after the
+//!   handshake `Connection::dangerous_extract_secrets()` (it consumes the rustls
+//!   connection: from then on the kernel frames every record, both ways);
+//! * the socket itself: `setsockopt(IPPROTO_TCP, TCP_ULP, "tls")`, then
+//!   `setsockopt(SOL_TLS, TLS_TX / TLS_RX, tls12_crypto_info_aes_gcm_128 | _256 |
+//!   chacha20_poly1305)` with the version, key, IV, salt and record sequence
+//!   number rustls extracted. A pipeline handler cannot reach the socket: this
+//!   is a new transport call (say `Transport::enable_ktls(secrets)`), after which
+//!   the TLS handler passes plaintext and `FileRegion`s through untouched and the
+//!   transport's `sendfile` path applies again;
+//! * non-application records (alerts, close_notify, TLS 1.3 NewSessionTicket and
+//!   KeyUpdate, which kernels before 6.x cannot rekey) go through `sendmsg`/`recvmsg`
+//!   with a `TLS_SET_RECORD_TYPE` / `TLS_GET_RECORD_TYPE` control message;
+//! * a fallback to user space when any `setsockopt` fails (the secrets are already
+//!   extracted then: the connection must be closed, so probe with a throwaway
+//!   socket before the handshake).
 
 use std::sync::OnceLock;
 

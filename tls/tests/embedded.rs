@@ -197,16 +197,18 @@ fn handshake_timeout_closes_the_channel() {
     let client = TlsHandler::client(&certs.client(), "localhost").unwrap();
     let mut c = EmbeddedChannel::with_handlers([("tls", Handler::from(client))]);
     let hello = c.read_outbound_bytes();
+    let start = server.now();
     let mut timed_out = None;
-    for (i, b) in hello.iter().enumerate().take(5) {
-        let _ = server.write_inbound(Bytes::copy_from_slice(&[*b]));
-        if let Err(e) = server.advance_time(Duration::from_millis(400)) {
-            timed_out = Some((i, e));
+    for b in hello.iter().take(5) {
+        server.write_inbound(Bytes::copy_from_slice(&[*b])).unwrap();
+        if let Err(e) = server.advance_time(Duration::from_secs(1)) {
+            timed_out = Some(e);
             break;
         }
     }
-    let (i, err) = timed_out.expect("timed out");
-    assert!(i < 5);
+    let err = timed_out.expect("timed out within 5 s");
+    // Closed at the deadline, one second after the first byte.
+    assert_eq!(server.now() - start, Duration::from_secs(1));
     assert!(matches!(
         err.downcast_ref::<TlsError>(),
         Some(TlsError::HandshakeTimedOut { .. })
