@@ -70,10 +70,14 @@ struct Args {
     server: support::ServerArgs<9000>,
     #[command(flatten)]
     edge: support::edge::EdgeArgs,
+
+    #[command(flatten)]
+    tls: support::tls::TlsArgs,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
+    let tls = args.tls.config(&[])?;
     let signals = seine::transport::ShutdownSignals::install()?;
 
     // Configured (and checked) once; each connection gets a copy.
@@ -91,8 +95,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            support::tls::add_first(pipeline, &tls)?;
+            // The PROXY header precedes the TLS handshake on the wire.
             if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {
-                pipeline.add_last("proxy", proxy.into())?;
+                pipeline.add_first("proxy", proxy.into())?;
             }
             pipeline.add_last("frames", frames.clone().into())?;
             pipeline.add_last("prepender", prepender.clone().into())?;

@@ -646,6 +646,9 @@ struct Args {
     #[command(flatten)]
     server: support::ServerArgs<8080>,
 
+    #[command(flatten)]
+    tls: support::tls::TlsArgs,
+
     /// Directory to serve.
     #[arg(long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
@@ -675,6 +678,7 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
+    let tls = args.tls.config(&["http/1.1"])?;
     let signals = seine::transport::ShutdownSignals::install()?;
     let root = args.root.canonicalize()?;
     let root_dir = nix::fcntl::open(
@@ -707,8 +711,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            support::tls::add_first(pipeline, &tls)?;
             if let Some(proxy) = edge.proxy_decoder(config.header_timeout) {
-                pipeline.add_last("proxy", proxy.into())?;
+                pipeline.add_first("proxy", proxy.into())?;
             }
             pipeline.add_last(
                 "http",

@@ -847,10 +847,14 @@ struct Args {
     server: support::ServerArgs<6380>,
     #[command(flatten)]
     edge: support::edge::EdgeArgs,
+
+    #[command(flatten)]
+    tls: support::tls::TlsArgs,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
+    let tls = args.tls.config(&[])?;
     let signals = seine::transport::ShutdownSignals::install()?;
 
     let store = Arc::new(Store::new());
@@ -859,8 +863,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            support::tls::add_first(pipeline, &tls)?;
             if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {
-                pipeline.add_last("proxy", proxy.into())?;
+                pipeline.add_first("proxy", proxy.into())?;
             }
             pipeline.add_last("resp", RespCodec::new().into())?;
             pipeline.add_last(

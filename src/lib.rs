@@ -25,6 +25,9 @@ pub use seine_buffer as buffer;
 pub use seine_channel as channel;
 pub use seine_codec as codec;
 pub use seine_handler as handler;
+/// TLS in the pipeline (rustls): `TlsHandler`, configurations, kTLS detection.
+#[cfg(feature = "tls")]
+pub use seine_tls as tls;
 pub use seine_transport as transport;
 
 /// What a server author uses, in one `use seine::prelude::*;`: buffers, the

@@ -76,6 +76,14 @@ impl<'a> Context<'a> {
         self.inner.state.close_pending || self.inner.state.closed
     }
 
+    /// Whether the channel is closing without flushing ([`close_now`](Self::close_now),
+    /// [`close_with_reset`](Self::close_with_reset), or a broken transport): writes
+    /// still queued will be dropped. A handler that holds writes back (TLS with a
+    /// file to encrypt) reads this in its `close` to drop them instead of waiting.
+    pub fn is_closing_now(&self) -> bool {
+        self.inner.state.broken
+    }
+
     /// Whether the outbound buffer is below its high water mark.
     pub fn is_writable(&self) -> bool {
         self.inner.out.is_writable()

@@ -32,6 +32,7 @@ pub mod access_log;
 pub mod cli;
 pub mod edge;
 pub mod metrics;
+pub mod tls;
 
 pub use cli::ServerArgs;
 
