@@ -12,12 +12,25 @@
 //! bytes -> LengthFieldDecoder (strips the length) -> Echo -> LengthFieldPrepender -> bytes
 //! ```
 //!
+//! On SIGTERM/SIGINT the server stops accepting and keeps echoing on open
+//! connections until each peer half-closes (then it closes with a FIN after the
+//! last echo) or `--shutdown-grace` seconds pass (default 30). `--proxy-protocol`
+//! requires a PROXY protocol header (v1 or v2) first on each connection.
+//! `--idle-timeout SECS` closes a connection that neither sent nor received
+//! anything for that long (an `IdleStateHandler`; default 0, never).
+//!
 //! The decoder fires each payload as a `CompositeBuf` of the received segments and
 //! the prepender writes it back behind a new header: no payload byte is copied. A
 //! peer announcing a frame over 16 MiB is disconnected before anything is buffered
 //! for it.
 
+use std::time::Duration;
+
+use seine::channel::ShutdownRequested;
+use seine::codec::proxy::HAProxyMessageDecoder;
+use seine::handler::{IdleStateEvent, IdleStateHandler};
 use seine::prelude::*;
+use seine::transport::ShutdownSignals;
 
 mod support;
 
@@ -36,6 +49,20 @@ impl InboundHandler for Echo {
         ctx.write_void(frame); // flushed when the read batch ends
     }
 
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, event: UserEvent) {
+        if let Some(shutdown) = event.downcast_ref::<ShutdownRequested>() {
+            // Keep echoing: the peer's half-close ends the channel (after the last
+            // echo is flushed, with a FIN), or the deadline does.
+            shutdown.take_over();
+            return;
+        }
+        if event.is::<IdleStateEvent>() {
+            tracing::debug!("idle: closing");
+            return ctx.close();
+        }
+        ctx.fire_user_event(event);
+    }
+
     fn exception_caught(&mut self, ctx: &mut InboundContext<'_, CompositeBuf>, error: Error) {
         // A frame over the limit (or a broken connection): hang up.
         tracing::debug!(%error, "closing");
@@ -50,11 +77,27 @@ impl InboundHandler for Echo {
 struct Args {
     #[command(flatten)]
     server: support::ServerArgs<9000>,
+
+    /// Seconds a shutdown (SIGTERM/SIGINT) lets open connections finish before
+    /// they are closed.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    shutdown_grace: u64,
+
+    /// Expect a PROXY protocol header (v1 or v2) first on each connection.
+    #[arg(long)]
+    proxy_protocol: bool,
+
+    /// Seconds a connection may send and receive nothing before it is closed
+    /// (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    idle_timeout: u64,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
-    let signals = support::ShutdownSignals::install()?;
+    let signals = ShutdownSignals::install()?;
+    let proxy_protocol = args.proxy_protocol;
+    let idle = Duration::from_secs(args.idle_timeout);
 
     // Configured (and checked) once; each connection gets a copy.
     let frames = LengthFieldDecoder::builder()
@@ -70,14 +113,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            if !idle.is_zero() {
+                let idle = IdleStateHandler::new().all_idle(idle);
+                pipeline.add_last("idle", Handler::duplex(idle))?;
+            }
+            if proxy_protocol {
+                let decoder = HAProxyMessageDecoder::new().with_timeout(Duration::from_secs(10));
+                pipeline.add_last("proxy", decoder.into())?;
+            }
             pipeline.add_last("frames", frames.clone().into())?;
             pipeline.add_last("prepender", prepender.clone().into())?;
             pipeline.add_last("echo", Handler::inbound(Echo))?;
             Ok(())
         })
-        .bind(&args.server.addr)?;
+        .bind_activated_or(&args.server.addr)?;
     support::announce(server.local_addr()?)?;
 
-    support::shutdown::wait_then_drain(signals, Some(&server), &group);
+    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
+    eprintln!("{outcome}");
+    group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())
 }

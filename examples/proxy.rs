@@ -13,9 +13,15 @@
 //! have ended (half-closes are passed on), or until no byte has moved either way
 //! for `--idle-timeout` seconds (default 600, nginx's `proxy_timeout`). A reset on
 //! one side is passed on as a reset to the other.
+//!
+//! On SIGTERM/SIGINT it stops accepting at once and lets the relays in flight run
+//! to their end for up to `--shutdown-grace` seconds (default 30); those still
+//! running then are cut, and counted.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use seine::transport::{EventLoopGroup, splice_bidirectional_with_idle_timeout};
 use tokio::net::{TcpListener, TcpStream};
@@ -38,6 +44,27 @@ struct Args {
     /// closed (nginx's proxy_timeout).
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     idle_timeout: u64,
+
+    /// Seconds a shutdown (SIGTERM/SIGINT) lets relays in flight finish before
+    /// they are cut.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    shutdown_grace: u64,
+}
+
+/// Counts a relay as running while it lives.
+struct Running(Arc<AtomicUsize>);
+
+impl Running {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Running(count.clone())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Connects upstream and forwards until both directions end, or nothing moved
@@ -59,7 +86,7 @@ async fn forward(client: TcpStream, upstream: SocketAddr, idle: Duration) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
-    let signals = support::ShutdownSignals::install()?;
+    let mut signals = seine::transport::ShutdownSignals::install()?;
     let upstream = std::net::ToSocketAddrs::to_socket_addrs(&args.upstream)?
         .next()
         .ok_or("--upstream resolves to no address")?;
@@ -74,13 +101,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let group = EventLoopGroup::new(args.server.threads())?;
     let loops = group.clone();
     let idle = Duration::from_secs(args.idle_timeout);
+    let running = Arc::new(AtomicUsize::new(0));
+    let relays = running.clone();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let (closed_tx, closed) = std::sync::mpsc::channel::<()>();
     group.loops()[0].spawn(move || async move {
+        let _closed = closed_tx; // dropped (listener closed) when this task ends
         let listener = match TcpListener::from_std(listener) {
             Ok(l) => l,
             Err(e) => return tracing::error!(error = %e, "cannot listen"),
         };
         loop {
-            let (client, _) = match listener.accept().await {
+            let accepted = tokio::select! {
+                biased;
+                _ = stopped.changed() => return,
+                a = listener.accept() => a,
+            };
+            let (client, _) = match accepted {
                 Ok(c) => c,
                 Err(e) => {
                     // EMFILE and friends: wait a little rather than spin.
@@ -94,7 +131,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let Ok(client) = client.into_std() else {
                 continue;
             };
+            let running = Running::new(&relays);
             let _ = loops.next().spawn(move || async move {
+                let _running = running;
                 if let Ok(client) = TcpStream::from_std(client) {
                     forward(client, upstream, idle).await;
                 }
@@ -102,6 +141,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     })?;
 
-    support::shutdown::wait_then_drain(signals, None, &group);
+    let signal = signals.wait();
+    // Stop accepting, then let the relays in flight finish, up to the grace period.
+    let _ = stop.send(true);
+    let _ = closed.recv_timeout(Duration::from_secs(5));
+    let deadline = Instant::now() + Duration::from_secs(args.shutdown_grace);
+    while running.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let forced = running.load(Ordering::Acquire);
+    eprintln!("{signal} received: drained, {forced} connection(s) forced at the deadline");
+    group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())
 }

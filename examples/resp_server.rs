@@ -21,6 +21,12 @@
 //! number of shards, each a `Mutex<HashMap>`, so clients on different loops see the
 //! same data and rarely wait for each other. Keys expire lazily (when touched, and
 //! in DBSIZE).
+//!
+//! `--timeout SECS` closes a client that sent no command for that long (Redis's
+//! `timeout`; an `IdleStateHandler`, default 0: never). `--proxy-protocol` requires
+//! a PROXY protocol header first on each connection. On SIGTERM/SIGINT commands
+//! already received are answered, then each connection closes, within
+//! `--shutdown-grace` seconds (default 30).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -28,8 +34,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use seine::codec::proxy::HAProxyMessageDecoder;
 use seine::codec::resp::{RespCodec, RespCommand, RespValue};
+use seine::handler::{IdleStateEvent, IdleStateHandler};
 use seine::prelude::*;
+use seine::transport::ShutdownSignals;
 
 mod support;
 
@@ -194,6 +203,14 @@ impl ChannelHandler for Kv {}
 impl InboundHandler for Kv {
     type Read = RespCommand;
     type Fire = RespCommand;
+
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, RespCommand>, event: UserEvent) {
+        if event.is::<IdleStateEvent>() {
+            // `--timeout`: no command for that long.
+            return ctx.close();
+        }
+        ctx.fire_user_event(event);
+    }
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, RespCommand>, cmd: RespCommand) {
         if self.quit {
@@ -845,17 +862,41 @@ fn hello(id: i64) -> RespValue {
 struct Args {
     #[command(flatten)]
     server: support::ServerArgs<6380>,
+
+    /// Seconds a client may send no command before it is closed (0: never), as
+    /// Redis's `timeout`.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    timeout: u64,
+
+    /// Seconds a shutdown (SIGTERM/SIGINT) lets connections finish before they
+    /// are closed.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    shutdown_grace: u64,
+
+    /// Expect a PROXY protocol header (v1 or v2) first on each connection.
+    #[arg(long)]
+    proxy_protocol: bool,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
-    let signals = support::ShutdownSignals::install()?;
+    let signals = ShutdownSignals::install()?;
+    let proxy_protocol = args.proxy_protocol;
+    let timeout = Duration::from_secs(args.timeout);
 
     let store = Arc::new(Store::new());
     let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            if !timeout.is_zero() {
+                let idle = IdleStateHandler::new().reader_idle(timeout);
+                pipeline.add_last("timeout", Handler::duplex(idle))?;
+            }
+            if proxy_protocol {
+                let decoder = HAProxyMessageDecoder::new().with_timeout(Duration::from_secs(10));
+                pipeline.add_last("proxy", decoder.into())?;
+            }
             pipeline.add_last("resp", RespCodec::new().into())?;
             pipeline.add_last(
                 "kv",
@@ -868,9 +909,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             Ok(())
         })
-        .bind(&args.server.addr)?;
+        .bind_activated_or(&args.server.addr)?;
     support::announce(server.local_addr()?)?;
 
-    support::shutdown::wait_then_drain(signals, Some(&server), &group);
+    // Commands already received are answered (RespCodec drains), then each
+    // connection closes.
+    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
+    eprintln!("{outcome}");
+    group.shutdown_gracefully_blocking(Duration::from_secs(1));
     Ok(())
 }

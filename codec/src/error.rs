@@ -49,6 +49,24 @@ pub enum CodecError {
         /// Bytes left undecoded.
         remaining: usize,
     },
+    /// A connection that must start with a PROXY protocol header did not, or its
+    /// header is malformed.
+    InvalidProxyHeader {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A PROXY protocol header is longer than the decoder accepts.
+    ProxyHeaderTooLong {
+        /// The header's length (announced for v2, seen so far for v1).
+        length: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A connection did not send its whole PROXY protocol header in time.
+    ProxyHeaderTimedOut {
+        /// The timeout.
+        after: std::time::Duration,
+    },
     /// An encoder cannot encode a message (a length that does not fit its field).
     Encode {
         /// What is wrong, with the numbers.
@@ -350,6 +368,20 @@ impl fmt::Display for CodecError {
                     "input ended inside a frame ({remaining} bytes left undecoded)"
                 )
             }
+            CodecError::InvalidProxyHeader { reason } => write!(
+                f,
+                "invalid PROXY protocol header: {reason} (is the load balancer configured \
+                 to send one, e.g. HAProxy's send-proxy-v2?)"
+            ),
+            CodecError::ProxyHeaderTooLong { length, max } => write!(
+                f,
+                "PROXY protocol header of {length} bytes exceeds the maximum of {max} \
+                 (raise the decoder's max_tlv_size if the balancer sends large TLVs)"
+            ),
+            CodecError::ProxyHeaderTimedOut { after } => write!(
+                f,
+                "no complete PROXY protocol header within {after:?}: connection closed"
+            ),
             CodecError::Encode { reason } => write!(f, "cannot encode: {reason}"),
             CodecError::InvalidConfig(reason) => write!(f, "invalid codec configuration: {reason}"),
         }

@@ -16,6 +16,8 @@
 //!   frames that share memory with the reads: framing copies no payload byte.
 //!   Where they differ from Netty, and the options that make them behave as
 //!   Netty's: [Differences from Netty](netty).
+//! * **PROXY protocol** ([`proxy`]): [`HAProxyMessageDecoder`](proxy::HAProxyMessageDecoder)
+//!   gives handlers the client's address behind a load balancer.
 //! * **Strings**: [`StringDecoder`] and [`StringEncoder`] (UTF-8).
 //!
 //! Errors are [`CodecError`]s, fired as `exception_caught`; if no handler takes one,
@@ -74,6 +76,7 @@ pub mod http;
 mod message_to_byte;
 mod message_to_message;
 pub mod netty;
+pub mod proxy;
 pub mod resp;
 mod string;
 

@@ -1,6 +1,7 @@
 //! What the examples share, so that no example copies it: the command line
-//! ([`cli`]: clap, and the flags every server takes), logging ([`init_tracing`])
-//! and stopping on a signal ([`shutdown`]).
+//! ([`cli`]: clap, and the flags every server takes), logging ([`init_tracing`]),
+//! the access log ([`access_log`]) and Prometheus metrics ([`metrics`]). Signal
+//! handling and the drain are the transport's: `seine::transport::ShutdownSignals`.
 //!
 //! An example uses it with `mod support;` and:
 //!
@@ -17,18 +18,18 @@
 //! }
 //!
 //! let args: Args = support::start();  // parses (exits 0 on --help) and starts logging
-//! let signals = support::ShutdownSignals::install()?;
+//! let signals = seine::transport::ShutdownSignals::install()?;
 //! ... bind, print "listening on ADDR" ...
-//! support::shutdown::wait_then_drain(signals, Some(&server), &group);
+//! let outcome = signals.run_until_signal(&server, grace);
 //! ```
 // Each example uses part of this module.
 #![allow(dead_code)]
 
+pub mod access_log;
 pub mod cli;
-pub mod shutdown;
+pub mod metrics;
 
 pub use cli::ServerArgs;
-pub use shutdown::ShutdownSignals;
 
 /// Parses the command line into `A` (printing help or the version and exiting 0
 /// when asked, or the error and exiting 2 on a bad flag), then starts logging.

@@ -42,6 +42,8 @@ pub(crate) struct AcceptCtx {
     pub(crate) server: Arc<ChannelSet>,
     pub(crate) max_connections: Option<usize>,
     pub(crate) accepts_per_wakeup: usize,
+    /// The listen backlog: bounds the sweep of the accept queue at shutdown.
+    pub(crate) backlog: usize,
     pub(crate) kind: ListenKind,
     /// When "max connections reached" was last logged (ms since `epoch`).
     last_limit_warning: AtomicU64,
@@ -60,6 +62,7 @@ impl AcceptCtx {
             server,
             max_connections: opts.max_connections,
             accepts_per_wakeup: opts.accepts_per_wakeup.max(1),
+            backlog: opts.backlog as usize,
             kind,
             last_limit_warning: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -238,7 +241,32 @@ pub(crate) async fn accept_loop(
             tokio::task::yield_now().await;
         }
     }
+    if *stop.borrow() {
+        sweep_backlog(afd.get_ref(), &ctx, own, &handoff);
+    }
     tracing::debug!("listener closed");
+}
+
+/// Accepts what waits in the accept queue before the listener closes: closing a
+/// listener resets the connections still queued on it, and those clients were
+/// told the connection was established. They are served as the drain says (a
+/// channel registered during a drain is told to shut down at once).
+fn sweep_backlog(listener: &Socket, ctx: &Arc<AcceptCtx>, own: usize, handoff: &Handoff) {
+    let mut swept = 0usize;
+    // Bounded: the queue holds at most `backlog` connections (capped by somaxconn).
+    for _ in 0..=ctx.backlog {
+        match accept4(listener) {
+            Ok((fd, peer)) => {
+                swept += 1;
+                dispatch(ctx, fd, peer, own, handoff);
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => continue,
+            Err(_) => break, // EAGAIN: the queue is empty
+        }
+    }
+    if swept > 0 {
+        tracing::debug!(swept, "accepted the listen backlog before closing");
+    }
 }
 
 fn dispatch(ctx: &Arc<AcceptCtx>, fd: OwnedFd, peer: SockAddr, own: usize, handoff: &Handoff) {

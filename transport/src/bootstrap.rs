@@ -13,7 +13,8 @@ use socket2::SockRef;
 use tokio::sync::{oneshot, watch};
 
 use crate::accept::{AcceptCtx, Handoff, ListenKind, accept_loop, tcp_listener, unix_listener};
-use crate::channel_set::{ChannelSet, close_all};
+use crate::channel_set::ChannelSet;
+use crate::drain::drain;
 use crate::driver::{ChannelParams, Initializer, run_channel};
 use crate::error::TransportError;
 use crate::event_loop::{EventLoopGroup, block_on};
@@ -146,6 +147,80 @@ impl ServerBootstrap {
             unspecified: local.ip().is_unspecified(),
         };
         self.start(group, owns_group, listeners, kind, Addr::Inet(local), None)
+    }
+
+    /// Serves on a socket that already listens: one passed by systemd socket
+    /// activation ([`listen_fds`](crate::listen_fds::listen_fds)), inherited from a
+    /// parent, or bound by the caller. The server takes it over and closes it at
+    /// shutdown; one accept loop hands connections to the loops round robin.
+    ///
+    /// ```
+    /// use seine_transport::ServerBootstrap;
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let addr = listener.local_addr().unwrap();
+    /// let server = ServerBootstrap::new().serve_listener(listener.into()).unwrap();
+    /// assert_eq!(server.local_addr().unwrap(), addr);
+    /// server.shutdown_gracefully_blocking(std::time::Duration::from_secs(1));
+    /// ```
+    ///
+    /// # Errors
+    /// [`TransportError::SocketActivation`] if it is not a listening TCP or Unix
+    /// stream socket.
+    pub fn serve_listener(&self, listener: socket2::Socket) -> Result<Server, TransportError> {
+        crate::listen_fds::check_listening(&listener)?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| TransportError::SocketActivation {
+                reason: format!("getsockname failed: {e}"),
+            })?;
+        let (group, owns_group) = self.group_or_new()?;
+        if let Some(inet) = local.as_socket() {
+            let kind = ListenKind::Tcp {
+                local: inet,
+                unspecified: inet.ip().is_unspecified(),
+            };
+            return self.start(
+                group,
+                owns_group,
+                vec![listener],
+                kind,
+                Addr::Inet(inet),
+                None,
+            );
+        }
+        let path = local.as_pathname().map(Path::to_path_buf).ok_or_else(|| {
+            TransportError::SocketActivation {
+                reason: "the socket is neither TCP nor a Unix socket with a path".into(),
+            }
+        })?;
+        let kind = ListenKind::Unix { path: path.clone() };
+        // The socket file belongs to whoever created it (systemd): not removed here.
+        self.start(
+            group,
+            owns_group,
+            vec![listener],
+            kind,
+            Addr::Unix(path),
+            None,
+        )
+    }
+
+    /// Serves on the first socket systemd passed (`LISTEN_FDS`) if the process was
+    /// socket-activated, otherwise binds `addr` as [`bind`](Self::bind) does.
+    /// With socket activation the listener belongs to systemd and outlives the
+    /// process: connections that arrive while the service restarts wait in its
+    /// backlog.
+    ///
+    /// # Errors
+    /// As [`bind`](Self::bind) and [`serve_listener`](Self::serve_listener).
+    pub fn bind_activated_or(&self, addr: impl ToSocketAddrs) -> Result<Server, TransportError> {
+        match crate::listen_fds::listen_fds()?.into_iter().next() {
+            Some(listener) => {
+                tracing::info!("using the listening socket passed by systemd (LISTEN_FDS)");
+                self.serve_listener(listener)
+            }
+            None => self.bind(addr),
+        }
     }
 
     /// Listens on the Unix domain socket `path` (which must not exist; remove a
@@ -325,6 +400,11 @@ impl Server {
         self.inner.set.metrics()
     }
 
+    #[cfg(feature = "prometheus")]
+    pub(crate) fn channel_set(&self) -> &Arc<ChannelSet> {
+        &self.inner.set
+    }
+
     /// Shuts the server down: stops accepting (the listening sockets close), closes
     /// every connection through its `Channel` handle (flushing what was written),
     /// force-closes those still open after `grace`, and, if the server created its
@@ -346,7 +426,7 @@ impl Server {
         }
         let set = self.inner.set.clone();
         let forced = match self.inner.group.get(0) {
-            Some(lp) => lp.run(move || close_all(set, grace)).await.unwrap_or(0),
+            Some(lp) => lp.run(move || drain(set, grace)).await.unwrap_or(0),
             None => 0,
         };
         if self.inner.owns_group {

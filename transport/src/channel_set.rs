@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use seine_channel::{Channel, ChannelId, MetricsSnapshot};
 
@@ -16,6 +16,9 @@ struct Shard {
     /// Counters of channels that have closed.
     closed: MetricsSnapshot,
     closing: bool,
+    /// A graceful drain is under way (deadline, grace): channels that register now
+    /// are told at once.
+    draining: Option<(Instant, Duration)>,
 }
 
 /// Channels by loop (one lock per loop, so loops do not contend).
@@ -25,6 +28,7 @@ pub(crate) struct ChannelSet {
     active: AtomicUsize,
     accepted: AtomicU64,
     rejected: AtomicU64,
+    forced: AtomicU64,
 }
 
 fn lock(m: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
@@ -39,6 +43,7 @@ impl ChannelSet {
             active: AtomicUsize::new(0),
             accepted: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            forced: AtomicU64::new(0),
         })
     }
 
@@ -75,6 +80,11 @@ impl ChannelSet {
             return false;
         }
         s.live.insert(ch.id(), ch.clone());
+        if let Some((deadline, grace)) = s.draining {
+            // Accepted from the backlog after the drain began: told at once (the
+            // event runs once the channel is active).
+            crate::drain::notify(ch, deadline, grace);
+        }
         true
     }
 
@@ -99,6 +109,34 @@ impl ChannelSet {
         all
     }
 
+    /// Refuses new connection slots from now on (the listeners are stopping), tells
+    /// channels that register later to drain, and returns those open now.
+    pub(crate) fn begin_draining(&self, deadline: Instant, grace: Duration) -> Vec<Channel> {
+        self.closing.store(true, Ordering::Release);
+        let mut all = Vec::new();
+        for sh in self.shards.iter() {
+            let mut s = lock(sh);
+            s.draining = Some((deadline, grace));
+            all.extend(s.live.values().cloned());
+        }
+        all
+    }
+
+    /// The channels registered and not yet reported closed.
+    pub(crate) fn open_channels(&self) -> Vec<Channel> {
+        let mut all = Vec::new();
+        for sh in self.shards.iter() {
+            let s = lock(sh);
+            all.extend(s.live.values().filter(|c| !c.is_closed()).cloned());
+        }
+        all
+    }
+
+    /// Counts connections closed without flushing at a shutdown deadline.
+    pub(crate) fn add_forced(&self, n: u64) {
+        self.forced.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// Server totals: closed channels' counters plus the live ones' now.
     pub(crate) fn metrics(&self) -> ServerMetrics {
         let mut io = MetricsSnapshot::default();
@@ -118,6 +156,7 @@ impl ChannelSet {
             connections_open: open as u64,
             connections_accepted: self.accepted.load(Ordering::Relaxed),
             connections_rejected: self.rejected.load(Ordering::Relaxed),
+            connections_forced: self.forced.load(Ordering::Relaxed),
         }
     }
 }
@@ -150,23 +189,8 @@ pub(crate) async fn close_all(set: Arc<ChannelSet>, grace: Duration) -> usize {
             break;
         }
     }
-    let mut forced = 0;
-    for ch in channels.iter().filter(|c| !c.is_closed()) {
-        forced += 1;
-        tracing::debug!(channel = %ch.id(), "graceful shutdown deadline passed: closing now");
-        ch.execute(|core| {
-            core.close_now(Some(seine_channel::Error::from(
-                crate::TransportError::Io {
-                    context: "graceful shutdown",
-                    addr: String::new(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "the shutdown deadline passed before the channel flushed",
-                    ),
-                },
-            )))
-        });
-    }
+    let forced = crate::drain::force_close(&channels);
+    set.add_forced(forced as u64);
     if forced > 0 {
         // Forced closes run as soon as each channel's loop sees them.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

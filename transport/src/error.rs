@@ -79,6 +79,11 @@ pub enum TransportError {
         /// What the operating system said.
         source: io::Error,
     },
+    /// The sockets systemd passed (`LISTEN_FDS`) cannot be used.
+    SocketActivation {
+        /// What is wrong with them.
+        reason: String,
+    },
     /// The channel initializer refused to build the pipeline.
     Initializer(ChannelError),
     /// The event loop group has shut down; nothing more can run on it.
@@ -194,6 +199,11 @@ impl fmt::Display for TransportError {
             TransportError::Shutdown => f.write_str(
                 "the event loop group has shut down; create a new EventLoopGroup to run more channels",
             ),
+            TransportError::SocketActivation { reason } => write!(
+                f,
+                "systemd socket activation: {reason} (check the .socket unit: \
+                 ListenStream= and the service's Sockets=)"
+            ),
         }
     }
 }
@@ -209,7 +219,7 @@ impl std::error::Error for TransportError {
             | TransportError::ConnectionReset { source, .. }
             | TransportError::Io { source, .. } => Some(source),
             TransportError::Initializer(e) => Some(e),
-            TransportError::Shutdown => None,
+            TransportError::Shutdown | TransportError::SocketActivation { .. } => None,
         }
     }
 }

@@ -78,15 +78,20 @@
 mod accept;
 mod bootstrap;
 mod channel_set;
+mod drain;
 mod driver;
 mod error;
 mod event_loop;
 mod executor;
+pub mod listen_fds;
 mod metrics;
 mod options;
 pub mod probe;
+#[cfg(feature = "prometheus")]
+mod prometheus;
 mod recv_buf;
 pub mod sendfile;
+mod signal;
 mod socket_stream;
 pub mod splice;
 mod writer;
@@ -99,5 +104,8 @@ pub use options::{
     AcceptMode, ChannelOptions, MERGE_WRITES_BELOW, RecvBufferOptions, ServerOptions,
 };
 pub use probe::ZeroCopyCapabilities;
+#[cfg(feature = "prometheus")]
+pub use prometheus::ServerCollector;
 pub use sendfile::FilePolicy;
+pub use signal::{ShutdownOutcome, ShutdownSignals};
 pub use splice::{splice_bidirectional, splice_bidirectional_with_idle_timeout};

@@ -21,17 +21,21 @@ pub struct ServerMetrics {
     pub connections_accepted: u64,
     /// Connections closed at accept because `max_connections` was reached.
     pub connections_rejected: u64,
+    /// Connections closed without flushing because a graceful shutdown's deadline
+    /// passed before they finished.
+    pub connections_forced: u64,
 }
 
 impl fmt::Display for ServerMetrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "connections: {} open, {} accepted, {} rejected; read {} B in {} calls; \
+            "connections: {} open, {} accepted, {} rejected, {} forced at shutdown; read {} B in {} calls; \
              written {} B by copy + {} B by sendfile in {} calls",
             self.connections_open,
             self.connections_accepted,
             self.connections_rejected,
+            self.connections_forced,
             self.io.bytes_read,
             self.io.read_syscalls,
             self.io.bytes_written_copy,

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use seine_buffer::{Bytes, Cumulation, CumulationStrategy};
 use seine_channel::{
     ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf, OutboundContext,
-    OutboundHandler, Promise,
+    OutboundHandler, Promise, ShutdownRequested, UserEvent,
 };
 
 use super::decoder::HttpRequestDecoder;
@@ -18,6 +18,9 @@ use crate::error::CodecError;
 use crate::resp::write_parts;
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// Private event: close if still idle (after a shutdown request).
+struct IdleCheck;
 
 /// An HTTP/1.1 server in one pipeline slot: reads bytes and fires [`HttpRequest`]s,
 /// accepts [`HttpResponse`]s and writes them.
@@ -41,6 +44,11 @@ const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 ///   requests before it — closes the channel once that is flushed, and fires the
 ///   `HttpError` as an exception (handlers find it with
 ///   `error.downcast_ref::<HttpError>()`).
+/// * **Graceful shutdown**: on [`ShutdownRequested`] the codec takes the drain
+///   over (and passes the event on). An idle keep-alive connection (no request
+///   owed a response, no partial request received) closes at once; otherwise the
+///   requests already received are answered, the last of them with
+///   `Connection: close`, and the channel closes once that response is flushed.
 ///
 /// # Examples
 ///
@@ -87,6 +95,8 @@ pub struct HttpServerCodec {
     pending_error: Option<HttpError>,
     /// A `100 Continue` to send once the responses owed before it are written.
     continue_wanted: bool,
+    /// The server is shutting down: the last response owed closes the connection.
+    draining: bool,
 }
 
 /// Configures an [`HttpServerCodec`]; made by [`HttpServerCodec::builder`].
@@ -207,6 +217,7 @@ impl HttpServerCodec {
             closing: false,
             pending_error: None,
             continue_wanted: false,
+            draining: false,
         }
     }
 
@@ -341,6 +352,27 @@ impl InboundHandler for HttpServerCodec {
         self.decode_all(ctx, true);
         ctx.fire_input_closed();
     }
+
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, event: UserEvent) {
+        if event.is::<IdleCheck>() {
+            if self.pending.is_empty() && self.cumulation.is_empty() && !self.closing {
+                // An idle keep-alive connection: nothing is owed, nothing started.
+                self.closing = true;
+                self.stop_reading();
+                ctx.close();
+            }
+            return;
+        }
+        if let Some(shutdown) = event.downcast_ref::<ShutdownRequested>() {
+            shutdown.take_over();
+            self.draining = true;
+            // Checked once the bytes already received by the kernel have been read
+            // (the check waits behind that read in the channel's queue), so a
+            // request in flight is answered with `Connection: close`, not reset.
+            ctx.channel().fire_user_event(IdleCheck);
+        }
+        ctx.fire_user_event(event);
+    }
 }
 
 impl OutboundHandler for HttpServerCodec {
@@ -368,6 +400,18 @@ impl OutboundHandler for HttpServerCodec {
             self.pending.pop_front()
         }
         .unwrap_or_default();
+        // Draining: the last response owed (with no partial request behind it)
+        // ends the connection.
+        let resp = if self.draining
+            && !interim
+            && self.pending.is_empty()
+            && self.cumulation.is_empty()
+            && self.pending_error.is_none()
+        {
+            resp.close()
+        } else {
+            resp
+        };
         match self.encoder.encode_response(resp, &rc, &mut self.out) {
             Ok(close) => {
                 write_parts(ctx, &mut self.out, promise);

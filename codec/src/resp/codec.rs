@@ -3,7 +3,7 @@
 use seine_buffer::{Bytes, BytesMut, CompositeBuf, Cumulation, CumulationStrategy};
 use seine_channel::{
     ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf, OutboundContext,
-    OutboundHandler, Promise,
+    OutboundHandler, Promise, ShutdownRequested, UserEvent,
 };
 
 use super::decoder::RespCommandDecoder;
@@ -12,6 +12,10 @@ use super::value::{RespCommand, RespValue};
 use crate::decoder::Decoder;
 use crate::encoder::EncodeBuf;
 use crate::error::CodecError;
+
+/// Private event: close once no partial command is buffered (after a shutdown
+/// request).
+struct DrainCheck;
 
 /// Replies of at least this many bytes leave at once instead of waiting for the
 /// flush, so the outbound buffer (and its water marks) see them.
@@ -100,6 +104,10 @@ impl Replies {
 ///   the replies written for the commands before the bad one, at the end of the read
 ///   batch), closes the channel once that reply is flushed, and fires the
 ///   [`CodecError`] as an exception. Bytes arriving after that are dropped.
+/// * Graceful shutdown: on [`ShutdownRequested`] the codec takes the drain over
+///   (and passes the event on). The commands already received, those the kernel
+///   holds for the connection included, are answered; the channel closes once no
+///   partial command is buffered, after flushing the replies.
 ///
 /// # Examples
 ///
@@ -135,6 +143,8 @@ pub struct RespCodec {
     /// A protocol error to answer once the replies to the commands before it are
     /// written (at the end of the read batch).
     pending_error: Option<CodecError>,
+    /// The server is shutting down: close once no partial command is buffered.
+    draining: bool,
 }
 
 /// Configures a [`RespCodec`]; made by [`RespCodec::builder`]. Defaults: as
@@ -228,6 +238,7 @@ impl RespCodec {
             replies: Replies::default(),
             failed: false,
             pending_error: None,
+            draining: false,
         }
     }
 
@@ -266,6 +277,15 @@ impl RespCodec {
         ctx.flush();
         ctx.close();
         ctx.fire_exception(error);
+    }
+
+    /// Draining and no partial command buffered: close after the replies.
+    fn close_if_drained(&mut self, ctx: &mut Context<'_>) {
+        if self.draining && (self.cumulation.is_empty() || self.failed) && ctx.is_active() {
+            self.draining = false;
+            self.emit(ctx);
+            ctx.close();
+        }
     }
 
     /// Writes the gathered replies from this handler's position.
@@ -315,6 +335,20 @@ impl InboundHandler for RespCodec {
             self.answer_error(ctx, error);
         }
         ctx.fire_read_complete();
+        self.close_if_drained(ctx);
+    }
+
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, RespCommand>, event: UserEvent) {
+        if event.is::<DrainCheck>() {
+            return self.close_if_drained(ctx);
+        }
+        if let Some(shutdown) = event.downcast_ref::<ShutdownRequested>() {
+            shutdown.take_over();
+            self.draining = true;
+            // Checked behind the read of what the kernel already holds.
+            ctx.channel().fire_user_event(DrainCheck);
+        }
+        ctx.fire_user_event(event);
     }
 
     fn input_closed(&mut self, ctx: &mut InboundContext<'_, RespCommand>) {
