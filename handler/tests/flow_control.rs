@@ -163,7 +163,10 @@ fn a_batch_that_brings_no_message_reads_on() {
     };
     let mut ch = EmbeddedChannel::with_config(config);
     ch.pipeline()
-        .add_last("flow", Handler::duplex(FlowControlHandler::<u32, u32>::new()))
+        .add_last(
+            "flow",
+            Handler::duplex(FlowControlHandler::<u32, u32>::new()),
+        )
         .unwrap();
     ch.channel().read();
     ch.run_pending_tasks().unwrap();
