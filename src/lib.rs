@@ -1,3 +1,5 @@
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! # seine
 //!
 //! A Netty-style buffer and networking framework for Rust: protocol servers and
@@ -14,7 +16,6 @@
 //!   writes, traffic shaping, logging.
 //!
 //! [`prelude`] holds what a server author uses; [`testing`] the test tools.
-#![deny(missing_docs)]
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -1,3 +1,5 @@
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! # seine-channel
 //!
 //! Netty's channel model in Rust: servers are pipelines of typed handlers.
@@ -55,7 +57,6 @@
 //! ch.write_inbound(Bytes::from_static(b"hello")).unwrap();
 //! assert_eq!(ch.read_outbound::<Bytes>().unwrap(), "hello");
 //! ```
-#![deny(missing_docs)]
 
 mod attr;
 mod channel;
@@ -90,7 +91,7 @@ pub use pipeline::Pipeline;
 pub use timer::TimerQueue;
 pub use transport::Transport;
 
-/// Tools for testing handlers without a socket: [`EmbeddedChannel`] drives a
+/// Tools for testing handlers without a socket: [`EmbeddedChannel`](testing::EmbeddedChannel) drives a
 /// pipeline in memory, with a virtual clock.
 pub mod testing {
     pub use crate::embedded::EmbeddedChannel;

@@ -457,18 +457,24 @@ impl<D: Decoder, E: Encoder> ByteToMessageCodec<D, E> {
     /// # Examples
     ///
     /// ```
-    /// use seine_codec::{ByteToMessageCodec, FixedLengthDecoder, StringEncoder};
-    /// # use seine_codec::{CodecError, EncodeBuf, Encoder};
-    /// # struct Raw;
-    /// # impl Encoder for Raw {
-    /// #     type Item = Vec<u8>;
-    /// #     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
-    /// #         dst.put_slice(&v);
-    /// #         Ok(())
-    /// #     }
-    /// # }
-    /// let codec = ByteToMessageCodec::new(FixedLengthDecoder::builder().frame_length(8).build().unwrap(), Raw);
+    /// use seine_codec::{
+    ///     ByteToMessageCodec, CodecError, EncodeBuf, Encoder, FixedLengthDecoder,
+    /// };
+    ///
+    /// /// Writes each `Vec<u8>` as it is.
+    /// struct Raw;
+    /// impl Encoder for Raw {
+    ///     type Item = Vec<u8>;
+    ///     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
+    ///         dst.put_slice(&v);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let decoder = FixedLengthDecoder::builder().frame_length(8).build()?;
+    /// let codec = ByteToMessageCodec::new(decoder, Raw);
     /// assert_eq!(codec.decoder().decoder().frame_length(), 8);
+    /// # Ok::<(), CodecError>(())
     /// ```
     pub fn new(decoder: D, encoder: E) -> Self {
         Self::from_parts(
@@ -484,22 +490,26 @@ impl<D: Decoder, E: Encoder> ByteToMessageCodec<D, E> {
     ///
     /// ```
     /// use seine_buffer::CumulationStrategy;
-    /// use seine_codec::{ByteToMessageCodec, ByteToMessageDecoder, MessageToByteEncoder,
-    ///     LineDecoder};
-    /// # use seine_codec::{CodecError, EncodeBuf, Encoder};
-    /// # struct Raw;
-    /// # impl Encoder for Raw {
-    /// #     type Item = Vec<u8>;
-    /// #     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
-    /// #         dst.put_slice(&v);
-    /// #         Ok(())
-    /// #     }
-    /// # }
+    /// use seine_codec::{
+    ///     ByteToMessageCodec, ByteToMessageDecoder, CodecError, EncodeBuf, Encoder,
+    ///     LineDecoder, MessageToByteEncoder,
+    /// };
+    ///
+    /// /// Writes each `Vec<u8>` as it is.
+    /// struct Raw;
+    /// impl Encoder for Raw {
+    ///     type Item = Vec<u8>;
+    ///     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
+    ///         dst.put_slice(&v);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
     /// let codec = ByteToMessageCodec::from_parts(
     ///     ByteToMessageDecoder::with_cumulation(LineDecoder::new(80), CumulationStrategy::Merge),
     ///     MessageToByteEncoder::new(Raw),
     /// );
-    /// # let _ = codec;
+    /// assert_eq!(codec.decoder().cumulation().strategy(), CumulationStrategy::Merge);
     /// ```
     pub fn from_parts(decoder: ByteToMessageDecoder<D>, encoder: MessageToByteEncoder<E>) -> Self {
         ByteToMessageCodec { decoder, encoder }
@@ -519,16 +529,18 @@ impl<D: Decoder, E: Encoder> ByteToMessageCodec<D, E> {
     /// # Examples
     ///
     /// ```
-    /// use seine_codec::{ByteToMessageCodec, LineDecoder};
-    /// # use seine_codec::{CodecError, EncodeBuf, Encoder};
-    /// # struct Raw;
-    /// # impl Encoder for Raw {
-    /// #     type Item = Vec<u8>;
-    /// #     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
-    /// #         dst.put_slice(&v);
-    /// #         Ok(())
-    /// #     }
-    /// # }
+    /// use seine_codec::{ByteToMessageCodec, CodecError, EncodeBuf, Encoder, LineDecoder};
+    ///
+    /// /// Writes each `Vec<u8>` as it is.
+    /// struct Raw;
+    /// impl Encoder for Raw {
+    ///     type Item = Vec<u8>;
+    ///     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
+    ///         dst.put_slice(&v);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
     /// let codec = ByteToMessageCodec::new(LineDecoder::new(80), Raw);
     /// let _encoder: &Raw = codec.encoder().encoder();
     /// ```

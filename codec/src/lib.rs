@@ -1,3 +1,5 @@
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! # seine-codec
 //!
 //! Codecs for seine pipelines: building blocks for custom codecs, Netty-compatible
@@ -65,7 +67,6 @@
 //! ch.write_outbound(42u32);
 //! assert_eq!(ch.read_outbound_bytes(), [0, 0, 0, 42]);
 //! ```
-#![deny(missing_docs)]
 
 mod byte_to_message;
 mod decoder;

@@ -24,7 +24,7 @@ use crate::message_to_message::{Convert, MessageToMessageDecoder, MessageToMessa
 /// # Examples
 ///
 /// ```
-/// use seine_buffer::{Bytes, CompositeBuf};
+/// use seine_buffer::Bytes;
 /// use seine_channel::Handler;
 /// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::{CodecError, LineDecoder, StringDecoder};

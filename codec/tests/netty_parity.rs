@@ -8,8 +8,10 @@
 //! every split, every field size in both byte orders, and the basic too-long
 //! paths); they focus on edges those tests leave out. Where seine differs from
 //! Netty on purpose (a partial frame at end of input is reported as
-//! `TruncatedFrame`, a corrupt frame discards what was accumulated, the tail
-//! closes on an unhandled error), the type's own docs and tests say so.
+//! `TruncatedFrame`, a corrupt frame discards what was accumulated, frames after
+//! an error are decoded in the same read, the tail closes on an unhandled
+//! error), `seine_codec::netty` lists it with the option that removes it, and
+//! `netty_exact.rs` replays Netty's own test cases with those options on.
 
 mod frame_support;
 

@@ -326,7 +326,7 @@ impl LengthFieldDecoderBuilder {
     /// bad frame for the next read (`true`, as Netty does), instead of decoding on
     /// in the same read, or, after a corrupt frame, discarding everything
     /// accumulated (`false`, the default). See
-    /// [`AfterError`](crate::AfterError).
+    /// [`AfterError`].
     pub fn stop_at_first_error(mut self, stop: bool) -> Self {
         self.netty.stop_at_first_error = stop;
         self

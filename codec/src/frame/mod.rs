@@ -15,13 +15,13 @@
 //! [`ByteToMessageDecoder`](crate::ByteToMessageDecoder). None of them allocates
 //! memory for a length the peer announces: a frame longer than the configured
 //! maximum is skipped as its bytes arrive and reported once as
-//! [`CodecError::TooLongFrame`](crate::CodecError::TooLongFrame).
+//! [`CodecError::TooLongFrame`].
 //!
 //! # One way to configure them
 //!
 //! Each decoder and the prepender are made by a builder: `X::builder()`, named
 //! setters (Netty's parameter names in snake case), then `build()`, which returns
-//! [`CodecError::InvalidConfig`](crate::CodecError::InvalidConfig) for parameters
+//! [`CodecError::InvalidConfig`] for parameters
 //! that cannot work (nothing panics). The built value has a getter of the same
 //! name for each setting. The same concept has the same name on every decoder:
 //! `max_frame_length`, `fail_fast`, `strip_delimiter`, and the two options that
@@ -30,7 +30,7 @@
 //! [`crate::netty`]).
 //!
 //! ```
-//! use seine_codec::{CodecError, InvalidConfig, LineDecoder};
+//! use seine_codec::{CodecError, LineDecoder};
 //!
 //! let decoder = LineDecoder::builder().max_frame_length(80).fail_fast(false).build()?;
 //! assert_eq!(decoder.max_frame_length(), 80);

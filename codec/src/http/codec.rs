@@ -169,7 +169,7 @@ impl HttpServerCodec {
     /// and the adaptive cumulation.
     ///
     /// ```
-    /// let handler: seine_channel::Handler = seine_codec::http::HttpServerCodec::new().into();
+    /// let _handler: seine_channel::Handler = seine_codec::http::HttpServerCodec::new().into();
     /// ```
     pub fn new() -> Self {
         Self::from_parts(

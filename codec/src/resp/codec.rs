@@ -206,7 +206,7 @@ impl RespCodec {
     /// A codec with [`RespCommandDecoder::new`]'s limits and the adaptive cumulation.
     ///
     /// ```
-    /// let handler: seine_channel::Handler = seine_codec::resp::RespCodec::new().into();
+    /// let _handler: seine_channel::Handler = seine_codec::resp::RespCodec::new().into();
     /// ```
     pub fn new() -> Self {
         Self::from_parts(RespCommandDecoder::new(), CumulationStrategy::default())
