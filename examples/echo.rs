@@ -27,10 +27,8 @@
 use std::time::Duration;
 
 use seine::channel::ShutdownRequested;
-use seine::codec::proxy::HAProxyMessageDecoder;
 use seine::handler::{IdleStateEvent, IdleStateHandler};
 use seine::prelude::*;
-use seine::transport::ShutdownSignals;
 
 mod support;
 
@@ -77,15 +75,8 @@ impl InboundHandler for Echo {
 struct Args {
     #[command(flatten)]
     server: support::ServerArgs<9000>,
-
-    /// Seconds a shutdown (SIGTERM/SIGINT) lets open connections finish before
-    /// they are closed.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    shutdown_grace: u64,
-
-    /// Expect a PROXY protocol header (v1 or v2) first on each connection.
-    #[arg(long)]
-    proxy_protocol: bool,
+    #[command(flatten)]
+    edge: support::edge::EdgeArgs,
 
     /// Seconds a connection may send and receive nothing before it is closed
     /// (0: never).
@@ -95,9 +86,7 @@ struct Args {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
-    let signals = ShutdownSignals::install()?;
-    let proxy_protocol = args.proxy_protocol;
-    let idle = Duration::from_secs(args.idle_timeout);
+    let signals = seine::transport::ShutdownSignals::install()?;
 
     // Configured (and checked) once; each connection gets a copy.
     let frames = LengthFieldDecoder::builder()
@@ -109,6 +98,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .length_field_length(4)
         .build()?;
 
+    let edge = args.edge.clone();
+    let idle = Duration::from_secs(args.idle_timeout);
     let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
@@ -117,9 +108,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let idle = IdleStateHandler::new().all_idle(idle);
                 pipeline.add_last("idle", Handler::duplex(idle))?;
             }
-            if proxy_protocol {
-                let decoder = HAProxyMessageDecoder::new().with_timeout(Duration::from_secs(10));
-                pipeline.add_last("proxy", decoder.into())?;
+            if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {
+                pipeline.add_last("proxy", proxy.into())?;
             }
             pipeline.add_last("frames", frames.clone().into())?;
             pipeline.add_last("prepender", prepender.clone().into())?;
@@ -129,8 +119,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .bind_activated_or(&args.server.addr)?;
     support::announce(server.local_addr()?)?;
 
-    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
-    eprintln!("{outcome}");
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    args.edge.run_until_signal(signals, &server, &group);
     Ok(())
 }

@@ -61,13 +61,11 @@ use seine::codec::http::{
     HttpRequest, HttpRequestDecoder, HttpResponse, HttpServerCodec, Method, format_http_date,
     parse_http_date,
 };
-use seine::codec::proxy::HAProxyMessageDecoder;
 use seine::handler::{
     CloseMode, FlowControlHandler, IdleState, IdleStateEvent, IdleStateHandler, Rate,
     TrafficShapingHandler,
 };
 use seine::prelude::*;
-use seine::transport::ShutdownSignals;
 use support::access_log::{AccessLog, Entry};
 use support::metrics::{CountErrors, ErrorCounts};
 
@@ -633,27 +631,23 @@ struct Args {
     #[arg(long, value_name = "RATE", default_value = "0")]
     limit_rate: Rate,
 
-    /// Expect a PROXY protocol header (v1 or v2) first on each connection.
-    #[arg(long)]
-    proxy_protocol: bool,
+    #[command(flatten)]
+    edge: support::edge::EdgeArgs,
 
-    /// Write one line per request to this file once its response is sent.
+    /// Append one line per request to this file when its response has been sent:
+    /// client address (the PROXY protocol's when present), date, request line,
+    /// status, body bytes, seconds.
     #[arg(long, value_name = "PATH")]
     access_log: Option<PathBuf>,
 
-    /// Seconds a shutdown (SIGTERM/SIGINT) lets connections finish before they
-    /// are closed.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    shutdown_grace: u64,
-
-    /// Serve Prometheus metrics at http://HOST:PORT/metrics.
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).
     #[arg(long, value_name = "HOST:PORT")]
     metrics_addr: Option<String>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
-    let signals = ShutdownSignals::install()?;
+    let signals = seine::transport::ShutdownSignals::install()?;
     let root = args.root.canonicalize()?;
     let root_dir = nix::fcntl::open(
         &root,
@@ -681,7 +675,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?;
     let errors = ErrorCounts::default();
     let counted = errors.clone();
-    let proxy_protocol = args.proxy_protocol;
+    let edge = args.edge.clone();
 
     // GET and HEAD carry no body worth buffering.
     let decoder = HttpRequestDecoder::builder()
@@ -701,9 +695,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let shaper = TrafficShapingHandler::per_channel(Rate::UNLIMITED, limit_rate);
                 pipeline.add_last("limit-rate", Handler::duplex(shaper))?;
             }
-            if proxy_protocol {
-                let decoder = HAProxyMessageDecoder::new().with_timeout(config.header_timeout);
-                pipeline.add_last("proxy", decoder.into())?;
+            if let Some(proxy) = edge.proxy_decoder(config.header_timeout) {
+                pipeline.add_last("proxy", proxy.into())?;
             }
             let codec = HttpServerCodec::with_decoder(decoder.clone());
             pipeline.add_last("http", codec.into())?;
@@ -721,18 +714,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         })
         .bind_activated_or(&args.server.addr)?;
-    support::announce(server.local_addr()?)?;
     let metrics = match &args.metrics_addr {
         Some(addr) => {
             let registry = support::metrics::registry(&server, &errors);
-            let m = support::metrics::serve(&group, addr, registry)?;
-            println!("metrics on {}", m.local_addr()?);
-            Some(m)
+            Some(support::metrics::serve(&group, addr, registry)?)
         }
         None => None,
     };
+    support::announce(server.local_addr()?)?;
+    if let Some(m) = &metrics {
+        println!("metrics on {}", m.local_addr()?);
+        std::io::Write::flush(&mut std::io::stdout())?;
+    }
 
-    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
+    let outcome = signals.run_until_signal(&server, args.edge.grace());
     eprintln!("{outcome}");
     if let Some(m) = metrics {
         m.shutdown_gracefully_blocking(Duration::from_secs(1));

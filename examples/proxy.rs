@@ -45,8 +45,8 @@ struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     idle_timeout: u64,
 
-    /// Seconds a shutdown (SIGTERM/SIGINT) lets relays in flight finish before
-    /// they are cut.
+    /// Seconds the relays in flight get to finish after SIGTERM/SIGINT (new
+    /// connections are refused at once); those still running then are cut.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     shutdown_grace: u64,
 }

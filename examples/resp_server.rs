@@ -23,10 +23,7 @@
 //! in DBSIZE).
 //!
 //! `--timeout SECS` closes a client that sent no command for that long (Redis's
-//! `timeout`; an `IdleStateHandler`, default 0: never). `--proxy-protocol` requires
-//! a PROXY protocol header first on each connection. On SIGTERM/SIGINT commands
-//! already received are answered, then each connection closes, within
-//! `--shutdown-grace` seconds (default 30).
+//! `timeout`; an `IdleStateHandler`, default 0: never).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -34,11 +31,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use seine::codec::proxy::HAProxyMessageDecoder;
 use seine::codec::resp::{RespCodec, RespCommand, RespValue};
 use seine::handler::{IdleStateEvent, IdleStateHandler};
 use seine::prelude::*;
-use seine::transport::ShutdownSignals;
 
 mod support;
 
@@ -862,29 +857,22 @@ fn hello(id: i64) -> RespValue {
 struct Args {
     #[command(flatten)]
     server: support::ServerArgs<6380>,
+    #[command(flatten)]
+    edge: support::edge::EdgeArgs,
 
     /// Seconds a client may send no command before it is closed (0: never), as
     /// Redis's `timeout`.
     #[arg(long, value_name = "SECS", default_value_t = 0)]
     timeout: u64,
-
-    /// Seconds a shutdown (SIGTERM/SIGINT) lets connections finish before they
-    /// are closed.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    shutdown_grace: u64,
-
-    /// Expect a PROXY protocol header (v1 or v2) first on each connection.
-    #[arg(long)]
-    proxy_protocol: bool,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
-    let signals = ShutdownSignals::install()?;
-    let proxy_protocol = args.proxy_protocol;
-    let timeout = Duration::from_secs(args.timeout);
+    let signals = seine::transport::ShutdownSignals::install()?;
 
     let store = Arc::new(Store::new());
+    let edge = args.edge.clone();
+    let timeout = Duration::from_secs(args.timeout);
     let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
@@ -893,9 +881,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let idle = IdleStateHandler::new().reader_idle(timeout);
                 pipeline.add_last("timeout", Handler::duplex(idle))?;
             }
-            if proxy_protocol {
-                let decoder = HAProxyMessageDecoder::new().with_timeout(Duration::from_secs(10));
-                pipeline.add_last("proxy", decoder.into())?;
+            if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {
+                pipeline.add_last("proxy", proxy.into())?;
             }
             pipeline.add_last("resp", RespCodec::new().into())?;
             pipeline.add_last(
@@ -914,8 +901,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Commands already received are answered (RespCodec drains), then each
     // connection closes.
-    let outcome = signals.run_until_signal(&server, Duration::from_secs(args.shutdown_grace));
-    eprintln!("{outcome}");
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    args.edge.run_until_signal(signals, &server, &group);
     Ok(())
 }

@@ -332,6 +332,79 @@ fn access_log_and_metrics_agree_with_what_clients_received() {
 }
 
 #[test]
+fn health_checks_with_or_without_a_local_header_pass_quietly_and_others_are_refused() {
+    let dir = TempDir::new("edge-health");
+    let www = dir.path().join("www");
+    std::fs::create_dir(&www).unwrap();
+    std::fs::write(www.join("f.txt"), b"f\n").unwrap();
+    let log = dir.path().join("access.log");
+    let mut server = Proc::start(
+        "http_file_server",
+        &[
+            "--addr",
+            "127.0.0.1:0",
+            "--root",
+            www.to_str().unwrap(),
+            "--proxy-protocol",
+            "--access-log",
+            log.to_str().unwrap(),
+        ],
+        1,
+        dir.path(),
+    );
+    let addr = server.addrs[0];
+    // TCP checks: connect and close.
+    for _ in 0..3 {
+        drop(connect(addr));
+    }
+    // HAProxy's v2 check: a LOCAL header, then close...
+    let local = b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00";
+    let mut c = connect(addr);
+    c.write_all(local).unwrap();
+    drop(c);
+    // ...or a LOCAL header and a request, logged with the connection's address.
+    let mut c = connect(addr);
+    c.write_all(local).unwrap();
+    c.write_all(b"GET /f.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = Vec::new();
+    c.read_to_end(&mut out).unwrap();
+    assert!(out.starts_with(b"HTTP/1.1 200"));
+    // A v1 header from a client at 127.0.0.5.
+    let mut c = connect(addr);
+    c.write_all(b"PROXY TCP4 127.0.0.5 127.0.0.1 40000 80\r\nGET /f.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = Vec::new();
+    c.read_to_end(&mut out).unwrap();
+    assert!(out.starts_with(b"HTTP/1.1 200"));
+    // No header: refused, closed without a response.
+    let mut c = connect(addr);
+    c.write_all(b"GET /f.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+    eventually("two access log lines", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.lines().count() == 2)
+    });
+    let lines = std::fs::read_to_string(&log).unwrap();
+    // (Connections on different loops: either order.)
+    assert!(
+        lines.lines().any(|l| l.starts_with("127.0.0.1 [")),
+        "{lines}"
+    );
+    assert!(
+        lines.lines().any(|l| l.starts_with("127.0.0.5 [")),
+        "{lines}"
+    );
+    server.term();
+    let err = server.wait();
+    // Quiet: nothing logged but the closing note (RUST_LOG unset: errors only).
+    let logged: Vec<&str> = err.lines().filter(|l| !l.contains("forced")).collect();
+    assert!(logged.is_empty(), "{err}");
+}
+
+#[test]
 #[ignore = "needs systemd-socket-activate (apt package systemd)"]
 fn socket_activation_serves_the_socket_systemd_passes() {
     assert!(have("systemd-socket-activate"), "install systemd");

@@ -1,7 +1,8 @@
 //! What the examples share, so that no example copies it: the command line
-//! ([`cli`]: clap, and the flags every server takes), logging ([`init_tracing`]),
-//! the access log ([`access_log`]) and Prometheus metrics ([`metrics`]). Signal
-//! handling and the drain are the transport's: `seine::transport::ShutdownSignals`.
+//! ([`cli`]: clap, and the flags every server takes; [`edge`]: the shutdown grace
+//! and the PROXY protocol), logging ([`init_tracing`]), the access log and the
+//! metrics endpoint. Signals and the drain are the transport's
+//! (`seine::transport::ShutdownSignals`).
 //!
 //! An example uses it with `mod support;` and:
 //!
@@ -15,18 +16,21 @@
 //!     /// Something of its own, documented here (this line is its --help text).
 //!     #[arg(long, value_name = "SECS", default_value_t = 10)]
 //!     timeout: u64,
+//!     #[command(flatten)]
+//!     edge: support::edge::EdgeArgs, // --shutdown-grace SECS, --proxy-protocol
 //! }
 //!
 //! let args: Args = support::start();  // parses (exits 0 on --help) and starts logging
 //! let signals = seine::transport::ShutdownSignals::install()?;
 //! ... bind, print "listening on ADDR" ...
-//! let outcome = signals.run_until_signal(&server, grace);
+//! args.edge.run_until_signal(signals, &server, &group); // drains on SIGTERM
 //! ```
 // Each example uses part of this module.
 #![allow(dead_code)]
 
 pub mod access_log;
 pub mod cli;
+pub mod edge;
 pub mod metrics;
 
 pub use cli::ServerArgs;

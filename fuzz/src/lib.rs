@@ -7,7 +7,9 @@
 pub mod common;
 
 use seine_buffer::ByteOrder;
+use seine_buffer::Bytes;
 use seine_codec::http::HttpRequestDecoder;
+use seine_codec::proxy::{ProxyHeaderParser, V1_MAX_LENGTH};
 use seine_codec::resp::{RespCommandDecoder, RespValue, RespValueDecoder};
 use seine_codec::{DelimiterDecoder, FixedLengthDecoder, LengthFieldDecoder, LineDecoder};
 
@@ -95,7 +97,57 @@ pub const TARGETS: &[Target] = &[
             b"\r\n", b"*", b"$", b":", b"+", b"-", b"-1", b"%", b"_", b"9223372036854775807",
         ],
     },
+    Target {
+        name: "proxy",
+        run: proxy,
+        seeds: &[
+            b"\x01\x07PROXY TCP4 127.0.0.5 10.0.0.1 40000 80\r\nGET /",
+            b"\x00\x03PROXY TCP6 ::1 2001:db8::1 1 65535\r\n",
+            b"\x00\x05PROXY UNKNOWN x\r\n",
+            b"\x04\x10\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x12\x7f\x00\x00\x05\x0a\x00\x00\x01\x9c\x40\x00\x50\x01\x00\x02h2rest",
+            b"\x00\x20\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00",
+        ],
+        dictionary: &[
+            b"PROXY ", b"TCP4 ", b"TCP6 ", b"UNKNOWN", b"\r\n", b"\r\n\r\n\x00\r\nQUIT\n", b"\x21\x11",
+            b"\x21\x21", b"\x21\x31", b"\x20\x00", b"\x20\x00\x05", b"\xff\xff",
+        ],
+    },
 ];
+
+/// `ProxyHeaderParser` (PROXY protocol v1/v2) with an arbitrary TLV limit, the
+/// input cut into arbitrary reads (2 configuration bytes): never more buffered or
+/// consumed than the limit, the bytes after a header left untouched, and a
+/// decoded header encodes back to one that decodes the same.
+pub fn proxy(data: &[u8]) {
+    let Some((c, stream)) = common::split_config::<2>(data) else {
+        return;
+    };
+    let mut parser = ProxyHeaderParser::with_max_tlv_size(usize::from(c[0]) * 64);
+    let limit = parser.max_v2_length().max(V1_MAX_LENGTH);
+    let step = usize::from(c[1] % 64) + 1;
+    let mut consumed = 0;
+    for read in stream.chunks(step) {
+        let mut input = Bytes::copy_from_slice(read);
+        let result = parser.push(&mut input);
+        consumed += read.len() - input.len();
+        assert!(parser.buffered() <= limit, "buffered past the limit");
+        assert!(consumed <= limit, "consumed past the limit");
+        match result {
+            Ok(None) => assert!(input.is_empty(), "waiting with input left"),
+            Ok(Some(msg)) => {
+                assert_eq!(&stream[consumed..consumed + input.len()], &input[..]);
+                if let Ok(wire) = msg.encode() {
+                    let again = ProxyHeaderParser::default()
+                        .push(&mut wire.clone())
+                        .expect("re-decodes");
+                    assert_eq!(again.as_ref(), Some(&msg));
+                }
+                return;
+            }
+            Err(_) => return,
+        }
+    }
+}
 
 /// `LengthFieldDecoder` with an arbitrary configuration (8 bytes).
 pub fn length_field(data: &[u8]) {

@@ -18,7 +18,7 @@
 //!
 //! Only accept the header from balancers you trust: a client that can reach the
 //! server directly can claim any address with it. Errors are
-//! [`CodecError::InvalidProxyHeader`](crate::CodecError::InvalidProxyHeader),
+//! [`CodecError::InvalidProxyHeader`],
 //! [`ProxyHeaderTooLong`](crate::CodecError::ProxyHeaderTooLong) and
 //! [`ProxyHeaderTimedOut`](crate::CodecError::ProxyHeaderTimedOut).
 
