@@ -80,20 +80,23 @@ head = b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nX-Pad: " + b"a" * 100
 closed = [None] * 200
 ok = bad = 0
 pos = 0
+next_byte = time.time()
 while None in closed and time.time() - t0 < 20:
+    now = time.time()
+    # States every 20 ms, so a close is seen within 20 ms of happening.
     for i, (s, opened) in enumerate(socks):
-        if closed[i] is not None:
-            continue
-        if s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != 1:
-            closed[i] = time.time() - opened
-            continue
-        try:
-            s.send(head[pos:pos + 1])
-        except OSError:
-            closed[i] = time.time() - opened
-    pos += 1
-    # Normal requests meanwhile, one second apart like the trickle.
-    for _ in range(5):
+        if closed[i] is None and s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != 1:
+            closed[i] = now - opened
+    if now >= next_byte:
+        next_byte += 1
+        for i, (s, opened) in enumerate(socks):
+            if closed[i] is None:
+                try:
+                    s.send(head[pos:pos + 1])
+                except OSError:
+                    closed[i] = now - opened
+        pos += 1
+        # A normal request each second meanwhile.
         c = socket.create_connection((host, int(port)))
         c.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         data = b""
@@ -105,7 +108,7 @@ while None in closed and time.time() - t0 < 20:
         ok += data.startswith(b"HTTP/1.1 200")
         bad += not data.startswith(b"HTTP/1.1 200")
         c.close()
-    time.sleep(max(0, 1 - (time.time() - t0) % 1))
+    time.sleep(0.02)
 d = [c for c in closed if c is not None]
 print(f"closed {len(d)}/200 after min {min(d):.2f} median {statistics.median(d):.2f} "
       f"max {max(d):.2f} s; normal requests meanwhile: {ok} ok, {bad} failed")
