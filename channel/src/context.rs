@@ -212,7 +212,7 @@ impl<'a> Context<'a> {
     }
 
     /// The time now: the transport's clock (virtual under
-    /// [`EmbeddedChannel`](crate::EmbeddedChannel)). Use it, not
+    /// [`EmbeddedChannel`](crate::testing::EmbeddedChannel)). Use it, not
     /// `Instant::now()`, for anything compared with timer deadlines.
     pub fn now(&self) -> Instant {
         self.inner.transport.now()

@@ -6,7 +6,7 @@
 //! [`Context::spawn_blocking`](crate::Context::spawn_blocking)), and the context
 //! hands the work to the [`Executor`] its transport provides
 //! ([`Transport::executor`](crate::Transport::executor)). seine-transport implements it
-//! on tokio; [`EmbeddedChannel`](crate::EmbeddedChannel) runs tasks itself,
+//! on tokio; [`EmbeddedChannel`](crate::testing::EmbeddedChannel) runs tasks itself,
 //! on its virtual clock. A second transport (io_uring) implements the same trait.
 
 use std::future::Future;

@@ -8,7 +8,7 @@
 //! water marks plus one chunk. Other buffers pass in order with the inputs.
 //!
 //! With [`files_as_chunks`](ChunkedWriteHandler::files_as_chunks), every
-//! [`FileRegion`](seine_buffer::FileRegion) that reaches the handler becomes a
+//! [`FileRegion`] that reaches the handler becomes a
 //! [`ChunkedFile`]: how files reach handlers that need their bytes (TLS,
 //! compression) rather than `sendfile`.
 //!

@@ -3,7 +3,7 @@
 //! What every server needs, once: Netty's handler library for seine pipelines.
 //! Each handler is one pipeline slot; the time-based ones use the channel core's
 //! timers (no task, no allocation per reset) and are tested on
-//! [`EmbeddedChannel`](seine_channel::EmbeddedChannel)'s virtual clock.
+//! [`EmbeddedChannel`](seine_channel::testing::EmbeddedChannel)'s virtual clock.
 //!
 //! ## Which handler do I need?
 //!
@@ -63,19 +63,19 @@
 //! ```
 #![deny(missing_docs)]
 
-mod chunked_input;
-mod chunked_write;
-mod close_mode;
-mod error;
-mod flow_control;
-mod flush_consolidation;
-mod idle_state;
-mod logging;
+pub mod chunked_input;
+pub mod chunked_write;
+pub mod close_mode;
+pub mod error;
+pub mod flow_control;
+pub mod flush_consolidation;
+pub mod idle_state;
+pub mod logging;
 mod output;
-mod rate;
-mod read_timeout;
-mod traffic_shaping;
-mod write_timeout;
+pub mod rate;
+pub mod read_timeout;
+pub mod traffic_shaping;
+pub mod write_timeout;
 
 pub use chunked_input::{
     ChunkedFile, ChunkedGenerator, ChunkedInput, ChunkedStream, DEFAULT_CHUNK_SIZE,

@@ -7,7 +7,7 @@
 //! of at most a twentieth of a second's worth of bytes, each at the time a
 //! schedule at the rate gives it (one core timer; lateness of the timer does not
 //! accumulate, as each slice is scheduled from the previous slice's slot). A
-//! [`FileRegion`](seine_buffer::FileRegion) is split into sub-regions of the same
+//! [`FileRegion`] is split into sub-regions of the same
 //! file, so `sendfile` is paced too and nothing enters user space. Writing also
 //! waits while the channel is not writable. **Reads are paused**: a read that
 //! exceeds the read rate turns auto-read off (and holds `read()` requests) until
