@@ -42,6 +42,7 @@ use std::time::{Duration, Instant};
 ///         ctx.fire_user_event(event);
 ///     }
 /// }
+/// # let _ = Handler::inbound(Server { busy: false, closing: false });
 /// ```
 #[derive(Clone, Debug)]
 pub struct ShutdownRequested {
