@@ -16,6 +16,8 @@
 //! connections until each peer half-closes (then it closes with a FIN after the
 //! last echo) or `--shutdown-grace` seconds pass (default 30). `--proxy-protocol`
 //! requires a PROXY protocol header (v1 or v2) first on each connection.
+//! `--idle-timeout SECS` closes a connection that neither sent nor received
+//! anything for that long (an `IdleStateHandler`; default 0, never).
 //!
 //! The decoder fires each payload as a `CompositeBuf` of the received segments and
 //! the prepender writes it back behind a new header: no payload byte is copied. A
@@ -25,6 +27,7 @@
 use std::time::Duration;
 
 use seine::channel::ShutdownRequested;
+use seine::handler::{IdleStateEvent, IdleStateHandler};
 use seine::prelude::*;
 
 mod support;
@@ -51,6 +54,10 @@ impl InboundHandler for Echo {
             shutdown.take_over();
             return;
         }
+        if event.is::<IdleStateEvent>() {
+            tracing::debug!("idle: closing");
+            return ctx.close();
+        }
         ctx.fire_user_event(event);
     }
 
@@ -73,6 +80,11 @@ struct Args {
 
     #[command(flatten)]
     tls: support::tls::TlsArgs,
+
+    /// Seconds a connection may send and receive nothing before it is closed
+    /// (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    idle_timeout: u64,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -91,10 +103,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
 
     let edge = args.edge.clone();
+    let idle = Duration::from_secs(args.idle_timeout);
     let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            if !idle.is_zero() {
+                let idle = IdleStateHandler::new().all_idle(idle);
+                pipeline.add_last("idle", Handler::duplex(idle))?;
+            }
             support::tls::add_first(pipeline, &tls)?;
             // The PROXY header precedes the TLS handshake on the wire.
             if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {

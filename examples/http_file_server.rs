@@ -19,14 +19,20 @@
 //!   anywhere under the root but not out of it (403); missing files are 404. One
 //!   system call per request where `canonicalize` took one per path component
 //!   (Linux before 5.6 falls back to `canonicalize`).
-//! * Connections: keep-alive (from `HttpServerCodec`); a connection that has not
-//!   sent a complete request head within `--header-timeout` seconds of opening (a
-//!   slowloris peer), stays idle `--idle-timeout` seconds after a response, or reads
-//!   nothing of a response for that long, is closed. Pipelined requests are
-//!   answered while the connection is writable; past its high-water mark the
-//!   server stops reading and answers the rest as the peer reads (a peer that
-//!   pipelines requests and never reads holds no open files for them).
-//!
+//! * Connections, on `seine::handler`: keep-alive (from `HttpServerCodec`). A
+//!   connection that has not completed a request head `--header-timeout` seconds
+//!   after it opened or after its previous response, however many bytes trickle
+//!   in, is closed (nginx's `client_header_timeout`; a slowloris peer); one idle
+//!   `--idle-timeout` seconds between requests too. A response of which the kernel
+//!   accepted no byte for `--send-timeout` seconds closes the connection (nginx's
+//!   `send_timeout`; an `IdleStateHandler` observing output), with a reset when
+//!   `--send-timeout-reset` is given, so the kernel frees the unsent data at once.
+//!   Pipelined requests are held by a `FlowControlHandler` (auto-read off) and
+//!   answered one at a time while the connection is writable: a peer that
+//!   pipelines thousands of requests in one write and never reads holds one or
+//!   two open files, not thousands. `--limit-rate RATE` (bytes per second, `k` and
+//!   `m` suffixes) paces each connection's responses, files included
+//!   (`TrafficShapingHandler`, nginx's `limit_rate`).
 //! * Behind a load balancer: `--proxy-protocol` requires a PROXY protocol header
 //!   (v1 or v2, as HAProxy's `send-proxy-v2` sends) within `--header-timeout`
 //!   seconds, and logs the client address it carries; health checks that connect
@@ -45,7 +51,6 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -56,116 +61,80 @@ use seine::codec::http::{
     HttpRequest, HttpRequestDecoder, HttpResponse, HttpServerCodec, Method, format_http_date,
     parse_http_date,
 };
+use seine::handler::{
+    CloseMode, FlowControlHandler, IdleState, IdleStateEvent, IdleStateHandler, Rate,
+    TrafficShapingHandler,
+};
 use seine::prelude::*;
-
-mod support;
-
 use support::access_log::{AccessLog, Entry};
 use support::metrics::{CountErrors, ErrorCounts};
+
+mod support;
 
 struct Config {
     root: PathBuf,
     /// The root, opened once (`O_PATH`): requests open their files relative to it.
     root_dir: std::os::fd::OwnedFd,
     header_timeout: Duration,
-    idle_timeout: Duration,
+    send_close: CloseMode,
 }
 
-/// Serves one connection's requests.
+/// Serves one connection's requests, asking for the next one (from the
+/// `FlowControlHandler` before it) only while the connection is writable.
 struct Files {
     config: Arc<Config>,
-    /// Pipelined requests not answered yet: at most [`BATCH`] are answered at a
-    /// time, and only while the channel is writable, so that a peer that sends
-    /// requests but does not read the responses holds neither memory nor open
-    /// files for them. Reading is paused while requests wait.
-    waiting: VecDeque<HttpRequest>,
-    /// Responses written since the last flush point (end of a read batch, or a
-    /// [`Resume`]).
-    answered: usize,
-    /// Bytes still to send when the deadline was last moved for a slow reader.
-    pending_at_deadline: u64,
     /// Where each request is logged once its response is sent (`--access-log`).
     log: Option<AccessLog>,
+    /// Writability came back: ask for the next request then.
+    waiting_to_send: bool,
+    /// Bytes read when the header timer was set (to tell a quiet keep-alive
+    /// connection from a slow request head).
+    read_at_header_timer: u64,
 }
 
-/// Responses answered in one go; the rest of a pipeline waits for the next
-/// [`Resume`] (a response written while the codec is decoding reaches the outbound
-/// buffer, and counts for writability, only when the codec has finished).
-const BATCH: usize = 16;
-
-/// Requests that may wait; a peer pipelining more without reading is closed.
-const MAX_WAITING: usize = 4096;
-
-/// The user event that answers waiting requests, fired through the channel so
-/// that it runs once the responses written before it are in the outbound buffer.
-struct Resume;
-
-/// The key of the connection's one timer (header, idle or send timeout).
-const DEADLINE: u64 = 0;
+/// The key of the header timer.
+const HEADER: u64 = 0;
 
 impl Files {
-    fn answer(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: &HttpRequest) {
-        let resp = respond(&self.config, req);
-        match &self.log {
-            None => ctx.write_void(resp),
-            Some(log) => {
-                let entry = Entry {
-                    client: AccessLog::client_of(ctx),
-                    request_line: AccessLog::request_line(req),
-                    status: resp.status,
-                    bytes: if req.method == Method::Head {
-                        0
-                    } else {
-                        resp.body.len().unwrap_or(0)
-                    },
-                    started: std::time::Instant::now(),
-                };
-                let done = ctx.write(resp);
-                log.after(ctx, done, entry);
-            }
-        }
-        self.answered += 1;
-        ctx.set_timer_after(DEADLINE, self.config.idle_timeout);
-        self.pending_at_deadline = 0;
+    /// Asks for the next request; it must be complete within the header timeout.
+    fn next_request(&mut self, ctx: &mut Context<'_>) {
+        self.waiting_to_send = false;
+        self.read_at_header_timer = ctx.channel().metrics().snapshot().bytes_read;
+        ctx.set_timer_after(HEADER, self.config.header_timeout);
+        ctx.read();
     }
 
-    /// Answers waiting requests while the channel is writable, [`BATCH`] at most;
-    /// then resumes later, or reading when none is left.
-    fn drain(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
-        self.answered = 0;
-        while ctx.is_writable() && self.answered < BATCH {
-            let Some(req) = self.waiting.pop_front() else {
-                break;
-            };
-            self.answer(ctx, &req);
-        }
-        ctx.flush();
-        if self.waiting.is_empty() {
-            if !ctx.is_auto_read() {
-                ctx.channel().set_auto_read(true);
-            }
-        } else if ctx.is_writable() {
-            ctx.channel().fire_user_event(Resume);
-        }
-        // Not writable: `channel_writability_changed` resumes.
+    fn answer(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: &HttpRequest) {
+        let resp = respond(&self.config, req);
+        let Some(log) = &self.log else {
+            return ctx.write_void(resp);
+        };
+        let entry = Entry {
+            client: AccessLog::client_of(ctx),
+            request_line: AccessLog::request_line(req),
+            status: resp.status,
+            bytes: if req.method == Method::Head {
+                0
+            } else {
+                resp.body.len().unwrap_or(0)
+            },
+            started: std::time::Instant::now(),
+        };
+        let done = ctx.write(resp);
+        log.after(ctx, done, entry);
     }
 }
 
 impl ChannelHandler for Files {
     fn timer_fired(&mut self, ctx: &mut Context<'_>, _key: u64) {
-        let pending = ctx.pending_outbound_bytes();
-        if pending > 0 && (self.pending_at_deadline == 0 || pending < self.pending_at_deadline) {
-            // Still sending to a slow reader that keeps reading: give it another
-            // period. One that read nothing for a whole period is closed (nginx's
-            // `send_timeout`).
-            self.pending_at_deadline = pending;
-            ctx.set_timer_after(DEADLINE, self.config.idle_timeout);
-        } else if pending > 0 {
-            // `close` would wait for the flush that is not coming.
-            ctx.close_now();
-        } else {
-            ctx.close();
+        let read = ctx.channel().metrics().snapshot().bytes_read;
+        if read == self.read_at_header_timer && self.read_at_header_timer > 0 {
+            // Quiet between requests: that is the keep-alive idle timeout's
+            // business; watch for a request head starting later.
+            return self.next_request(ctx);
         }
+        tracing::debug!("request head not complete in time: closing");
+        ctx.close_now();
     }
 }
 
@@ -174,51 +143,39 @@ impl InboundHandler for Files {
     type Fire = HttpRequest;
 
     fn channel_active(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
-        ctx.set_timer_after(DEADLINE, self.config.header_timeout);
+        self.next_request(ctx);
         ctx.fire_active();
     }
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
-        if self.waiting.is_empty() && self.answered < BATCH && ctx.is_writable() {
-            return self.answer(ctx, &req);
+        ctx.cancel_timer(HEADER);
+        self.answer(ctx, &req);
+        if ctx.is_writable() {
+            self.next_request(ctx);
+        } else {
+            self.waiting_to_send = true;
         }
-        if self.waiting.len() >= MAX_WAITING {
-            tracing::debug!("closing a connection pipelining requests without reading");
-            self.waiting.clear();
-            return ctx.close_now();
-        }
-        if self.waiting.is_empty() {
-            ctx.channel().set_auto_read(false);
-            ctx.channel().fire_user_event(Resume);
-        }
-        self.waiting.push_back(req);
-    }
-
-    fn channel_read_complete(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
-        // Flushed from here on (Netty's read-complete flush).
-        if self.waiting.is_empty() {
-            self.answered = 0;
-        }
-        ctx.fire_read_complete();
     }
 
     fn channel_writability_changed(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
-        if ctx.is_writable() && !self.waiting.is_empty() {
-            self.drain(ctx);
+        if ctx.is_writable() && self.waiting_to_send {
+            self.next_request(ctx);
         }
         ctx.fire_writability_changed();
     }
 
     fn user_event(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, event: UserEvent) {
-        match event.downcast::<Resume>() {
-            Ok(Resume) => self.drain(ctx),
-            Err(other) => ctx.fire_user_event(other),
+        let Some(idle) = event.downcast_ref::<IdleStateEvent>() else {
+            return ctx.fire_user_event(event);
+        };
+        let pending = ctx.pending_outbound_bytes() > 0;
+        match idle.state {
+            // `--send-timeout`: no byte of a pending response sent for that long.
+            IdleState::WriterIdle if pending => self.config.send_close.close(ctx),
+            // `--idle-timeout`: nothing read or sent between requests.
+            IdleState::AllIdle if !pending => ctx.close(),
+            _ => {}
         }
-    }
-
-    fn channel_inactive(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
-        self.waiting.clear();
-        ctx.fire_inactive();
     }
 }
 
@@ -646,24 +603,39 @@ struct Args {
     #[command(flatten)]
     server: support::ServerArgs<8080>,
 
-    #[command(flatten)]
-    tls: support::tls::TlsArgs,
-
     /// Directory to serve.
     #[arg(long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
 
-    /// Seconds a new connection has to send a complete request head.
+    /// Seconds a connection has to complete a request head, after it opened or
+    /// after its previous response, however slowly bytes trickle in.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     header_timeout: u64,
 
-    /// Seconds a connection may stay idle after a response, or read nothing of
-    /// one, before it is closed.
+    /// Seconds a connection may stay idle between requests before it is closed.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     idle_timeout: u64,
 
+    /// Seconds a pending response may go without the kernel accepting a byte of
+    /// it before the connection is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    send_timeout: u64,
+
+    /// Close a connection that hit the send timeout with a reset (the kernel
+    /// frees its unsent data at once) rather than a FIN.
+    #[arg(long)]
+    send_timeout_reset: bool,
+
+    /// Bytes per second sent to each connection, with an optional k or m suffix
+    /// (x1024), as nginx's limit_rate; 0: no limit.
+    #[arg(long, value_name = "RATE", default_value = "0")]
+    limit_rate: Rate,
+
     #[command(flatten)]
     edge: support::edge::EdgeArgs,
+
+    #[command(flatten)]
+    tls: support::tls::TlsArgs,
 
     /// Append one line per request to this file when its response has been sent:
     /// client address (the PROXY protocol's when present), date, request line,
@@ -690,14 +662,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         root,
         root_dir,
         header_timeout: Duration::from_secs(args.header_timeout),
-        idle_timeout: Duration::from_secs(args.idle_timeout),
+        send_close: match args.send_timeout_reset {
+            true => CloseMode::Reset,
+            false => CloseMode::Fin,
+        },
     });
-
-    // GET and HEAD carry no body worth buffering.
-    let decoder = HttpRequestDecoder::builder()
-        .max_body_length(64 * 1024)
-        .build()?;
-
+    let idle = IdleStateHandler::new()
+        .all_idle(Duration::from_secs(args.idle_timeout))
+        .writer_idle(Duration::from_secs(args.send_timeout))
+        .observe_output(true);
+    let limit_rate = args.limit_rate;
     let log = args
         .access_log
         .as_deref()
@@ -707,24 +681,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counted = errors.clone();
     let edge = args.edge.clone();
 
+    // GET and HEAD carry no body worth buffering.
+    let decoder = HttpRequestDecoder::builder()
+        .max_body_length(64 * 1024)
+        .build()?;
+    // Requests are read when the handler asks (FlowControlHandler).
+    let mut options = ChannelOptions::default();
+    options.config.auto_read = false;
+
     let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
+        .child_options(options)
         .child_handler(move |pipeline| {
+            pipeline.add_last("idle", Handler::duplex(idle.clone()))?;
+            if !limit_rate.is_unlimited() {
+                let shaper = TrafficShapingHandler::per_channel(Rate::UNLIMITED, limit_rate);
+                pipeline.add_last("limit-rate", Handler::duplex(shaper))?;
+            }
             support::tls::add_first(pipeline, &tls)?;
+            // The PROXY header precedes the TLS handshake on the wire.
             if let Some(proxy) = edge.proxy_decoder(config.header_timeout) {
                 pipeline.add_first("proxy", proxy.into())?;
             }
-            pipeline.add_last(
-                "http",
-                HttpServerCodec::with_decoder(decoder.clone()).into(),
-            )?;
+            let codec = HttpServerCodec::with_decoder(decoder.clone());
+            pipeline.add_last("http", codec.into())?;
+            let flow = FlowControlHandler::<HttpRequest, HttpResponse>::new();
+            pipeline.add_last("flow", Handler::duplex(flow))?;
             let files = Files {
                 config: config.clone(),
-                waiting: VecDeque::new(),
-                answered: 0,
-                pending_at_deadline: 0,
                 log: log.clone(),
+                waiting_to_send: false,
+                read_at_header_timer: 0,
             };
             pipeline.add_last("files", Handler::inbound(files))?;
             let count = CountErrors::<HttpRequest>::new(counted.clone());

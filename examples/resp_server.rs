@@ -21,6 +21,9 @@
 //! number of shards, each a `Mutex<HashMap>`, so clients on different loops see the
 //! same data and rarely wait for each other. Keys expire lazily (when touched, and
 //! in DBSIZE).
+//!
+//! `--timeout SECS` closes a client that sent no command for that long (Redis's
+//! `timeout`; an `IdleStateHandler`, default 0: never).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -29,6 +32,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use seine::codec::resp::{RespCodec, RespCommand, RespValue};
+use seine::handler::{IdleStateEvent, IdleStateHandler};
 use seine::prelude::*;
 
 mod support;
@@ -194,6 +198,14 @@ impl ChannelHandler for Kv {}
 impl InboundHandler for Kv {
     type Read = RespCommand;
     type Fire = RespCommand;
+
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, RespCommand>, event: UserEvent) {
+        if event.is::<IdleStateEvent>() {
+            // `--timeout`: no command for that long.
+            return ctx.close();
+        }
+        ctx.fire_user_event(event);
+    }
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, RespCommand>, cmd: RespCommand) {
         if self.quit {
@@ -850,6 +862,11 @@ struct Args {
 
     #[command(flatten)]
     tls: support::tls::TlsArgs,
+
+    /// Seconds a client may send no command before it is closed (0: never), as
+    /// Redis's `timeout`.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    timeout: u64,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -859,11 +876,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let store = Arc::new(Store::new());
     let edge = args.edge.clone();
+    let timeout = Duration::from_secs(args.timeout);
     let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
+            if !timeout.is_zero() {
+                let idle = IdleStateHandler::new().reader_idle(timeout);
+                pipeline.add_last("timeout", Handler::duplex(idle))?;
+            }
             support::tls::add_first(pipeline, &tls)?;
+            // The PROXY header precedes the TLS handshake on the wire.
             if let Some(proxy) = edge.proxy_decoder(Duration::from_secs(10)) {
                 pipeline.add_first("proxy", proxy.into())?;
             }

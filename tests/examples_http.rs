@@ -283,7 +283,7 @@ fn pipelining_without_reading_holds_few_files() {
     }
 }
 
-/// A peer that stops reading responses is closed after `--idle-timeout` seconds
+/// A peer that stops reading responses is closed after `--send-timeout` seconds
 /// without progress, dropping what it did not read (nginx's `send_timeout`).
 #[test]
 fn a_peer_that_reads_nothing_is_closed() {
@@ -296,6 +296,8 @@ fn a_peer_that_reads_nothing_is_closed() {
             "--header-timeout",
             "1",
             "--idle-timeout",
+            "1",
+            "--send-timeout",
             "1",
         ],
     );

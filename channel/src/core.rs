@@ -357,7 +357,10 @@ impl ChannelCore {
     /// After a call from outside the pipeline: flush unflushed writes (unless a
     /// read batch is open) and free removed slots.
     fn end_top(&mut self) {
-        if self.inner.dirty && !self.inner.in_read_batch && !self.inner.state.closed {
+        // A loop: a flush can fire writability_changed, whose handlers may write
+        // again (answering the next request once the channel is writable); those
+        // writes are flushed too, or they would wait for the next event.
+        while self.inner.dirty && !self.inner.in_read_batch && !self.inner.state.closed {
             self.flush_from_tail();
         }
         if !self.inner.graveyard.is_empty() {

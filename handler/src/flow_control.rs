@@ -12,9 +12,9 @@
 //! **Releases are never nested in the decode.** Writes made while a codec is
 //! decoding reach the outbound buffer only when it returns, so writability seen
 //! there is stale. A `read()` made during a read batch is therefore answered after
-//! the batch, by a `read()` the handler queues from the tail (the channel's queue
-//! runs with no handler on the stack; no task, no allocation), when the previous
-//! response already counts. Releases made outside a batch are made at once.
+//! the batch, from a core timer due at once (timers fire with no handler on the
+//! stack; no task, no allocation), when the previous response already counts.
+//! Releases asked for outside a batch are made at once.
 //!
 //! With auto-read on, messages pass straight through.
 //!
@@ -54,10 +54,6 @@ pub struct FlowControlHandler<M, W = M> {
     in_batch: bool,
     /// Releases asked for during a batch, owed once it ends.
     owed: u32,
-    /// A `read()` from the tail is on its way through the channel's queue.
-    scheduled: bool,
-    /// Messages from upstream since it was queued.
-    seen_since_schedule: u64,
     _write: PhantomData<fn(W)>,
 }
 
@@ -69,8 +65,6 @@ impl<M: 'static, W: 'static> FlowControlHandler<M, W> {
             demand: false,
             in_batch: false,
             owed: 0,
-            scheduled: false,
-            seen_since_schedule: 0,
             _write: PhantomData,
         }
     }
@@ -91,17 +85,19 @@ impl<M: 'static, W: 'static> FlowControlHandler<M, W> {
         }
     }
 
-    /// Queues a `read()` from the tail: the channel's queue runs between read
-    /// batches, with no handler on the stack, so the release it brings is not
-    /// nested in any decode (no task, no allocation).
+    /// Releases what is owed once the batch is over: a core timer due now fires
+    /// when the loop next turns, with no handler on the stack, so the release is
+    /// not nested in any decode (no task, no allocation).
     fn schedule(&mut self, ctx: &mut Context<'_>) {
-        if !self.scheduled {
-            self.scheduled = true;
-            self.seen_since_schedule = 0;
-            ctx.channel().read();
+        if ctx.timer_deadline(RELEASE).is_none() {
+            let now = ctx.now();
+            ctx.set_timer(RELEASE, now);
         }
     }
 }
+
+/// The key of the release timer.
+const RELEASE: u64 = 0;
 
 impl<M: 'static, W: 'static> Default for FlowControlHandler<M, W> {
     fn default() -> Self {
@@ -110,6 +106,18 @@ impl<M: 'static, W: 'static> Default for FlowControlHandler<M, W> {
 }
 
 impl<M: 'static, W: 'static> ChannelHandler for FlowControlHandler<M, W> {
+    fn timer_fired(&mut self, ctx: &mut Context<'_>, _key: u64) {
+        // Timers fire between read batches.
+        self.in_batch = false;
+        if self.owed > 0 {
+            self.owed -= 1;
+            self.release(ctx);
+        }
+        if self.owed > 0 {
+            self.schedule(ctx);
+        }
+    }
+
     fn handler_removed(&mut self, ctx: &mut Context<'_>) {
         // What was held is passed on, as Netty's handler does.
         while let Some(msg) = self.queue.pop_front() {
@@ -124,7 +132,6 @@ impl<M: 'static, W: 'static> InboundHandler for FlowControlHandler<M, W> {
 
     fn channel_read(&mut self, ctx: &mut InboundContext<'_, M>, msg: M) {
         self.in_batch = true;
-        self.seen_since_schedule += 1;
         if self.demand && self.queue.is_empty() {
             self.demand = false;
             return ctx.fire_read(msg);
@@ -142,6 +149,11 @@ impl<M: 'static, W: 'static> InboundHandler for FlowControlHandler<M, W> {
 
     fn channel_read_complete(&mut self, ctx: &mut InboundContext<'_, M>) {
         self.in_batch = false;
+        if self.demand && !ctx.is_auto_read() {
+            // Asked for a message and the batch brought none (half a request):
+            // read on, as Netty's decoders do with auto-read off.
+            ctx.read();
+        }
         ctx.fire_read_complete();
     }
 
@@ -161,23 +173,12 @@ impl<M: 'static, W: 'static> OutboundHandler for FlowControlHandler<M, W> {
     }
 
     fn read(&mut self, ctx: &mut OutboundContext<'_, W>) {
-        if self.scheduled && self.in_batch && self.seen_since_schedule == 0 {
-            // Nothing arrived since the read was queued, and the queue runs only
-            // between batches: the batch ended without a read_complete.
-            self.in_batch = false;
-        }
         if self.in_batch {
             // The decoder may still be firing this batch's messages (and holding
             // the writes made for them): answer once it has finished.
             self.owed += 1;
             return self.schedule(ctx);
         }
-        if std::mem::take(&mut self.scheduled) {
-            self.owed = self.owed.saturating_sub(1);
-        }
         self.release(ctx);
-        if self.owed > 0 {
-            self.schedule(ctx);
-        }
     }
 }

@@ -112,6 +112,21 @@ pub struct IdleStateHandler<I = Bytes, O = OutboundBuf> {
     _types: PhantomData<fn(I, O)>,
 }
 
+impl<I, O> Clone for IdleStateHandler<I, O> {
+    /// The same configuration (a server's initializer clones one per connection).
+    fn clone(&self) -> Self {
+        IdleStateHandler {
+            reader: self.reader,
+            writer: self.writer,
+            all: self.all,
+            observe_output: self.observe_output,
+            output: self.output,
+            started: self.started,
+            _types: PhantomData,
+        }
+    }
+}
+
 impl IdleStateHandler {
     /// A handler with every kind of idleness off; turn on the ones you need.
     pub fn new() -> Self {

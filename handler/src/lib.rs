@@ -65,14 +65,14 @@
 
 pub mod chunked_input;
 pub mod chunked_write;
-mod close_mode;
-mod error;
+pub mod close_mode;
+pub mod error;
 pub mod flow_control;
 pub mod flush_consolidation;
 pub mod idle_state;
 pub mod logging;
 mod output;
-mod rate;
+pub mod rate;
 pub mod read_timeout;
 pub mod traffic_shaping;
 pub mod write_timeout;

@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use seine_buffer::Bytes;
 
@@ -90,14 +91,15 @@ fn a_burst_in_one_read_is_answered_only_while_writable() {
     let (mut ch, answered) = channel(40_000);
     ch.set_transport_budget(Some(0)); // the peer reads nothing
     ch.write_inbound(Bytes::from(vec![7u8; 5000])).unwrap();
-    ch.run_pending_tasks().unwrap();
+    // Releases asked for during the batch come from a timer due at once.
+    ch.advance_time(Duration::ZERO).unwrap();
     // 64 KiB high water mark, 40 KB answers: the second crosses it.
     assert!(answered.get() <= 3, "answered {}", answered.get());
     let in_buffer = ch.core().outbound().pending_bytes();
     assert!(in_buffer <= 3 * 40_000, "{in_buffer}");
     // The peer reads everything: the rest is answered, as it goes.
     ch.set_transport_budget(None);
-    ch.run_pending_tasks().unwrap();
+    ch.advance_time(Duration::ZERO).unwrap();
     assert_eq!(answered.get(), 5000);
 }
 
@@ -105,7 +107,7 @@ fn a_burst_in_one_read_is_answered_only_while_writable() {
 fn small_answers_flow_through_without_waiting() {
     let (mut ch, answered) = channel(10);
     ch.write_inbound(Bytes::from(vec![7u8; 1000])).unwrap();
-    ch.run_pending_tasks().unwrap();
+    ch.advance_time(Duration::ZERO).unwrap();
     assert_eq!(answered.get(), 1000);
     assert_eq!(ch.read_outbound_bytes().len(), 10_000);
 }
@@ -151,4 +153,25 @@ fn with_auto_read_messages_pass_straight_through() {
         .unwrap();
     ch.write_inbound_all([1u32, 2]).unwrap();
     assert_eq!(ch.inbound_len(), 2);
+}
+
+#[test]
+fn a_batch_that_brings_no_message_reads_on() {
+    let config = ChannelConfig {
+        auto_read: false,
+        ..ChannelConfig::default()
+    };
+    let mut ch = EmbeddedChannel::with_config(config);
+    ch.pipeline()
+        .add_last(
+            "flow",
+            Handler::duplex(FlowControlHandler::<u32, u32>::new()),
+        )
+        .unwrap();
+    ch.channel().read();
+    ch.run_pending_tasks().unwrap();
+    ch.core().set_auto_read(false);
+    // A batch with no message for us (the decoder holds half a frame).
+    ch.write_inbound_all(Vec::<u32>::new()).unwrap();
+    assert!(ch.core().wants_read(), "the demand is still open: read on");
 }
