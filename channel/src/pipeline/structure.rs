@@ -265,10 +265,12 @@ impl<'a> Pipeline<'a> {
                 }
             })
             .collect();
-        let socket = matches!(self.inner.head, HeadKind::Socket);
-
         // Inbound, head to tail: what one fires, the next reads.
-        let mut prev: Option<(&str, TypeInfo)> = socket.then(|| ("head", TypeInfo::of::<Bytes>()));
+        let mut prev: Option<(&str, TypeInfo)> = match self.inner.head {
+            HeadKind::Socket => Some(("head", TypeInfo::of::<Bytes>())),
+            HeadKind::Datagram => Some(("head", TypeInfo::of::<crate::DatagramPacket>())),
+            HeadKind::Embedded(_) => None,
+        };
         for &(name, t) in &entries {
             let (Some(read), Some(fire)) = (t.read, t.fire) else {
                 continue;
@@ -300,22 +302,38 @@ impl<'a> Pipeline<'a> {
             }
             next = Some((name, emit));
         }
-        if let (true, Some((from, emitted))) = (socket, next) {
-            let accepted = [
-                TypeInfo::of::<Bytes>(),
-                TypeInfo::of::<CompositeBuf>(),
-                TypeInfo::of::<FileRegion>(),
-                TypeInfo::of::<OutboundBuf>(),
-            ];
-            if !accepted.iter().any(|a| a.id == emitted.id) {
-                return Err(mismatch(
-                    Direction::Outbound,
-                    from,
-                    emitted,
-                    "head",
-                    "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
-                ));
-            }
+        let (accepted, accepted_name): (&[TypeInfo], &str) = match self.inner.head {
+            HeadKind::Socket => (
+                &[
+                    TypeInfo::of::<Bytes>(),
+                    TypeInfo::of::<CompositeBuf>(),
+                    TypeInfo::of::<FileRegion>(),
+                    TypeInfo::of::<OutboundBuf>(),
+                ],
+                "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
+            ),
+            HeadKind::Datagram => (
+                &[
+                    TypeInfo::of::<crate::DatagramPacket>(),
+                    TypeInfo::of::<crate::DatagramPacket<OutboundBuf>>(),
+                    TypeInfo::of::<Bytes>(),
+                    TypeInfo::of::<CompositeBuf>(),
+                    TypeInfo::of::<OutboundBuf>(),
+                ],
+                "DatagramPacket (or, connected, Bytes, CompositeBuf, OutboundBuf)",
+            ),
+            HeadKind::Embedded(_) => (&[], ""),
+        };
+        if let (false, Some((from, emitted))) = (accepted.is_empty(), next)
+            && !accepted.iter().any(|a| a.id == emitted.id)
+        {
+            return Err(mismatch(
+                Direction::Outbound,
+                from,
+                emitted,
+                "head",
+                accepted_name,
+            ));
         }
         Ok(())
     }
