@@ -63,6 +63,7 @@
 #![deny(missing_docs)]
 
 mod byte_to_message;
+mod datagram;
 mod decoder;
 mod encoder;
 mod error;
@@ -74,6 +75,7 @@ pub mod resp;
 mod string;
 
 pub use byte_to_message::{ByteToMessageCodec, ByteToMessageDecoder};
+pub use datagram::{DatagramPacketDecoder, DatagramPacketEncoder};
 pub use decoder::Decoder;
 pub use encoder::{EncodeBuf, Encoder};
 pub use error::CodecError;

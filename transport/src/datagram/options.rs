@@ -13,7 +13,8 @@ use seine_channel::ChannelConfig;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DatagramOptions {
     /// The pipeline's options. The water marks count queued datagrams (default:
-    /// low 512, high 1024).
+    /// low 512, high 1024). `close_on_exception` is off by default: one socket
+    /// serves every peer, so one bad datagram must not close it.
     pub config: ChannelConfig,
     /// `SO_REUSEADDR` (default on).
     pub reuse_addr: bool,
@@ -61,6 +62,7 @@ impl Default for DatagramOptions {
             config: ChannelConfig {
                 low_water_mark: 512,
                 high_water_mark: 1024,
+                close_on_exception: false,
                 ..ChannelConfig::default()
             },
             reuse_addr: true,
