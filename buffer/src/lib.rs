@@ -50,7 +50,7 @@ mod composite;
 mod cumulation;
 mod error;
 mod file_region;
-mod order;
+mod byte_order;
 mod wrap;
 
 pub use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -59,7 +59,7 @@ pub use composite::{CompositeBuf, Segments};
 pub use cumulation::{Cumulation, CumulationStrategy, DEFAULT_MERGE_THRESHOLD};
 pub use error::BufferError;
 pub use file_region::{FileRegion, MappedChunks, PreadChunks, Progress};
-pub use order::ByteOrder;
+pub use byte_order::ByteOrder;
 pub use wrap::{map_file, wrap_mmap, wrap_static, wrap_vec};
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::driver::{ChannelParams, run_channel};
 use crate::error::TransportError;
 use crate::event_loop::EventLoop;
 use crate::options::{ChannelOptions, ServerOptions};
-use crate::stream::{SocketStream, tcp_local_addr, unix_addr};
+use crate::socket_stream::{SocketStream, tcp_local_addr, unix_addr};
 
 /// What kind of socket a listener accepts.
 #[derive(Clone, Debug)]

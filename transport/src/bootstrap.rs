@@ -20,7 +20,7 @@ use crate::event_loop::{EventLoopGroup, block_on};
 use crate::metrics::ServerMetrics;
 use crate::options::{AcceptMode, ChannelOptions, ServerOptions};
 use crate::probe::ZeroCopyCapabilities;
-use crate::stream::tcp_local_addr;
+use crate::socket_stream::tcp_local_addr;
 
 fn empty_initializer() -> Initializer {
     Arc::new(|_: &mut Pipeline<'_>| Ok(()))

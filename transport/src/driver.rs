@@ -21,7 +21,7 @@ use crate::channel_set::{ChannelSet, Slot};
 use crate::error::TransportError;
 use crate::options::ChannelOptions;
 use crate::recv_buf::RecvBuf;
-use crate::stream::SocketStream;
+use crate::socket_stream::SocketStream;
 use crate::writer::StreamTransport;
 
 /// Builds a channel's pipeline; runs on the channel's loop, once per channel.

@@ -89,7 +89,7 @@ pub mod probe;
 mod recv_buf;
 pub mod sendfile;
 pub mod splice;
-mod stream;
+mod socket_stream;
 mod writer;
 
 pub use bootstrap::{Bootstrap, Server, ServerBootstrap};

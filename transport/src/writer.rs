@@ -29,7 +29,7 @@ use tokio::io::Interest;
 use crate::error::TransportError;
 use crate::options::ChannelOptions;
 use crate::sendfile::{advise_willneed, is_unsupported, sendfile_region};
-use crate::stream::SocketStream;
+use crate::socket_stream::SocketStream;
 
 /// Linux's `IOV_MAX`: the most slices one `writev` takes.
 pub(crate) const IOV_MAX: usize = 1024;

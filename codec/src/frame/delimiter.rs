@@ -8,7 +8,7 @@ use crate::byte_to_message::ByteToMessageDecoder;
 use crate::decoder::Decoder;
 use crate::error::CodecError;
 
-use super::delimited::{Delimited, Finder};
+use super::delimiter_framing::{Delimited, Finder};
 
 /// Decodes frames ended by any of one or more delimiters (Netty's
 /// `DelimiterBasedFrameDecoder`).

@@ -8,7 +8,7 @@ use crate::byte_to_message::ByteToMessageDecoder;
 use crate::decoder::Decoder;
 use crate::error::CodecError;
 
-use super::delimited::{Delimited, Finder};
+use super::delimiter_framing::{Delimited, Finder};
 
 /// Decodes lines ended by `\n` or `\r\n` (Netty's `LineBasedFrameDecoder`).
 ///

@@ -17,7 +17,7 @@
 //! maximum is skipped as its bytes arrive and reported once as
 //! [`CodecError::TooLongFrame`](crate::CodecError::TooLongFrame).
 
-mod delimited;
+mod delimiter_framing;
 pub mod delimiter;
 pub mod fixed;
 pub mod length_field;

@@ -4,7 +4,7 @@
 use seine_buffer::{Buf, Bytes, CompositeBuf};
 use smallvec::SmallVec;
 
-use super::input::{Input, Line, header_line};
+use super::scan_input::{Input, Line, header_line};
 use super::value::{INLINE_ARGS, RespCommand};
 use crate::decoder::Decoder;
 use crate::error::CodecError;

@@ -22,7 +22,7 @@
 mod codec;
 mod decoder;
 mod encoder;
-mod input;
+mod scan_input;
 mod value;
 mod value_decoder;
 

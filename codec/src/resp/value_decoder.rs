@@ -4,7 +4,7 @@
 use seine_buffer::{Bytes, CompositeBuf};
 
 use super::decoder::{DEFAULT_MAX_ARRAY_LEN, DEFAULT_MAX_BULK_LEN, DEFAULT_MAX_INLINE_LEN};
-use super::input::{Input, Line, header_line};
+use super::scan_input::{Input, Line, header_line};
 use super::value::RespValue;
 use crate::decoder::Decoder;
 use crate::error::CodecError;
