@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target of seine-codec for a bounded time each.
+# Runs every cargo-fuzz target (seine-codec's decoders, the dns_server example's
+# input path) for a bounded time each.
 #
 #   fuzz/run.sh            # 30 s per target
 #   fuzz/run.sh 300        # 5 min per target
 #   fuzz/run.sh 30 line    # only the `line` target
 #
 # Needs `cargo install cargo-fuzz --locked`. Runs on stable Rust without a
-# sanitizer (`-s none`): the decoders contain no unsafe code, so libFuzzer's
+# sanitizer (`-s none`): the targets' code contains no unsafe code, so libFuzzer's
 # coverage guidance and the targets' assertions are what matters. Not part of
 # `cargo test`.
 set -euo pipefail
