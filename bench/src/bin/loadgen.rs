@@ -1,5 +1,5 @@
 //! Echo load generator for length-prefixed echo servers (4-byte big-endian length +
-//! payload). Verifies every echoed byte, reports frames/s, MB/s, per-frame latency
+//! payload), or with `--udp` for datagram echo servers (one datagram per frame). Verifies every echoed byte, reports frames/s, MB/s, per-frame latency
 //! percentiles, errors, its own CPU and (with `--server-pid`) the server's CPU.
 //! See `bench/README.md`.
 
@@ -10,6 +10,7 @@ use seine_bench::args::{Args, die, parse_size};
 use seine_bench::cpu;
 use seine_bench::json::JsonLine;
 use seine_bench::loadgen::{Config, VECTORED_MIN, run};
+use seine_bench::udp::run_udp;
 
 const USAGE: &str = "\
 usage: loadgen --addr HOST:PORT [options]
@@ -25,6 +26,10 @@ usage: loadgen --addr HOST:PORT [options]
   --writev-min BYTES frames this large or larger are sent with writev from the pattern
                      instead of being copied into the burst buffer (default 2k)
   --server-pid P[,P] report the CPU time of these server processes (and their children)
+  --udp              datagram echo instead: each connection is a connected UDP socket,
+                     each frame one datagram of --size bytes (at least 12), sent with
+                     sendmmsg and received with recvmmsg; unanswered datagrams are
+                     counted lost (reported) and their credits reused
   --json             print one JSON line instead of the human-readable report
 exit status: 0 ok, 1 connection errors, 2 usage error or an echoed byte differed";
 
@@ -37,7 +42,7 @@ fn secs(a: &Args, name: &str, default: f64) -> Duration {
 }
 
 fn main() {
-    let a = Args::from_env(&["json", "help"]).unwrap_or_else(|e| die(&e, USAGE));
+    let a = Args::from_env(&["json", "help", "udp"]).unwrap_or_else(|e| die(&e, USAGE));
     if a.flag("help") {
         println!("{USAGE}");
         return;
@@ -94,7 +99,8 @@ fn main() {
     if cfg.duration.is_zero() && cfg.frames.is_none() {
         die("--duration must be > 0", USAGE);
     }
-    let r = match run(&cfg) {
+    let udp = a.flag("udp");
+    let r = match if udp { run_udp(&cfg) } else { run(&cfg) } {
         Ok(r) => r,
         Err(e) => {
             eprintln!("loadgen: {e}");
@@ -128,6 +134,8 @@ fn main() {
             .num("p999_us", us(0.999))
             .num("max_us", r.latency.max() as f64 / 1e3)
             .int("errors", r.errors)
+            .str("transport", if udp { "udp" } else { "tcp" })
+            .int("lost", r.lost)
             .num("loadgen_cpu_s", r.loadgen_cpu_s)
             .num("loadgen_cpu_total_s", r.loadgen_cpu_total_s)
             .num("loadgen_cpu_us_per_frame", per_frame_us(r.loadgen_cpu_s));
@@ -155,6 +163,9 @@ fn main() {
             r.latency.max() as f64 / 1e3
         );
         println!("  errors      {}", r.errors);
+        if udp {
+            println!("  lost        {} datagrams", r.lost);
+        }
         println!(
             "  loadgen CPU {:.3} s in the window ({:.0}% of one core, {:.3} us/frame), {:.3} s in all",
             r.loadgen_cpu_s,
