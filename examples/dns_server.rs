@@ -183,10 +183,74 @@ impl Zone {
 
 // ---- the codec: queries in, hickory-proto's wire format ----
 
-/// One query: its bytes and, if they parse, the message.
+/// One query: its bytes and what was read from them.
 pub struct DnsQuery {
     raw: Bytes,
-    message: Option<Message>,
+    read: Read,
+}
+
+/// What the decoder read from a query.
+enum Read {
+    /// The common case, read with hickory-proto's header and question decoders
+    /// only: a query with one question, no answer or authority records, at most
+    /// an OPT record, nothing after it.
+    Simple(Simple),
+    /// Anything else, read as a whole message (`None`: it does not parse).
+    Full(Option<Box<Message>>),
+}
+
+/// The fields of a simple query the answer needs.
+struct Simple {
+    id: u16,
+    recursion_desired: bool,
+    /// Length of the question's name in wire form (it starts at byte 12).
+    name_len: usize,
+    query_type: RecordType,
+    /// The OPT record's payload size and version, if there is one.
+    edns: Option<(u16, u8)>,
+}
+
+/// Reads `raw` as a [`Read::Simple`] query, or `None`.
+fn read_simple(raw: &[u8]) -> Option<Simple> {
+    use hickory_proto::op::Header;
+    use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
+    let mut d = BinDecoder::new(raw);
+    let h = Header::read(&mut d).ok()?;
+    let c = h.counts;
+    if h.metadata.message_type != MessageType::Query
+        || h.metadata.op_code != OpCode::Query
+        || c.queries != 1
+        || c.answers != 0
+        || c.authorities != 0
+        || c.additionals > 1
+    {
+        return None;
+    }
+    let q = Query::read(&mut d).ok()?;
+    let name_len = d.index().checked_sub(HEADER + 4)?;
+    if q.query_class() != DNSClass::IN {
+        return None;
+    }
+    let edns = if c.additionals == 1 {
+        let r = Record::read(&mut d).ok()?;
+        if r.record_type() != RecordType::OPT {
+            return None;
+        }
+        let e = Edns::from(&r);
+        Some((e.max_payload(), e.version()))
+    } else {
+        None
+    };
+    if d.index() != raw.len() {
+        return None;
+    }
+    Some(Simple {
+        id: h.metadata.id,
+        recursion_desired: h.metadata.recursion_desired,
+        name_len,
+        query_type: q.query_type(),
+        edns,
+    })
 }
 
 /// Cuts and parses DNS messages: one per datagram (UDP), or each behind a 2-byte
@@ -229,8 +293,11 @@ impl Decoder for DnsDecoder {
             let n = src.len();
             src.copy_to_bytes(n)
         };
-        let message = Message::from_vec(&raw).ok();
-        Ok(Some(DnsQuery { raw, message }))
+        let read = match read_simple(&raw) {
+            Some(simple) => Read::Simple(simple),
+            None => Read::Full(Message::from_vec(&raw).ok().map(Box::new)),
+        };
+        Ok(Some(DnsQuery { raw, read }))
     }
 
     fn decode_eof(&mut self, src: &mut CompositeBuf) -> Result<Option<DnsQuery>, CodecError> {
@@ -337,8 +404,21 @@ impl<M: Request> DnsHandler<M> {
             self.buf.reserve(64 * 1024);
         }
         self.buf.put_u16(0);
-        let Some(m) = &q.message else {
-            return self.formerr(&q.raw);
+        let parsed;
+        let m: &Message = match &q.read {
+            Read::Simple(simple) => {
+                if let Some(answer) = self.answer_simple(&q.raw, simple) {
+                    return Some(answer);
+                }
+                // Not precomputed (NXDOMAIN, NODATA, truncated, BADVERS): the full path.
+                parsed = match Message::from_vec(&q.raw) {
+                    Ok(m) => m,
+                    Err(_) => return self.formerr(&q.raw),
+                };
+                &parsed
+            }
+            Read::Full(Some(m)) => m,
+            Read::Full(None) => return self.formerr(&q.raw),
         };
         if m.metadata.message_type == MessageType::Response {
             Stats::bump(&self.stats.dropped);
@@ -402,6 +482,38 @@ impl<M: Request> DnsHandler<M> {
             r.add_authority(soa.clone());
         }
         self.encode(&r, m, limit)
+    }
+
+    /// A precomputed answer to a simple query, if there is one (and it fits).
+    fn answer_simple(&mut self, raw: &[u8], q: &Simple) -> Option<BytesMut> {
+        if q.edns.is_some_and(|(_, version)| version != 0) {
+            return None; // BADVERS, from the full path
+        }
+        let n = q.name_len;
+        let mut key = [0u8; 258];
+        if n > 255 || raw.len() < HEADER + n {
+            return None;
+        }
+        key[..n].copy_from_slice(&raw[HEADER..HEADER + n]);
+        key[..n].make_ascii_lowercase();
+        key[n..n + 2].copy_from_slice(&u16::from(q.query_type).to_be_bytes());
+        let enc = self.zone.answers.get(&key[..n + 2])?;
+        let (bytes, limit) = match q.edns {
+            Some((payload, _)) => (&enc.edns, usize::from(payload.clamp(512, EDNS_PAYLOAD))),
+            None => (&enc.plain, PLAIN_UDP_MAX),
+        };
+        if M::DATAGRAM && bytes.len() > limit {
+            return None; // truncated, from the full path
+        }
+        let at = self.buf.len();
+        self.buf.extend_from_slice(bytes);
+        let out = &mut self.buf[at..];
+        out[..2].copy_from_slice(&q.id.to_be_bytes());
+        out[2] |= u8::from(q.recursion_desired);
+        // The question as asked (case kept, as clients using 0x20 expect).
+        out[HEADER..HEADER + n].copy_from_slice(&raw[HEADER..HEADER + n]);
+        Stats::bump(&self.stats.answered);
+        Some(self.buf.split())
     }
 
     fn drop_buf(&mut self) -> Option<BytesMut> {
