@@ -219,9 +219,13 @@ fn thread_main(mut socks: Vec<Sock>, size: usize, inflight: usize, start: Instan
                                 }
                                 Ok(_) => {} // a late echo of one already counted lost
                                 Err(m) => {
-                                    st.errors += 1;
-                                    st.error_msgs.push(m);
-                                    return st;
+                                    // As over TCP: a corrupted echo ends the run, status 2.
+                                    eprintln!(
+                                        "loadgen: echo verification failed on socket {}: {m} \
+                                         (the server corrupted the data)",
+                                        s.id
+                                    );
+                                    std::process::exit(2);
                                 }
                             }
                         }
