@@ -154,9 +154,13 @@ impl Zone {
             m.metadata.authoritative = true;
             m.add_query(Query::query(name.clone(), ty));
             m.add_answers(records);
-            let plain = m.to_vec().map_err(|e| ZoneError(format!("{name} {ty}: {e}")))?;
+            let plain = m
+                .to_vec()
+                .map_err(|e| ZoneError(format!("{name} {ty}: {e}")))?;
             m.set_edns(our_edns());
-            let edns = m.to_vec().map_err(|e| ZoneError(format!("{name} {ty}: {e}")))?;
+            let edns = m
+                .to_vec()
+                .map_err(|e| ZoneError(format!("{name} {ty}: {e}")))?;
             let mut key = wire_lower(&name);
             key.extend_from_slice(&u16::from(ty).to_be_bytes());
             answers.insert(
@@ -448,7 +452,11 @@ impl<M: Request> DnsHandler<M> {
         key[..n].copy_from_slice(&wire);
         key[n..n + 2].copy_from_slice(&u16::from(question.query_type()).to_be_bytes());
         if let Some(enc) = self.zone.answers.get(&key[..n + 2]) {
-            let bytes = if m.edns.is_some() { &enc.edns } else { &enc.plain };
+            let bytes = if m.edns.is_some() {
+                &enc.edns
+            } else {
+                &enc.plain
+            };
             if bytes.len() > limit {
                 return self.truncated(m);
             }
@@ -609,16 +617,30 @@ impl<M: Request> InboundHandler for DnsHandler<M> {
 }
 
 /// The UDP pipeline.
-pub fn udp_pipeline(p: &mut Pipeline<'_>, zone: Arc<Zone>, stats: Arc<Stats>) -> Result<(), ChannelError> {
-    p.add_last("dns-codec", DatagramPacketDecoder::new(DnsDecoder::udp()).into())?;
+pub fn udp_pipeline(
+    p: &mut Pipeline<'_>,
+    zone: Arc<Zone>,
+    stats: Arc<Stats>,
+) -> Result<(), ChannelError> {
+    p.add_last(
+        "dns-codec",
+        DatagramPacketDecoder::new(DnsDecoder::udp()).into(),
+    )?;
     let handler: DnsHandler<DatagramPacket<DnsQuery>> = DnsHandler::new(zone, stats);
     p.add_last("dns", Handler::inbound(handler))?;
     Ok(())
 }
 
 /// The TCP pipeline: the same handler behind 2-byte length framing.
-pub fn tcp_pipeline(p: &mut Pipeline<'_>, zone: Arc<Zone>, stats: Arc<Stats>) -> Result<(), ChannelError> {
-    p.add_last("dns-codec", ByteToMessageDecoder::new(DnsDecoder::tcp()).into())?;
+pub fn tcp_pipeline(
+    p: &mut Pipeline<'_>,
+    zone: Arc<Zone>,
+    stats: Arc<Stats>,
+) -> Result<(), ChannelError> {
+    p.add_last(
+        "dns-codec",
+        ByteToMessageDecoder::new(DnsDecoder::tcp()).into(),
+    )?;
     let handler: DnsHandler<DnsQuery> = DnsHandler::new(zone, stats);
     p.add_last("dns", Handler::inbound(handler))?;
     Ok(())
@@ -643,7 +665,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(origin = %zone.origin(), answers = zone.answers.len(), "zone loaded");
     let stats = Arc::new(Stats::default());
 
-    let threads = args.threads.unwrap_or_else(EventLoopGroup::default_threads).max(1);
+    let threads = args
+        .threads
+        .unwrap_or_else(EventLoopGroup::default_threads)
+        .max(1);
     let group = EventLoopGroup::new(threads)?;
     let (z, s) = (zone.clone(), stats.clone());
     let tcp = ServerBootstrap::new()

@@ -55,7 +55,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let threads = args.threads.unwrap_or_else(EventLoopGroup::default_threads).max(1);
+    let threads = args
+        .threads
+        .unwrap_or_else(EventLoopGroup::default_threads)
+        .max(1);
     let group = EventLoopGroup::new(threads)?;
     let endpoint = DatagramBootstrap::new()
         .group(&group)

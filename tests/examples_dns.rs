@@ -39,7 +39,14 @@ fn start_on(addr: &str) -> Dns {
     std::fs::write(&zone, ZONE).unwrap();
     let server = ExampleServer::start(
         "dns_server",
-        &["--addr", addr, "--zone", zone.to_str().unwrap(), "--threads", "1"],
+        &[
+            "--addr",
+            addr,
+            "--zone",
+            zone.to_str().unwrap(),
+            "--threads",
+            "1",
+        ],
     );
     Dns { server, _dir: dir }
 }
@@ -61,7 +68,11 @@ fn query(name: &str, ty: RecordType, edns: bool) -> Message {
 }
 
 fn udp_client(addr: SocketAddr) -> UdpSocket {
-    let bind = if addr.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" };
+    let bind = if addr.is_ipv4() {
+        "127.0.0.1:0"
+    } else {
+        "[::1]:0"
+    };
     let c = UdpSocket::bind(bind).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     c.connect(addr).unwrap();
@@ -82,7 +93,10 @@ fn udp_raw(c: &UdpSocket, bytes: &[u8], wait: Duration) -> Option<Vec<u8>> {
 fn udp_ask(addr: SocketAddr, q: &Message) -> (Message, usize) {
     let c = udp_client(addr);
     let raw = udp_raw(&c, &q.to_vec().unwrap(), Duration::from_secs(10)).expect("an answer");
-    (Message::from_vec(&raw).expect("a well-formed answer"), raw.len())
+    (
+        Message::from_vec(&raw).expect("a well-formed answer"),
+        raw.len(),
+    )
 }
 
 fn tcp_ask(conn: &mut TcpStream, q: &Message) -> Message {
@@ -107,15 +121,28 @@ fn rdata(m: &Message) -> Vec<String> {
 #[test]
 fn a_aaaa_and_txt_are_answered_over_udp_with_the_question_as_asked() {
     let dns = start();
-    let (a, _) = udp_ask(dns.server.addr, &query("WwW.Example.COM.", RecordType::A, false));
+    let (a, _) = udp_ask(
+        dns.server.addr,
+        &query("WwW.Example.COM.", RecordType::A, false),
+    );
     assert_eq!(a.metadata.response_code, ResponseCode::NoError);
     assert!(a.metadata.authoritative && a.metadata.recursion_desired);
     assert_eq!(a.metadata.message_type, MessageType::Response);
     assert_eq!(rdata(&a), ["192.0.2.1"]);
-    assert_eq!(a.queries[0].name().to_ascii(), "WwW.Example.COM.", "0x20 case kept");
-    let (aaaa, _) = udp_ask(dns.server.addr, &query("www.example.com.", RecordType::AAAA, false));
+    assert_eq!(
+        a.queries[0].name().to_ascii(),
+        "WwW.Example.COM.",
+        "0x20 case kept"
+    );
+    let (aaaa, _) = udp_ask(
+        dns.server.addr,
+        &query("www.example.com.", RecordType::AAAA, false),
+    );
     assert_eq!(rdata(&aaaa), ["2001:db8::1"]);
-    let (txt, _) = udp_ask(dns.server.addr, &query("txt.example.com.", RecordType::TXT, false));
+    let (txt, _) = udp_ask(
+        dns.server.addr,
+        &query("txt.example.com.", RecordType::TXT, false),
+    );
     assert!(
         matches!(&txt.answers[0].data, RData::TXT(t) if t.txt_data[0][..] == b"hello world"[..]),
         "{txt:?}"
@@ -135,40 +162,67 @@ fn the_answer_id_matches_the_query() {
 #[test]
 fn unknown_names_are_nxdomain_and_empty_names_nodata_with_the_soa() {
     let dns = start();
-    let (nx, _) = udp_ask(dns.server.addr, &query("nope.example.com.", RecordType::A, false));
+    let (nx, _) = udp_ask(
+        dns.server.addr,
+        &query("nope.example.com.", RecordType::A, false),
+    );
     assert_eq!(nx.metadata.response_code, ResponseCode::NXDomain);
     assert_eq!(nx.authorities[0].record_type(), RecordType::SOA);
-    let (nodata, _) = udp_ask(dns.server.addr, &query("deep.example.com.", RecordType::A, false));
+    let (nodata, _) = udp_ask(
+        dns.server.addr,
+        &query("deep.example.com.", RecordType::A, false),
+    );
     assert_eq!(nodata.metadata.response_code, ResponseCode::NoError);
     assert!(nodata.answers.is_empty());
-    let (wrong_type, _) = udp_ask(dns.server.addr, &query("txt.example.com.", RecordType::A, false));
+    let (wrong_type, _) = udp_ask(
+        dns.server.addr,
+        &query("txt.example.com.", RecordType::A, false),
+    );
     assert_eq!(wrong_type.metadata.response_code, ResponseCode::NoError);
     assert!(wrong_type.answers.is_empty());
-    let (other, _) = udp_ask(dns.server.addr, &query("example.org.", RecordType::A, false));
+    let (other, _) = udp_ask(
+        dns.server.addr,
+        &query("example.org.", RecordType::A, false),
+    );
     assert_eq!(other.metadata.response_code, ResponseCode::Refused);
 }
 
 #[test]
 fn a_query_with_edns_gets_an_answer_with_an_opt_record() {
     let dns = start();
-    let (a, _) = udp_ask(dns.server.addr, &query("www.example.com.", RecordType::A, true));
+    let (a, _) = udp_ask(
+        dns.server.addr,
+        &query("www.example.com.", RecordType::A, true),
+    );
     let edns = a.edns.as_ref().expect("an OPT record");
     assert_eq!(edns.max_payload(), 1232);
-    let (plain, _) = udp_ask(dns.server.addr, &query("www.example.com.", RecordType::A, false));
+    let (plain, _) = udp_ask(
+        dns.server.addr,
+        &query("www.example.com.", RecordType::A, false),
+    );
     assert!(plain.edns.is_none(), "no OPT without one in the query");
 }
 
 #[test]
 fn an_answer_over_512_bytes_without_edns_is_truncated_and_whole_over_tcp() {
     let dns = start();
-    let (tc, len) = udp_ask(dns.server.addr, &query("big.example.com.", RecordType::TXT, false));
+    let (tc, len) = udp_ask(
+        dns.server.addr,
+        &query("big.example.com.", RecordType::TXT, false),
+    );
     assert!(tc.metadata.truncation, "TC set");
     assert!(len <= 512 && tc.answers.is_empty());
     // With EDNS (1232) the same answer fits a datagram.
-    let (whole, len) = udp_ask(dns.server.addr, &query("big.example.com.", RecordType::TXT, true));
+    let (whole, len) = udp_ask(
+        dns.server.addr,
+        &query("big.example.com.", RecordType::TXT, true),
+    );
     assert!(!whole.metadata.truncation && whole.answers.len() == 3 && len > 512);
     let mut conn = dns.server.connect();
-    let tcp = tcp_ask(&mut conn, &query("big.example.com.", RecordType::TXT, false));
+    let tcp = tcp_ask(
+        &mut conn,
+        &query("big.example.com.", RecordType::TXT, false),
+    );
     assert!(!tcp.metadata.truncation);
     assert_eq!(tcp.answers.len(), 3);
 }
@@ -191,8 +245,14 @@ fn tcp_serves_pipelined_queries_with_two_byte_framing() {
     conn.write_all(&wire[5..]).unwrap();
     let a1 = tcp_read(&mut conn);
     let a2 = tcp_read(&mut conn);
-    assert_eq!((a1.metadata.id, rdata(&a1)), (q1.metadata.id, vec!["192.0.2.1".to_string()]));
-    assert_eq!((a2.metadata.id, rdata(&a2)), (q2.metadata.id, vec!["2001:db8::1".to_string()]));
+    assert_eq!(
+        (a1.metadata.id, rdata(&a1)),
+        (q1.metadata.id, vec!["192.0.2.1".to_string()])
+    );
+    assert_eq!(
+        (a2.metadata.id, rdata(&a2)),
+        (q2.metadata.id, vec!["2001:db8::1".to_string()])
+    );
 }
 
 #[test]
@@ -203,7 +263,13 @@ fn udp_and_tcp_listen_on_the_same_address_within_a_second() {
     let (a, _) = udp_ask(addr, &query("www.example.com.", RecordType::A, false));
     assert_eq!(rdata(&a), ["192.0.2.1"]);
     let mut conn = dns.server.connect();
-    assert_eq!(rdata(&tcp_ask(&mut conn, &query("www.example.com.", RecordType::A, false))), ["192.0.2.1"]);
+    assert_eq!(
+        rdata(&tcp_ask(
+            &mut conn,
+            &query("www.example.com.", RecordType::A, false)
+        )),
+        ["192.0.2.1"]
+    );
     assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
 }
 
@@ -228,7 +294,9 @@ fn rss_kib(pid: u32) -> u64 {
 fn a_truncated_query_gets_formerr() {
     let dns = start();
     let c = udp_client(dns.server.addr);
-    let q = query("www.example.com.", RecordType::A, false).to_vec().unwrap();
+    let q = query("www.example.com.", RecordType::A, false)
+        .to_vec()
+        .unwrap();
     let raw = udp_raw(&c, &q[..q.len() - 3], Duration::from_secs(10)).expect("FORMERR");
     assert_eq!(&raw[..2], &q[..2], "the ID is copied");
     assert_eq!(raw[2] & 0x80, 0x80, "QR");
@@ -241,12 +309,19 @@ fn packets_shorter_than_a_header_and_responses_are_dropped() {
     let dns = start();
     let c = udp_client(dns.server.addr);
     for junk in [&b""[..], b"\x01", b"0123456789a"] {
-        assert_eq!(udp_raw(&c, junk, Duration::from_millis(200)), None, "{junk:?}");
+        assert_eq!(
+            udp_raw(&c, junk, Duration::from_millis(200)),
+            None,
+            "{junk:?}"
+        );
     }
     // A response (QR set) is never answered: no reflection loops.
     let mut resp = query("www.example.com.", RecordType::A, false);
     resp.metadata.message_type = MessageType::Response;
-    assert_eq!(udp_raw(&c, &resp.to_vec().unwrap(), Duration::from_millis(200)), None);
+    assert_eq!(
+        udp_raw(&c, &resp.to_vec().unwrap(), Duration::from_millis(200)),
+        None
+    );
     still_serves(dns.server.addr);
 }
 
@@ -261,7 +336,10 @@ fn garbage_gets_formerr_or_is_dropped_and_never_stops_the_server() {
             junk[2] &= 0x7f; // a query header, mostly
         }
         if let Some(raw) = udp_raw(&c, &junk, Duration::from_millis(50)) {
-            assert!(raw.len() >= 12 && raw[2] & 0x80 != 0, "an answer is a response");
+            assert!(
+                raw.len() >= 12 && raw[2] & 0x80 != 0,
+                "an answer is a response"
+            );
             assert_eq!(&raw[..2], &junk[..2]);
         }
     }
@@ -290,8 +368,12 @@ fn a_query_with_a_compression_pointer_loop_gets_formerr() {
 fn a_maximum_size_datagram_is_dropped_and_counted_not_fatal() {
     let dns = start();
     let c = udp_client(dns.server.addr);
-    socket2::SockRef::from(&c).set_send_buffer_size(1 << 20).unwrap();
-    let mut big = query("www.example.com.", RecordType::A, false).to_vec().unwrap();
+    socket2::SockRef::from(&c)
+        .set_send_buffer_size(1 << 20)
+        .unwrap();
+    let mut big = query("www.example.com.", RecordType::A, false)
+        .to_vec()
+        .unwrap();
     big.resize(65_507, 0);
     c.send(&big).unwrap();
     still_serves(dns.server.addr);
@@ -337,9 +419,15 @@ fn a_flood_of_junk_from_one_source_does_not_starve_a_real_client() {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let sent = flood.join().unwrap();
-    assert_eq!(answered, 200, "every query answered despite {sent} junk datagrams");
+    assert_eq!(
+        answered, 200,
+        "every query answered despite {sent} junk datagrams"
+    );
     let after = rss_kib(pid);
-    assert!(after < before + 32 * 1024, "RSS grew from {before} KiB to {after} KiB");
+    assert!(
+        after < before + 32 * 1024,
+        "RSS grew from {before} KiB to {after} KiB"
+    );
 }
 
 #[test]
@@ -361,7 +449,10 @@ fn a_non_query_opcode_is_notimp_and_two_questions_formerr() {
     let (a, _) = udp_ask(dns.server.addr, &m);
     assert_eq!(a.metadata.response_code, ResponseCode::NotImp);
     let mut two = query("www.example.com.", RecordType::A, false);
-    two.add_query(Query::query(Name::from_ascii("txt.example.com.").unwrap(), RecordType::TXT));
+    two.add_query(Query::query(
+        Name::from_ascii("txt.example.com.").unwrap(),
+        RecordType::TXT,
+    ));
     let (b, _) = udp_ask(dns.server.addr, &two);
     assert_eq!(b.metadata.response_code, ResponseCode::FormErr);
 }
@@ -382,12 +473,18 @@ fn dig(dns: &Dns, args: &[&str]) -> String {
 #[test]
 #[ignore = "needs dig (dnsutils)"]
 fn dig_over_udp_gets_answers_with_an_opt_record() {
-    assert!(have("dig"), "dig is not installed (apt-get install dnsutils)");
+    assert!(
+        have("dig"),
+        "dig is not installed (apt-get install dnsutils)"
+    );
     let dns = start();
     let out = dig(&dns, &["www.example.com", "A"]);
     assert!(out.contains("status: NOERROR"), "{out}");
     assert!(out.contains("192.0.2.1"), "{out}");
-    assert!(out.contains("OPT PSEUDOSECTION") && out.contains("udp: 1232"), "{out}");
+    assert!(
+        out.contains("OPT PSEUDOSECTION") && out.contains("udp: 1232"),
+        "{out}"
+    );
     assert!(out.contains("(UDP)"), "{out}");
     let out = dig(&dns, &["+short", "www.example.com", "AAAA"]);
     assert_eq!(out.trim(), "2001:db8::1");
@@ -400,21 +497,33 @@ fn dig_over_udp_gets_answers_with_an_opt_record() {
 #[test]
 #[ignore = "needs dig (dnsutils)"]
 fn dig_over_tcp_gets_the_same_answers() {
-    assert!(have("dig"), "dig is not installed (apt-get install dnsutils)");
+    assert!(
+        have("dig"),
+        "dig is not installed (apt-get install dnsutils)"
+    );
     let dns = start();
     let out = dig(&dns, &["+tcp", "www.example.com", "A"]);
-    assert!(out.contains("status: NOERROR") && out.contains("192.0.2.1"), "{out}");
+    assert!(
+        out.contains("status: NOERROR") && out.contains("192.0.2.1"),
+        "{out}"
+    );
     assert!(out.contains("(TCP)"), "{out}");
 }
 
 #[test]
 #[ignore = "needs dig (dnsutils)"]
 fn dig_retries_a_truncated_answer_over_tcp() {
-    assert!(have("dig"), "dig is not installed (apt-get install dnsutils)");
+    assert!(
+        have("dig"),
+        "dig is not installed (apt-get install dnsutils)"
+    );
     let dns = start();
     let out = dig(&dns, &["+noedns", "big.example.com", "TXT"]);
     assert!(out.contains("Truncated, retrying in TCP mode"), "{out}");
-    assert!(out.contains("status: NOERROR") && out.contains("ANSWER: 3"), "{out}");
+    assert!(
+        out.contains("status: NOERROR") && out.contains("ANSWER: 3"),
+        "{out}"
+    );
     assert!(out.contains("(TCP)"), "{out}");
 }
 
@@ -427,7 +536,9 @@ fn python_queries_over_ipv6() {
         return;
     }
     let dns = start_on("[::1]:0");
-    let q = query("www.example.com.", RecordType::AAAA, false).to_vec().unwrap();
+    let q = query("www.example.com.", RecordType::AAAA, false)
+        .to_vec()
+        .unwrap();
     let hex: String = q.iter().map(|b| format!("{b:02x}")).collect();
     let script = format!(
         "import socket,sys\n\
@@ -438,7 +549,10 @@ fn python_queries_over_ipv6() {
          sys.stdout.write(data.hex())\n",
         port = dns.server.port()
     );
-    let out = Command::new("python3").args(["-c", &script]).output().unwrap();
+    let out = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     let hex = String::from_utf8(out.stdout).unwrap();
     let bytes: Vec<u8> = (0..hex.len() / 2)

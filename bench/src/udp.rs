@@ -50,10 +50,7 @@ pub fn check(d: &[u8], size: usize, id: u32) -> Result<u64, String> {
     }
     for (i, &b) in d[HEADER..].iter().enumerate() {
         if b != (seq as u8).wrapping_add(i as u8) {
-            return Err(format!(
-                "datagram {seq}: byte {} differs",
-                i + HEADER
-            ));
+            return Err(format!("datagram {seq}: byte {} differs", i + HEADER));
         }
     }
     Ok(seq)
@@ -61,7 +58,14 @@ pub fn check(d: &[u8], size: usize, id: u32) -> Result<u64, String> {
 
 /// `sendmmsg` of `n` datagrams of `size` bytes laid out back to back in `buf`, on
 /// a connected socket. Returns how many the kernel took.
-fn send_batch(fd: i32, buf: &[u8], size: usize, n: usize, iov: &mut Vec<libc::iovec>, hdr: &mut Vec<libc::mmsghdr>) -> io::Result<usize> {
+fn send_batch(
+    fd: i32,
+    buf: &[u8],
+    size: usize,
+    n: usize,
+    iov: &mut Vec<libc::iovec>,
+    hdr: &mut Vec<libc::mmsghdr>,
+) -> io::Result<usize> {
     iov.clear();
     hdr.clear();
     for i in 0..n {
@@ -89,7 +93,14 @@ fn send_batch(fd: i32, buf: &[u8], size: usize, n: usize, iov: &mut Vec<libc::io
 }
 
 /// `recvmmsg` into `buf` cut in slots of `slot` bytes; `lens` gets each length.
-fn recv_batch(fd: i32, buf: &mut [u8], slot: usize, lens: &mut [usize], iov: &mut Vec<libc::iovec>, hdr: &mut Vec<libc::mmsghdr>) -> io::Result<usize> {
+fn recv_batch(
+    fd: i32,
+    buf: &mut [u8],
+    slot: usize,
+    lens: &mut [usize],
+    iov: &mut Vec<libc::iovec>,
+    hdr: &mut Vec<libc::mmsghdr>,
+) -> io::Result<usize> {
     let n = lens.len().min(buf.len() / slot);
     iov.clear();
     hdr.clear();
@@ -109,7 +120,13 @@ fn recv_batch(fd: i32, buf: &mut [u8], slot: usize, lens: &mut [usize], iov: &mu
     // SAFETY: `hdr[i]` points at `iov[i]`, a disjoint `slot`-byte part of `buf`
     // (borrowed mutably for the call); no address or control buffer is asked for.
     let r = unsafe {
-        libc::recvmmsg(fd, hdr.as_mut_ptr(), n as u32, libc::MSG_DONTWAIT, std::ptr::null_mut())
+        libc::recvmmsg(
+            fd,
+            hdr.as_mut_ptr(),
+            n as u32,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
     };
     if r < 0 {
         return Err(io::Error::last_os_error());
@@ -141,7 +158,15 @@ struct Stats {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn thread_main(mut socks: Vec<Sock>, size: usize, inflight: usize, start: Instant, end: Instant, limit: Option<u64>, deadline: Instant) -> Stats {
+fn thread_main(
+    mut socks: Vec<Sock>,
+    size: usize,
+    inflight: usize,
+    start: Instant,
+    end: Instant,
+    limit: Option<u64>,
+    deadline: Instant,
+) -> Stats {
     let mut st = Stats::default();
     let mut sbuf = vec![0u8; inflight * size];
     let slot = size.max(2048);
@@ -151,7 +176,11 @@ fn thread_main(mut socks: Vec<Sock>, size: usize, inflight: usize, start: Instan
     let k = inflight as u64;
     let mut pfds: Vec<libc::pollfd> = socks
         .iter()
-        .map(|s| libc::pollfd { fd: s.s.as_raw_fd(), events: libc::POLLIN, revents: 0 })
+        .map(|s| libc::pollfd {
+            fd: s.s.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
         .collect();
     loop {
         let now = Instant::now();
@@ -162,7 +191,8 @@ fn thread_main(mut socks: Vec<Sock>, size: usize, inflight: usize, start: Instan
         if done {
             if limit.is_some() && now >= deadline {
                 st.errors += 1;
-                st.error_msgs.push("timed out before every datagram was echoed".into());
+                st.error_msgs
+                    .push("timed out before every datagram was echoed".into());
             }
             return st;
         }
@@ -213,7 +243,9 @@ fn thread_main(mut socks: Vec<Sock>, size: usize, inflight: usize, start: Instan
                                     s.expect = seq + 1;
                                     if counting {
                                         st.frames += 1;
-                                        let ns = t.duration_since(s.sent_at[(seq % k) as usize]).as_nanos();
+                                        let ns = t
+                                            .duration_since(s.sent_at[(seq % k) as usize])
+                                            .as_nanos();
                                         st.latency.record(ns as u64);
                                     }
                                 }
@@ -295,7 +327,9 @@ pub fn run_udp(cfg: &Config) -> io::Result<Report> {
         .into_iter()
         .map(|socks| {
             let (size, inflight, limit) = (cfg.size, cfg.inflight, cfg.frames);
-            std::thread::spawn(move || thread_main(socks, size, inflight, start, end, limit, deadline))
+            std::thread::spawn(move || {
+                thread_main(socks, size, inflight, start, end, limit, deadline)
+            })
         })
         .collect();
     let timed = cfg.frames.is_none();
@@ -308,14 +342,24 @@ pub fn run_udp(cfg: &Config) -> io::Result<Report> {
     if timed {
         sleep_until(start);
     }
-    let (self0, srv0) = (cpu::self_cpu_seconds(), cpu::pids_cpu_times(&cfg.server_pids));
+    let (self0, srv0) = (
+        cpu::self_cpu_seconds(),
+        cpu::pids_cpu_times(&cfg.server_pids),
+    );
     if timed {
         sleep_until(end);
     }
-    let window_end = timed.then(|| (cpu::self_cpu_seconds(), cpu::pids_cpu_times(&cfg.server_pids)));
+    let window_end = timed.then(|| {
+        (
+            cpu::self_cpu_seconds(),
+            cpu::pids_cpu_times(&cfg.server_pids),
+        )
+    });
     let mut total = Stats::default();
     for j in joins {
-        let st = j.join().map_err(|_| io::Error::other("load thread panicked"))?;
+        let st = j
+            .join()
+            .map_err(|_| io::Error::other("load thread panicked"))?;
         total.frames += st.frames;
         total.lost += st.lost;
         total.latency.merge(&st.latency);
@@ -324,7 +368,11 @@ pub fn run_udp(cfg: &Config) -> io::Result<Report> {
     }
     let (self1, srv1, window_s) = match window_end {
         Some((s, v)) => (s, v, cfg.duration.as_secs_f64()),
-        None => (cpu::self_cpu_seconds(), cpu::pids_cpu_times(&cfg.server_pids), t0.elapsed().as_secs_f64()),
+        None => (
+            cpu::self_cpu_seconds(),
+            cpu::pids_cpu_times(&cfg.server_pids),
+            t0.elapsed().as_secs_f64(),
+        ),
     };
     total.error_msgs.truncate(5);
     Ok(Report {
@@ -366,15 +414,27 @@ mod tests {
             fill(&mut buf[i * 32..(i + 1) * 32], i as u64, 1);
         }
         let (mut iov, mut hdr) = (Vec::new(), Vec::new());
-        assert_eq!(send_batch(a.as_raw_fd(), &buf, 32, 4, &mut iov, &mut hdr).unwrap(), 4);
+        assert_eq!(
+            send_batch(a.as_raw_fd(), &buf, 32, 4, &mut iov, &mut hdr).unwrap(),
+            4
+        );
         let mut rbuf = vec![0u8; 8 * 64];
         let mut lens = [0usize; 8];
         b.set_nonblocking(true).unwrap();
         let mut got = 0;
         for _ in 0..1000 {
-            match recv_batch(b.as_raw_fd(), &mut rbuf[got * 64..], 64, &mut lens[got..], &mut iov, &mut hdr) {
+            match recv_batch(
+                b.as_raw_fd(),
+                &mut rbuf[got * 64..],
+                64,
+                &mut lens[got..],
+                &mut iov,
+                &mut hdr,
+            ) {
                 Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(1)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
                 Err(e) => panic!("{e}"),
             }
             if got == 4 {

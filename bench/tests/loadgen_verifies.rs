@@ -154,8 +154,24 @@ fn udp_mode_verifies_every_datagram_against_a_correct_server() {
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     // 3 sockets x 40 datagrams: echoed or counted lost, never both.
-    let frames: u64 = out.split("\"frames\":").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
-    let lost: u64 = out.split("\"lost\":").nth(1).unwrap().split([',', '}']).next().unwrap().parse().unwrap();
+    let frames: u64 = out
+        .split("\"frames\":")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let lost: u64 = out
+        .split("\"lost\":")
+        .nth(1)
+        .unwrap()
+        .split([',', '}'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(frames + lost, 120, "{}", text(&o));
     assert!(out.contains("\"transport\":\"udp\""), "{}", text(&o));
 }
@@ -166,5 +182,9 @@ fn udp_mode_fails_on_a_flipped_byte() {
     let o = loadgen(addr, "64", &["--udp"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("echo verification failed") && err.contains("byte 30"), "{}", text(&o));
+    assert!(
+        err.contains("echo verification failed") && err.contains("byte 30"),
+        "{}",
+        text(&o)
+    );
 }

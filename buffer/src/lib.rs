@@ -46,20 +46,20 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod byte_order;
 mod composite;
 mod cumulation;
 mod error;
 mod file_region;
-mod byte_order;
 mod wrap;
 
 pub use bytes::{Buf, BufMut, Bytes, BytesMut};
 
+pub use byte_order::ByteOrder;
 pub use composite::{CompositeBuf, Segments};
 pub use cumulation::{Cumulation, CumulationStrategy, DEFAULT_MERGE_THRESHOLD};
 pub use error::BufferError;
 pub use file_region::{FileRegion, MappedChunks, PreadChunks, Progress};
-pub use byte_order::ByteOrder;
 pub use wrap::{map_file, wrap_mmap, wrap_static, wrap_vec};
 
 #[cfg(test)]

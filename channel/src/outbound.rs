@@ -118,7 +118,10 @@ impl OutboundBuffer {
     /// # Panics
     /// If fewer than `n` datagrams are flushed.
     pub fn advance_datagrams(&mut self, n: usize) {
-        assert!(n <= self.flushed, "advance_datagrams({n}) past the flushed datagrams");
+        assert!(
+            n <= self.flushed,
+            "advance_datagrams({n}) past the flushed datagrams"
+        );
         let mut done = 0;
         for _ in 0..n {
             let e = self.entries.pop_front().expect("flushed entries exist");
@@ -135,7 +138,11 @@ impl OutboundBuffer {
 
     /// Datagrams queued and not yet sent, flushed or not (datagram mode; 0 otherwise).
     pub fn pending_datagrams(&self) -> usize {
-        if self.datagrams { self.entries.len() } else { 0 }
+        if self.datagrams {
+            self.entries.len()
+        } else {
+            0
+        }
     }
 
     /// Whether nothing at all is queued (flushed or not).

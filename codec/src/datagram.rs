@@ -47,8 +47,8 @@
 
 use seine_buffer::CompositeBuf;
 use seine_channel::{
-    ChannelHandler, DatagramPacket, OutboundBuf, Handler, InboundContext, InboundHandler, OutboundContext,
-    OutboundHandler, Promise,
+    ChannelHandler, DatagramPacket, Handler, InboundContext, InboundHandler, OutboundBuf,
+    OutboundContext, OutboundHandler, Promise,
 };
 
 use crate::decoder::Decoder;

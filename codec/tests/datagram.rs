@@ -41,7 +41,10 @@ fn leftover_bytes_are_reported_and_do_not_leak_into_the_next_datagram() {
     let first: DatagramPacket<CompositeBuf> = ch.read_inbound().unwrap();
     assert_eq!(first.content.to_vec(), b"abcd");
     assert!(
-        matches!(err.downcast_ref::<CodecError>(), Some(CodecError::TruncatedFrame { remaining: 2 })),
+        matches!(
+            err.downcast_ref::<CodecError>(),
+            Some(CodecError::TruncatedFrame { remaining: 2 })
+        ),
         "{err}"
     );
     // "ef" was dropped with its datagram: the next one starts afresh.

@@ -88,8 +88,8 @@ mod options;
 pub mod probe;
 mod recv_buf;
 pub mod sendfile;
-pub mod splice;
 mod socket_stream;
+pub mod splice;
 mod writer;
 
 pub use bootstrap::{Bootstrap, Server, ServerBootstrap};

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use seine_buffer::Bytes;
-use seine_channel::prelude::*;
 use seine_channel::DatagramPacket;
+use seine_channel::prelude::*;
 use seine_transport::{DatagramBootstrap, DatagramEndpoint, DatagramOptions, EventLoopGroup};
 
 /// Sends every datagram back to its sender.
@@ -291,7 +291,10 @@ fn a_send_the_kernel_refuses_fails_alone_and_is_counted() {
     assert!(rt.block_on(bad).is_err());
     assert!(rt.block_on(good).is_ok());
     assert_eq!(server.metrics().dropped_send_failed, 1);
-    assert!(server.channel().is_active(), "one bad datagram does not close the channel");
+    assert!(
+        server.channel().is_active(),
+        "one bad datagram does not close the channel"
+    );
     server.shutdown_gracefully_blocking(Duration::from_secs(1));
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
 }

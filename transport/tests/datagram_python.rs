@@ -86,7 +86,11 @@ fn python_reaches_a_channel_through_a_multicast_group() {
     s.set_multicast_loop_v4(true).unwrap();
     let _ = s.send_to(b"after leave", (g, server.local_addr().port()));
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(server.metrics().received, before, "nothing after leaving the group");
+    assert_eq!(
+        server.metrics().received,
+        before,
+        "nothing after leaving the group"
+    );
     server.shutdown_gracefully_blocking(Duration::from_secs(1));
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
 }

@@ -22,7 +22,11 @@ fn main() {
     if !bad.is_empty() {
         die(&format!("unknown option(s) {bad:?}"), USAGE);
     }
-    if args.get("threads", 1usize).unwrap_or_else(|e| die(&e, USAGE)) != 1 {
+    if args
+        .get("threads", 1usize)
+        .unwrap_or_else(|e| die(&e, USAGE))
+        != 1
+    {
         die("only --threads 1 is supported (one runtime thread)", USAGE);
     }
     let addr = args.str("addr").unwrap_or("127.0.0.1:0").to_string();

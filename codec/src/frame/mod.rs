@@ -17,8 +17,8 @@
 //! maximum is skipped as its bytes arrive and reported once as
 //! [`CodecError::TooLongFrame`](crate::CodecError::TooLongFrame).
 
-mod delimiter_framing;
 pub mod delimiter;
+mod delimiter_framing;
 pub mod fixed;
 pub mod length_field;
 pub mod line;

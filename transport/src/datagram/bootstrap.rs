@@ -315,8 +315,14 @@ impl DatagramEndpoint {
     ///
     /// # Errors
     /// [`TransportError::Io`] (no such interface, not a multicast address).
-    pub fn join_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> Result<(), TransportError> {
-        self.each("joining a multicast group", |s| s.join_multicast_v4(&group, &interface))
+    pub fn join_multicast_v4(
+        &self,
+        group: Ipv4Addr,
+        interface: Ipv4Addr,
+    ) -> Result<(), TransportError> {
+        self.each("joining a multicast group", |s| {
+            s.join_multicast_v4(&group, &interface)
+        })
     }
 
     /// Leaves an IPv4 multicast group joined with
@@ -324,8 +330,14 @@ impl DatagramEndpoint {
     ///
     /// # Errors
     /// [`TransportError::Io`].
-    pub fn leave_multicast_v4(&self, group: Ipv4Addr, interface: Ipv4Addr) -> Result<(), TransportError> {
-        self.each("leaving a multicast group", |s| s.leave_multicast_v4(&group, &interface))
+    pub fn leave_multicast_v4(
+        &self,
+        group: Ipv4Addr,
+        interface: Ipv4Addr,
+    ) -> Result<(), TransportError> {
+        self.each("leaving a multicast group", |s| {
+            s.leave_multicast_v4(&group, &interface)
+        })
     }
 
     /// Joins the IPv6 multicast `group` on the interface with index
@@ -334,15 +346,23 @@ impl DatagramEndpoint {
     /// # Errors
     /// [`TransportError::Io`].
     pub fn join_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> Result<(), TransportError> {
-        self.each("joining a multicast group", |s| s.join_multicast_v6(&group, interface))
+        self.each("joining a multicast group", |s| {
+            s.join_multicast_v6(&group, interface)
+        })
     }
 
     /// Leaves an IPv6 multicast group.
     ///
     /// # Errors
     /// [`TransportError::Io`].
-    pub fn leave_multicast_v6(&self, group: Ipv6Addr, interface: u32) -> Result<(), TransportError> {
-        self.each("leaving a multicast group", |s| s.leave_multicast_v6(&group, interface))
+    pub fn leave_multicast_v6(
+        &self,
+        group: Ipv6Addr,
+        interface: u32,
+    ) -> Result<(), TransportError> {
+        self.each("leaving a multicast group", |s| {
+            s.leave_multicast_v6(&group, interface)
+        })
     }
 
     /// Closes every channel (flushing queued datagrams), force-closes those

@@ -129,7 +129,12 @@ struct Ready {
     readable: Option<io::Result<()>>,
 }
 
-async fn drive(core: &mut ChannelCore, socket: &UdpSocket, reader: &mut Reader, opts: &DatagramOptions) {
+async fn drive(
+    core: &mut ChannelCore,
+    socket: &UdpSocket,
+    reader: &mut Reader,
+    opts: &DatagramOptions,
+) {
     let max_reads = opts.max_reads_per_wakeup.max(1);
     while !core.is_closed() {
         let ev = poll_fn(|cx| {
@@ -198,7 +203,12 @@ struct Reader {
 impl Reader {
     /// Up to `max_reads` batches, then `read_complete` if anything was fired.
     /// Returns whether more may be waiting (the limit was hit).
-    fn read_batches(&mut self, core: &mut ChannelCore, socket: &UdpSocket, max_reads: usize) -> bool {
+    fn read_batches(
+        &mut self,
+        core: &mut ChannelCore,
+        socket: &UdpSocket,
+        max_reads: usize,
+    ) -> bool {
         let mut fired = false;
         let mut more = false;
         for round in 0..max_reads {
@@ -237,7 +247,8 @@ impl Reader {
                     // socket is fine. A connected channel hears about it.
                     tracing::debug!(error = %e, "recvmmsg reported an error");
                     if self.connected {
-                        let err = TransportError::from_io(e, "recvmmsg", core.channel().peer_addr());
+                        let err =
+                            TransportError::from_io(e, "recvmmsg", core.channel().peer_addr());
                         core.fire_exception(err);
                     }
                     break;
@@ -245,7 +256,10 @@ impl Reader {
             }
         }
         let allocs = self.pool.allocations();
-        let seen = self.counters.pool_allocations.load(std::sync::atomic::Ordering::Relaxed);
+        let seen = self
+            .counters
+            .pool_allocations
+            .load(std::sync::atomic::Ordering::Relaxed);
         if allocs > seen {
             Counters::add(&self.counters.pool_allocations, allocs - seen);
         }
@@ -265,7 +279,10 @@ impl Reader {
             if let Some(d) = m.kernel_drops
                 && d != self.kernel_drops
             {
-                Counters::add(&self.counters.dropped_kernel, d.wrapping_sub(self.kernel_drops) as u64);
+                Counters::add(
+                    &self.counters.dropped_kernel,
+                    d.wrapping_sub(self.kernel_drops) as u64,
+                );
                 self.kernel_drops = d;
             }
             if m.truncated {

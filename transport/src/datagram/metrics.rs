@@ -38,7 +38,10 @@ pub struct DatagramMetrics {
 impl DatagramMetrics {
     /// Every datagram dropped, whatever the cause.
     pub fn dropped(&self) -> u64 {
-        self.dropped_truncated + self.dropped_kernel + self.dropped_send_failed + self.dropped_at_close
+        self.dropped_truncated
+            + self.dropped_kernel
+            + self.dropped_send_failed
+            + self.dropped_at_close
     }
 }
 

@@ -406,6 +406,10 @@ mod tests {
         a.send_to(&[2u8; 10], to).unwrap();
         rx.recv(b.as_raw_fd(), &mut buf, 1024, &mut meta).unwrap();
         let drops = meta[0].kernel_drops.expect("SO_RXQ_OVFL is on");
-        assert_eq!(drops as usize + got, 64, "every datagram is received or counted");
+        assert_eq!(
+            drops as usize + got,
+            64,
+            "every datagram is received or counted"
+        );
     }
 }
