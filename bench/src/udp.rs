@@ -74,10 +74,10 @@ fn send_batch(
             iov_len: size,
         });
     }
-    for i in 0..n {
+    for v in iov.iter_mut() {
         // SAFETY: all-zero is a valid mmsghdr (null pointers, zero lengths).
         let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
-        h.msg_hdr.msg_iov = &mut iov[i];
+        h.msg_hdr.msg_iov = v;
         h.msg_hdr.msg_iovlen = 1;
         hdr.push(h);
     }
@@ -110,10 +110,10 @@ fn recv_batch(
             iov_len: slot,
         });
     }
-    for i in 0..n {
+    for v in iov.iter_mut() {
         // SAFETY: all-zero is a valid mmsghdr.
         let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
-        h.msg_hdr.msg_iov = &mut iov[i];
+        h.msg_hdr.msg_iov = v;
         h.msg_hdr.msg_iovlen = 1;
         hdr.push(h);
     }

@@ -213,7 +213,7 @@ fn a_connected_channel_sends_plain_bytes_and_hears_only_its_peer() {
     assert_eq!(&seen[0].content[..], b"reply");
     assert_eq!(seen[0].sender, Some(peer.local_addr().unwrap()));
     drop(seen);
-    let _ = done;
+    drop(done);
     ep.shutdown_gracefully_blocking(Duration::from_secs(1));
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
 }
