@@ -401,7 +401,10 @@ mod tests {
         let mut buf = vec![0u8; 64 * 1024];
         let mut meta = Vec::new();
         let got = rx.recv(b.as_raw_fd(), &mut buf, 1024, &mut meta).unwrap();
-        assert!((1..64).contains(&got), "a tiny buffer holds few of 64: {got}");
+        assert!(
+            (1..64).contains(&got),
+            "a tiny buffer holds few of 64: {got}"
+        );
         // The count rides on datagrams queued after the drops: send one more.
         a.send_to(&[2u8; 10], to).unwrap();
         rx.recv(b.as_raw_fd(), &mut buf, 1024, &mut meta).unwrap();
