@@ -298,3 +298,56 @@ fn a_send_the_kernel_refuses_fails_alone_and_is_counted() {
     server.shutdown_gracefully_blocking(Duration::from_secs(1));
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
 }
+
+#[test]
+fn gro_on_the_receiver_splits_a_gso_burst_back_into_datagrams() {
+    let group = EventLoopGroup::new(1).unwrap();
+    let opts = DatagramOptions {
+        gro: true,
+        batch: 4,
+        ..DatagramOptions::default()
+    };
+    let server = echo(&group, "127.0.0.1:0", opts);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let rec = seen.clone();
+    let client = DatagramBootstrap::new()
+        .group(&group)
+        .handler(move |p| {
+            p.add_last("record", Handler::inbound(Record(rec.clone())))?;
+            Ok(())
+        })
+        .connect(server.local_addr())
+        .unwrap();
+    // Ten equal datagrams written, then one flush: one GSO message where the kernel
+    // has it, which a GRO receiver gets as one buffer.
+    for i in 0..10u8 {
+        client.channel().write(Bytes::from(vec![i; 100]));
+    }
+    client.channel().flush();
+    for _ in 0..2000 {
+        if seen.lock().unwrap().len() == 10 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let got: Vec<Vec<u8>> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|d| d.content.to_vec())
+        .collect();
+    let want: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 100]).collect();
+    assert_eq!(got, want, "each datagram whole and in order");
+    let (path, m) = (server.path(), server.metrics());
+    eprintln!("{path}; server {m}; client {}", client.metrics());
+    assert_eq!(m.received, 10, "{m}");
+    if path.gro && client.path().gso {
+        assert!(
+            m.gro_messages >= 1,
+            "a GSO burst reached a GRO socket whole: {m}"
+        );
+    }
+    client.shutdown_gracefully_blocking(Duration::from_secs(1));
+    server.shutdown_gracefully_blocking(Duration::from_secs(1));
+    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+}
