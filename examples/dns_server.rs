@@ -26,7 +26,6 @@
 //!   counted; the counts are printed at exit.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,13 +51,13 @@ const PLAIN_UDP_MAX: usize = 512;
 /// A DNS header.
 const HEADER: usize = 12;
 
-/// Command line.
-#[derive(Parser, Debug)]
-#[command(about = "An authoritative DNS server for one zone, over UDP and TCP")]
+/// An authoritative DNS server for one zone, over UDP and TCP at the same
+/// address (--addr serves both).
+#[derive(Parser)]
+#[command(name = "dns_server", version, args_override_self = true)]
 struct Args {
-    /// Address to serve on, UDP and TCP (port 0: any free port, printed).
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:5353")]
-    addr: String,
+    #[command(flatten)]
+    server: support::ServerArgs<5353>,
     /// The zone's master file (RFC 1035 section 5).
     #[arg(long, value_name = "FILE")]
     zone: PathBuf,
@@ -66,9 +65,6 @@ struct Args {
     /// without a `.zone` suffix).
     #[arg(long, value_name = "NAME")]
     origin: Option<String>,
-    /// Event loops (default: one per core).
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
 }
 
 // ---- the zone and its precomputed answers ----
@@ -647,12 +643,8 @@ pub fn tcp_pipeline(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Args = support::start();
     let signals = support::ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args = Args::parse();
     let text = std::fs::read_to_string(&args.zone)
         .map_err(|e| format!("reading {}: {e}", args.zone.display()))?;
     let default_origin = args
@@ -665,16 +657,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(origin = %zone.origin(), answers = zone.answers.len(), "zone loaded");
     let stats = Arc::new(Stats::default());
 
-    let threads = args
-        .threads
-        .unwrap_or_else(EventLoopGroup::default_threads)
-        .max(1);
-    let group = EventLoopGroup::new(threads)?;
+    let group = EventLoopGroup::new(args.server.threads())?;
     let (z, s) = (zone.clone(), stats.clone());
     let tcp = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |p| tcp_pipeline(p, z.clone(), s.clone()))
-        .bind(&args.addr)?;
+        .bind(&args.server.addr)?;
     let addr: SocketAddr = tcp.local_addr()?;
     let (z, s) = (zone.clone(), stats.clone());
     let udp = DatagramBootstrap::new()
@@ -685,8 +673,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .handler(move |p| udp_pipeline(p, z.clone(), s.clone()))
         .bind(addr)?;
-    println!("listening on {addr}");
-    std::io::stdout().flush()?;
+    support::announce(addr)?;
 
     signals.wait();
     eprintln!("shutting down");

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example echo -- --addr 127.0.0.1:9000 --threads 2
+//! cargo run --release --example echo -- --help
 //! ```
 //!
 //! The pipeline is Netty's classic one:
@@ -16,13 +17,7 @@
 //! peer announcing a frame over 16 MiB is disconnected before anything is buffered
 //! for it.
 
-use std::io::Write;
-use std::time::Duration;
-
-use seine::buffer::CompositeBuf;
-use seine::channel::prelude::*;
-use seine::codec::{LengthFieldDecoder, LengthFieldPrepender};
-use seine::transport::{EventLoopGroup, ServerBootstrap};
+use seine::prelude::*;
 
 mod support;
 
@@ -48,54 +43,41 @@ impl InboundHandler for Echo {
     }
 }
 
-fn parse_args(default_addr: &str) -> Result<(String, usize), String> {
-    let mut addr = default_addr.to_string();
-    let mut threads = EventLoopGroup::default_threads();
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--addr" => addr = value,
-            "--threads" => threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
-            _ => {
-                return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --threads N"
-                ));
-            }
-        }
-    }
-    Ok((addr, threads.max(1)))
+/// A framed echo server: each frame is a 4-byte big-endian length and that many
+/// bytes (up to 16 MiB), answered with the same frame.
+#[derive(clap::Parser)]
+#[command(name = "echo", version, args_override_self = true)]
+struct Args {
+    #[command(flatten)]
+    server: support::ServerArgs<9000>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Args = support::start();
     let signals = support::ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let (addr, threads) = parse_args("127.0.0.1:9000")?;
 
-    let group = EventLoopGroup::new(threads)?;
+    // Configured (and checked) once; each connection gets a copy.
+    let frames = LengthFieldDecoder::builder()
+        .length_field_length(4)
+        .initial_bytes_to_strip(4)
+        .max_frame_length(4 + MAX_PAYLOAD)
+        .build()?;
+    let prepender = LengthFieldPrepender::builder()
+        .length_field_length(4)
+        .build()?;
+
+    let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
-        .child_handler(|pipeline| {
-            let frames = LengthFieldDecoder::builder()
-                .length_field_length(4)
-                .initial_bytes_to_strip(4)
-                .max_frame_length(4 + MAX_PAYLOAD)
-                .build();
-            pipeline.add_last("frames", frames.into())?;
-            pipeline.add_last("prepender", LengthFieldPrepender::new(4).into())?;
+        .child_handler(move |pipeline| {
+            pipeline.add_last("frames", frames.clone().into())?;
+            pipeline.add_last("prepender", prepender.clone().into())?;
             pipeline.add_last("echo", Handler::inbound(Echo))?;
             Ok(())
         })
-        .bind(&addr)?;
-    println!("listening on {}", server.local_addr()?);
-    std::io::stdout().flush()?;
+        .bind(&args.server.addr)?;
+    support::announce(server.local_addr()?)?;
 
-    signals.wait();
-    eprintln!("shutting down");
-    server.shutdown_gracefully_blocking(Duration::from_secs(5));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    support::shutdown::wait_then_drain(signals, Some(&server), &group);
     Ok(())
 }

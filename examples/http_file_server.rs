@@ -5,6 +5,7 @@
 //! cargo run --release --example http_file_server -- --root /srv/www --addr 127.0.0.1:8080
 //! curl -O http://127.0.0.1:8080/big.iso
 //! curl -r 0-99 http://127.0.0.1:8080/big.iso      # 206 Partial Content
+//! cargo run --release --example http_file_server -- --help
 //! ```
 //!
 //! * Files: `Content-Type` by extension, `Last-Modified` and `ETag`, conditional
@@ -33,20 +34,17 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use seine::buffer::{Bytes, FileRegion};
-use seine::channel::prelude::*;
 use seine::codec::http::{
     HttpRequest, HttpRequestDecoder, HttpResponse, HttpServerCodec, Method, format_http_date,
     parse_http_date,
 };
-use seine::transport::{EventLoopGroup, ServerBootstrap};
+use seine::prelude::*;
 use tokio::time::Instant;
 
 mod support;
@@ -638,50 +636,31 @@ fn html_escape(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// A static file server: GET and HEAD for the files under a directory, sent with
+/// sendfile(2); Range, conditional requests, keep-alive.
+#[derive(clap::Parser)]
+#[command(name = "http_file_server", version, args_override_self = true)]
 struct Args {
-    addr: String,
-    threads: usize,
+    #[command(flatten)]
+    server: support::ServerArgs<8080>,
+
+    /// Directory to serve.
+    #[arg(long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
+
+    /// Seconds a new connection has to send a complete request head.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
     header_timeout: u64,
+
+    /// Seconds a connection may stay idle after a response, or read nothing of
+    /// one, before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
     idle_timeout: u64,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        addr: "127.0.0.1:8080".into(),
-        threads: EventLoopGroup::default_threads(),
-        root: PathBuf::from("."),
-        header_timeout: 10,
-        idle_timeout: 30,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        let number = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
-        match flag.as_str() {
-            "--addr" => a.addr = value,
-            "--threads" => a.threads = number(&value)? as usize,
-            "--root" => a.root = PathBuf::from(value),
-            "--header-timeout" => a.header_timeout = number(&value)?,
-            "--idle-timeout" => a.idle_timeout = number(&value)?,
-            _ => {
-                return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --threads N --root DIR \
-                     --header-timeout SECS --idle-timeout SECS"
-                ));
-            }
-        }
-    }
-    Ok(a)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Args = support::start();
     let signals = support::ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args = parse_args()?;
     let root = args.root.canonicalize()?;
     let root_dir = nix::fcntl::open(
         &root,
@@ -695,13 +674,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         idle_timeout: Duration::from_secs(args.idle_timeout),
     });
 
-    let group = EventLoopGroup::new(args.threads.max(1))?;
+    // GET and HEAD carry no body worth buffering.
+    let decoder = HttpRequestDecoder::builder()
+        .max_body_length(64 * 1024)
+        .build()?;
+
+    let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
-            // GET and HEAD carry no body worth buffering.
-            let decoder = HttpRequestDecoder::new().max_body_size(64 * 1024);
-            pipeline.add_last("http", HttpServerCodec::with_decoder(decoder).into())?;
+            pipeline.add_last(
+                "http",
+                HttpServerCodec::with_decoder(decoder.clone()).into(),
+            )?;
             let files = Files {
                 config: config.clone(),
                 deadline: Rc::new(Cell::new(Instant::now())),
@@ -713,13 +698,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             pipeline.add_last("files", Handler::inbound(files))?;
             Ok(())
         })
-        .bind(&args.addr)?;
-    println!("listening on {}", server.local_addr()?);
-    std::io::stdout().flush()?;
+        .bind(&args.server.addr)?;
+    support::announce(server.local_addr()?)?;
 
-    signals.wait();
-    eprintln!("shutting down");
-    server.shutdown_gracefully_blocking(Duration::from_secs(5));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    support::shutdown::wait_then_drain(signals, Some(&server), &group);
     Ok(())
 }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example proxy -- --addr 127.0.0.1:9100 --upstream 127.0.0.1:9000
+//! cargo run --release --example proxy -- --help
 //! ```
 //!
 //! There is no pipeline here: a proxy that does not look at the bytes does not need
@@ -13,7 +14,6 @@
 //! for `--idle-timeout` seconds (default 600, nginx's `proxy_timeout`). A reset on
 //! one side is passed on as a reset to the other.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -22,40 +22,22 @@ use tokio::net::{TcpListener, TcpStream};
 
 mod support;
 
+/// A TCP proxy: every connection is forwarded to --upstream both ways with
+/// splice(2), so the bytes never enter user space.
+#[derive(clap::Parser)]
+#[command(name = "proxy", version, args_override_self = true)]
 struct Args {
-    addr: String,
-    upstream: String,
-    threads: usize,
-    idle_timeout: Duration,
-}
+    #[command(flatten)]
+    server: support::ServerArgs<9100>,
 
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        addr: "127.0.0.1:9100".into(),
-        upstream: "127.0.0.1:9000".into(),
-        threads: EventLoopGroup::default_threads(),
-        idle_timeout: Duration::from_secs(600),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--addr" => a.addr = value,
-            "--upstream" => a.upstream = value,
-            "--threads" => a.threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--idle-timeout" => {
-                let secs: u64 = value.parse().map_err(|e| format!("--idle-timeout: {e}"))?;
-                a.idle_timeout = Duration::from_secs(secs);
-            }
-            _ => {
-                return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --upstream HOST:PORT --threads N \
-                     --idle-timeout SECS"
-                ));
-            }
-        }
-    }
-    Ok(a)
+    /// Where connections are forwarded.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9000")]
+    upstream: String,
+
+    /// Seconds without a byte moving either way after which a connection is
+    /// closed (nginx's proxy_timeout).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    idle_timeout: u64,
 }
 
 /// Connects upstream and forwards until both directions end, or nothing moved
@@ -76,27 +58,22 @@ async fn forward(client: TcpStream, upstream: SocketAddr, idle: Duration) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Args = support::start();
     let signals = support::ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args = parse_args()?;
     let upstream = std::net::ToSocketAddrs::to_socket_addrs(&args.upstream)?
         .next()
         .ok_or("--upstream resolves to no address")?;
 
-    let listener = std::net::TcpListener::bind(&args.addr)?;
+    let listener = std::net::TcpListener::bind(&args.server.addr)?;
     // std listens with a backlog of 128: a burst of connects overflows it (SYNs
     // dropped and retried after a second). Listen again with nginx's 511.
     nix::sys::socket::listen(&listener, nix::sys::socket::Backlog::new(511)?)?;
     listener.set_nonblocking(true)?;
-    println!("listening on {}", listener.local_addr()?);
-    std::io::stdout().flush()?;
+    support::announce(listener.local_addr()?)?;
 
-    let group = EventLoopGroup::new(args.threads.max(1))?;
+    let group = EventLoopGroup::new(args.server.threads())?;
     let loops = group.clone();
-    let idle = args.idle_timeout;
+    let idle = Duration::from_secs(args.idle_timeout);
     group.loops()[0].spawn(move || async move {
         let listener = match TcpListener::from_std(listener) {
             Ok(l) => l,
@@ -125,8 +102,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     })?;
 
-    signals.wait();
-    eprintln!("shutting down");
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    support::shutdown::wait_then_drain(signals, None, &group);
     Ok(())
 }

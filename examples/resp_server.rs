@@ -5,6 +5,7 @@
 //! cargo run --release --example resp_server -- --addr 127.0.0.1:6380 --threads 2
 //! redis-cli -p 6380 set greeting hello
 //! redis-benchmark -p 6380 -t ping,set,get,incr,mset -n 100000 -c 50 -P 16 -q
+//! cargo run --release --example resp_server -- --help
 //! ```
 //!
 //! Commands: PING, ECHO, SET (NX/XX/GET/EX/PX/EXAT/PXAT/KEEPTTL), GET, SETNX,
@@ -23,15 +24,12 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::io::Write;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use seine::buffer::Bytes;
-use seine::channel::prelude::*;
 use seine::codec::resp::{RespCodec, RespCommand, RespValue};
-use seine::transport::{EventLoopGroup, ServerBootstrap};
+use seine::prelude::*;
 
 mod support;
 
@@ -840,36 +838,21 @@ fn hello(id: i64) -> RespValue {
     ])
 }
 
-/// `--addr HOST:PORT` and `--threads N`.
-fn parse_args(default_addr: &str) -> Result<(String, usize), String> {
-    let mut addr = default_addr.to_string();
-    let mut threads = EventLoopGroup::default_threads();
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--addr" => addr = value,
-            "--threads" => threads = value.parse().map_err(|e| format!("--threads: {e}"))?,
-            _ => {
-                return Err(format!(
-                    "unknown option {flag}; use --addr HOST:PORT --threads N"
-                ));
-            }
-        }
-    }
-    Ok((addr, threads.max(1)))
+/// An in-memory key-value server speaking RESP2, enough for redis-cli and
+/// redis-benchmark.
+#[derive(clap::Parser)]
+#[command(name = "resp_server", version, args_override_self = true)]
+struct Args {
+    #[command(flatten)]
+    server: support::ServerArgs<6380>,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Args = support::start();
     let signals = support::ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let (addr, threads) = parse_args("127.0.0.1:6380")?;
 
     let store = Arc::new(Store::new());
-    let group = EventLoopGroup::new(threads)?;
+    let group = EventLoopGroup::new(args.server.threads())?;
     let server = ServerBootstrap::new()
         .group(&group)
         .child_handler(move |pipeline| {
@@ -885,13 +868,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             Ok(())
         })
-        .bind(&addr)?;
-    println!("listening on {}", server.local_addr()?);
-    std::io::stdout().flush()?;
+        .bind(&args.server.addr)?;
+    support::announce(server.local_addr()?)?;
 
-    signals.wait();
-    eprintln!("shutting down");
-    server.shutdown_gracefully_blocking(Duration::from_secs(5));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    support::shutdown::wait_then_drain(signals, Some(&server), &group);
     Ok(())
 }

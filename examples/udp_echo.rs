@@ -11,7 +11,6 @@
 //! message where the kernel has it. With `--threads N` each loop has its own
 //! socket on the address (`SO_REUSEPORT`).
 
-use std::io::Write;
 use std::time::Duration;
 
 use clap::Parser;
@@ -21,16 +20,13 @@ use seine::transport::{DatagramBootstrap, EventLoopGroup};
 
 mod support;
 
-/// Command line.
-#[derive(Parser, Debug)]
-#[command(about = "A UDP echo server on seine datagram channels")]
+/// A UDP echo server: every datagram goes back to its sender (with --threads N,
+/// one socket per loop on the address).
+#[derive(Parser)]
+#[command(name = "udp_echo", version, args_override_self = true)]
 struct Args {
-    /// Address to listen on (port 0: any free port, printed).
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9001")]
-    addr: String,
-    /// Event loops, each with its own socket (default: one per core).
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
+    #[command(flatten)]
+    server: support::ServerArgs<9001>,
 }
 
 /// Sends every datagram back to its sender (flushed when the read batch ends).
@@ -49,26 +45,17 @@ impl InboundHandler for Echo {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Args = support::start();
     let signals = support::ShutdownSignals::install()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
-    let args = Args::parse();
-    let threads = args
-        .threads
-        .unwrap_or_else(EventLoopGroup::default_threads)
-        .max(1);
-    let group = EventLoopGroup::new(threads)?;
+    let group = EventLoopGroup::new(args.server.threads())?;
     let endpoint = DatagramBootstrap::new()
         .group(&group)
         .handler(|p| {
             p.add_last("echo", Handler::inbound(Echo))?;
             Ok(())
         })
-        .bind(&args.addr)?;
-    println!("listening on {}", endpoint.local_addr());
-    std::io::stdout().flush()?;
+        .bind(&args.server.addr)?;
+    support::announce(endpoint.local_addr())?;
 
     signals.wait();
     eprintln!("shutting down; {}", endpoint.metrics());

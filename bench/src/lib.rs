@@ -1,3 +1,5 @@
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! seine benchmark suite: the echo load generator's parts, the tokio baseline servers'
 //! shared plumbing, and the helpers `bench/run.sh` uses (CPU accounting from `/proc`, a
 //! hand-written log-bucket latency histogram, a tiny argument parser and JSON writer).

@@ -142,9 +142,21 @@ impl Pattern {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MismatchKind {
     /// The length prefix was not the frame size that was sent.
-    Length { expected: usize, got: usize },
+    Length {
+        /// The size sent.
+        expected: usize,
+        /// The length prefix received.
+        got: usize,
+    },
     /// A payload byte differs from what was sent.
-    Payload { byte: usize, expected: u8, got: u8 },
+    Payload {
+        /// Its index in the payload.
+        byte: usize,
+        /// The byte sent.
+        expected: u8,
+        /// The byte received.
+        got: u8,
+    },
     /// More frames came back than were sent.
     Unsolicited,
 }

@@ -27,7 +27,7 @@ type SegVec = SmallVec<[Bytes; INLINE_SEGMENTS]>;
 /// This is Netty's `CompositeByteBuf` built from `bytes`: each segment is a
 /// reference-counted [`Bytes`] (a received packet, a slice of one, a static header,
 /// a file mapping), and the composite is the logical concatenation of them. Empty
-/// segments are never stored. The first four segments live inline (no allocation);
+/// segments are never stored. The first two segments live inline (no allocation);
 /// cloning a composite only bumps reference counts.
 ///
 /// What it offers on top of [`bytes::Buf`] is what framing needs:
@@ -45,8 +45,8 @@ type SegVec = SmallVec<[Bytes; INLINE_SEGMENTS]>;
 /// # Copies
 ///
 /// Nothing here copies payload bytes except [`consolidate`](Self::consolidate),
-/// [`to_bytes`](Self::to_bytes) / [`into_bytes`](Self::into_bytes) /
-/// [`to_vec`](Self::to_vec) of several segments, and
+/// [`to_bytes`](Self::to_bytes) / [`into_bytes`](Self::into_bytes) of several
+/// segments, [`to_vec`](Self::to_vec) (always: it returns a new `Vec`), and
 /// [`copy_to_bytes`](bytes::Buf::copy_to_bytes) of a range that spans segments;
 /// each says so. In particular a `CompositeBuf` **never consolidates implicitly**,
 /// however many segments pile up. Netty's `CompositeByteBuf` consolidates into one
@@ -114,7 +114,7 @@ impl CompositeBuf {
     /// Appends a segment at the end. Empty segments are dropped.
     ///
     /// O(1) amortized; does not copy the bytes (the composite takes the `Bytes`
-    /// handle). Allocates only when more than four segments are live.
+    /// handle). Allocates only when more than two segments are live.
     ///
     /// # Examples
     ///

@@ -20,9 +20,11 @@ pub use progress::Progress;
 ///
 /// It holds a shared [`File`] (an `Arc`, so clones and chunk iterators share one
 /// descriptor), the start `position`, the `count` of bytes, and how many have been
-/// `transferred` so far. It flows through the pipeline as a message; the transport
-/// writes it with `sendfile(2)` (the bytes never enter user space) and reports what
-/// was written with [`advance`](Self::advance).
+/// `transferred` so far. It flows through the pipeline as a message; the socket
+/// transport writes a region of 4 KiB or more with `sendfile(2)` (the bytes never
+/// enter user space) and reads a smaller one with `pread` and copies it (measured
+/// cheaper below one page: seine-transport's `SENDFILE_MIN_BYTES` and
+/// `FilePolicy`), and reports what was written with [`advance`](Self::advance).
 ///
 /// Where `sendfile` cannot be used (TLS in the pipeline, a sink that is not a
 /// socket), read it in chunks:
@@ -429,7 +431,8 @@ impl FileRegion {
     /// proven immutable (a memfd sealed with `F_SEAL_SHRINK | F_SEAL_WRITE`, or an
     /// fs-verity file) and returns [`BufferError::MapRefused`] for the rest.
     ///
-    /// * Use `sendfile` (the transport's default) whenever the sink is a plain socket.
+    /// * Use `sendfile` (the transport's default for regions of 4 KiB or more)
+    ///   whenever the sink is a plain socket.
     /// * Use [`pread_chunks`](Self::pread_chunks) when it is not (TLS, a pipe, a test
     ///   sink) and the file may change: one copy per chunk, and a shrinking file is
     ///   an error, not a crash.

@@ -1,3 +1,5 @@
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! seine-buffer: user-level zero-copy buffers for seine.
 //!
 //! Framing (cutting a byte stream into messages) should never copy payload bytes.
@@ -10,8 +12,10 @@
 //!   implements [`Buf`] (with `chunks_vectored` for `writev`), and adds absolute
 //!   reads ([`CompositeBuf::get_uint_at`]), search across segment borders
 //!   ([`CompositeBuf::find_slice`]) and memory-sharing [`CompositeBuf::split_to`] /
-//!   [`CompositeBuf::slice`]. Its only copy is the explicit
-//!   [`CompositeBuf::consolidate`].
+//!   [`CompositeBuf::slice`]. It copies only when asked, and each method that does
+//!   says so: [`CompositeBuf::consolidate`], [`CompositeBuf::to_bytes`] and
+//!   [`CompositeBuf::into_bytes`] of several segments, [`CompositeBuf::to_vec`]
+//!   (always), and a `copy_to_bytes` whose range spans segments.
 //! * [`Cumulation`] is what a decoder accumulates between reads, with Netty's merge
 //!   and compose strategies and an adaptive default ([`CumulationStrategy`]).
 //! * [`FileRegion`] is a range of a file sent as a message (with `sendfile` by the
@@ -44,7 +48,6 @@
 //! ```
 
 #![deny(unsafe_code)]
-#![deny(missing_docs)]
 
 mod byte_order;
 mod composite;

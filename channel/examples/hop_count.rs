@@ -37,13 +37,22 @@ impl InboundHandler for Sink {
     }
 }
 
+/// Runs messages through N pass-through handlers, for instruction counting
+/// (valgrind --tool=callgrind).
+#[derive(clap::Parser)]
+#[command(name = "hop_count", version)]
+struct Args {
+    /// Pass-through handlers.
+    #[arg(value_name = "N", default_value_t = 4)]
+    n: usize,
+
+    /// Messages sent through them.
+    #[arg(value_name = "MESSAGES", default_value_t = 1_000_000)]
+    messages: u64,
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(4);
-    let messages: u64 = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
+    let Args { n, messages } = clap::Parser::parse();
     let mut core = ChannelCore::new(
         Channel::new(Addr::None, Addr::None),
         Box::new(Null),

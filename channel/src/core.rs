@@ -16,7 +16,7 @@ use crate::pipeline::{HEAD, HeadKind, Inner, Pipeline, TAIL};
 use crate::transport::Transport;
 
 /// One channel as its event loop sees it. Transports (and
-/// [`EmbeddedChannel`](crate::EmbeddedChannel)) own one per connection and drive it; see the
+/// [`EmbeddedChannel`](crate::testing::EmbeddedChannel)) own one per connection and drive it; see the
 /// [`transport`](crate::transport) module for the order of calls.
 ///
 /// Every call that starts outside the pipeline (all `fire_*` but

@@ -81,7 +81,7 @@ fn partial(msg: &OutboundBuf, n: usize) -> Result<Bytes, Error> {
 /// [`activate`](Self::activate)), so handlers added before see `channel_active`.
 ///
 /// ```
-/// use seine_channel::EmbeddedChannel;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_buffer::Bytes;
 ///
 /// let mut ch = EmbeddedChannel::new();

@@ -7,7 +7,8 @@
 //! the event on, so a handler overrides only what it needs.
 //!
 //! ```
-//! use seine_channel::{ChannelHandler, EmbeddedChannel, Handler, InboundContext, InboundHandler};
+//! use seine_channel::{ChannelHandler, Handler, InboundContext, InboundHandler};
+//! use seine_channel::testing::EmbeddedChannel;
 //!
 //! /// Upper-cases every string it reads and passes it on.
 //! struct Shout;

@@ -1,3 +1,5 @@
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! # seine-channel
 //!
 //! Netty's channel model in Rust: servers are pipelines of typed handlers.
@@ -21,16 +23,19 @@
 //!   flushed when the batch ends; writes from [`Channel`] handles or spawned tasks
 //!   once the queued work has run.
 //! * **Transports** implement [`Transport`] and drive a [`ChannelCore`] (see the
-//!   [`transport`] module for the calls and their order). [`EmbeddedChannel`] is the
-//!   test transport.
+//!   [`transport`] module for the calls and their order).
+//!   [`EmbeddedChannel`](testing::EmbeddedChannel), in [`testing`], is the test
+//!   transport.
 //! * **Tasks and time**: handlers spawn tasks on their channel's loop
 //!   ([`Context::spawn`], tokio's `spawn_local`) and use tokio's timers; no tokio I/O
-//!   type is used here. Under [`EmbeddedChannel`] the clock is virtual.
+//!   type is used here. Under [`EmbeddedChannel`](testing::EmbeddedChannel) the clock
+//!   is virtual.
 //!
 //! ## Example
 //!
 //! ```
 //! use seine_channel::prelude::*;
+//! use seine_channel::testing::EmbeddedChannel;
 //! use seine_buffer::Bytes;
 //!
 //! /// Answers every read with the same bytes.
@@ -48,7 +53,6 @@
 //! ch.write_inbound(Bytes::from_static(b"hello")).unwrap();
 //! assert_eq!(ch.read_outbound::<Bytes>().unwrap(), "hello");
 //! ```
-#![deny(missing_docs)]
 
 mod attr;
 mod channel;
@@ -72,7 +76,6 @@ pub use config::ChannelConfig;
 pub use context::{Context, InboundContext, OutboundContext};
 pub use core::ChannelCore;
 pub use datagram::DatagramPacket;
-pub use embedded::EmbeddedChannel;
 pub use error::{ChannelError, Direction, Error};
 pub use handler::{ChannelHandler, Handler, InboundHandler, OutboundHandler, UserEvent};
 pub use message::OutboundBuf;
@@ -80,10 +83,16 @@ pub use outbound::{DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, OutboundBuff
 pub use pipeline::Pipeline;
 pub use transport::Transport;
 
-/// The names a handler author needs.
+/// Tools for testing handlers without a socket: [`EmbeddedChannel`](testing::EmbeddedChannel) drives a
+/// pipeline in memory, with a virtual clock.
+pub mod testing {
+    pub use crate::embedded::EmbeddedChannel;
+}
+
+/// The names a handler author needs (test tools are in [`testing`]).
 pub mod prelude {
     pub use crate::{
-        Channel, ChannelHandler, Completion, Context, EmbeddedChannel, Error, Handler,
+        Channel, ChannelConfig, ChannelError, ChannelHandler, Completion, Context, Error, Handler,
         InboundContext, InboundHandler, OutboundBuf, OutboundContext, OutboundHandler, Promise,
         UserEvent,
     };

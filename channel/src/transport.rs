@@ -1,6 +1,6 @@
 //! The contract between a pipeline and whatever moves its bytes.
 //!
-//! A socket transport (seine-transport) and [`EmbeddedChannel`](crate::EmbeddedChannel)
+//! A socket transport (seine-transport) and [`EmbeddedChannel`](crate::testing::EmbeddedChannel)
 //! are the two drivers of one [`ChannelCore`](crate::ChannelCore). A driver:
 //!
 //! 1. builds a [`ChannelCore`](crate::ChannelCore) on a [`Channel`](crate::Channel) with its [`Transport`],

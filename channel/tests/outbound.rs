@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use seine_buffer::Bytes;
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_channel::{ChannelConfig, ChannelError};
 
 /// Counts writability changes and records the state seen at each.

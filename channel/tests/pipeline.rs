@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use seine_buffer::Bytes;
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_channel::{ChannelConfig, ChannelError, Direction};
 
 type Log = Rc<RefCell<Vec<String>>>;

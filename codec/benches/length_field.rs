@@ -95,10 +95,27 @@ impl SeinePipeline {
         core.pipeline()
             .add_last(
                 "decoder",
-                Handler::from(LengthFieldDecoder::new(MAX_FRAME, 0, 4, 0, 4)),
+                Handler::from(
+                    LengthFieldDecoder::builder()
+                        .max_frame_length(MAX_FRAME)
+                        .length_field_offset(0)
+                        .length_field_length(4)
+                        .length_adjustment(0)
+                        .initial_bytes_to_strip(4)
+                        .build()
+                        .unwrap(),
+                ),
             )
             .unwrap()
-            .add_last("prepender", Handler::from(LengthFieldPrepender::new(4)))
+            .add_last(
+                "prepender",
+                Handler::from(
+                    LengthFieldPrepender::builder()
+                        .length_field_length(4)
+                        .build()
+                        .unwrap(),
+                ),
+            )
             .unwrap()
             .add_last("echo", Handler::inbound(Echo))
             .unwrap();
@@ -118,8 +135,18 @@ impl SeinePipeline {
 
 fn seine_direct(reads: &[Bytes]) -> u64 {
     let mut cumulation = Cumulation::default();
-    let mut decoder = LengthFieldDecoder::new(MAX_FRAME, 0, 4, 0, 4);
-    let mut prepender = LengthFieldPrepender::new(4);
+    let mut decoder = LengthFieldDecoder::builder()
+        .max_frame_length(MAX_FRAME)
+        .length_field_offset(0)
+        .length_field_length(4)
+        .length_adjustment(0)
+        .initial_bytes_to_strip(4)
+        .build()
+        .unwrap();
+    let mut prepender = LengthFieldPrepender::builder()
+        .length_field_length(4)
+        .build()
+        .unwrap();
     let mut out = Vec::with_capacity(1024);
     let mut written = 0u64;
     for r in reads {

@@ -9,7 +9,8 @@
 //!
 //! ```
 //! use seine_buffer::{Buf, BufMut, Bytes, CompositeBuf};
-//! use seine_channel::{EmbeddedChannel, Handler};
+//! use seine_channel::Handler;
+//! use seine_channel::testing::EmbeddedChannel;
 //! use seine_codec::{ByteToMessageCodec, CodecError, Decoder, EncodeBuf, Encoder};
 //!
 //! struct U32Decoder;
@@ -56,7 +57,7 @@ use seine_channel::{
     OutboundHandler, Promise,
 };
 
-use crate::decoder::Decoder;
+use crate::decoder::{AfterError, Decoder};
 use crate::encoder::Encoder;
 use crate::error::CodecError;
 use crate::message_to_byte::MessageToByteEncoder;
@@ -97,7 +98,8 @@ const MAX_EOF_MESSAGES_WITHOUT_INPUT: usize = 64;
 /// A decoder error is fired as `exception_caught` (the [`CodecError`] converted
 /// into [`seine_channel::Error`]; get it back with `error.downcast_ref::<CodecError>()`).
 /// If no handler takes it, the pipeline's tail closes the channel after flushing
-/// what was written. What happens to the accumulated bytes:
+/// what was written. What happens to the accumulated bytes, by default
+/// ([`AfterError::DecodeOn`]):
 ///
 /// * [`CodecError::CorruptFrame`] and [`CodecError::DecoderMadeNoProgress`]: the
 ///   stream is out of sync, so everything accumulated is discarded;
@@ -107,7 +109,11 @@ const MAX_EOF_MESSAGES_WITHOUT_INPUT: usize = 64;
 ///   the bytes are kept.
 ///
 /// Decoding goes on after an error only if the channel is still open (a handler
-/// took the error, or `close_on_exception` is off).
+/// took the error, or `close_on_exception` is off), and at once only with
+/// [`AfterError::DecodeOn`] (the default). A decoder whose
+/// [`Decoder::after_error`] is [`AfterError::WaitForNextRead`] gets Netty's
+/// behaviour instead: decoding stops for this read, nothing is discarded but what
+/// the decoder skipped, and the rest is decoded when the next read arrives.
 ///
 /// A decoder may consume bytes without returning a message (skipping padding or a
 /// frame it discards): it is called again as long as it consumes something, as in
@@ -130,7 +136,8 @@ const MAX_EOF_MESSAGES_WITHOUT_INPUT: usize = 64;
 ///
 /// ```
 /// use seine_buffer::{Bytes, CompositeBuf, CumulationStrategy};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::{ByteToMessageDecoder, LineDecoder};
 ///
 /// let decoder = ByteToMessageDecoder::with_cumulation(
@@ -159,7 +166,7 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
     ///
     /// ```
     /// use seine_codec::{ByteToMessageDecoder, FixedLengthDecoder};
-    /// let handler = ByteToMessageDecoder::new(FixedLengthDecoder::new(4));
+    /// let handler = ByteToMessageDecoder::new(FixedLengthDecoder::builder().frame_length(4).build().unwrap());
     /// assert_eq!(handler.decoder().frame_length(), 4);
     /// ```
     pub fn new(decoder: D) -> Self {
@@ -175,7 +182,7 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
     /// use seine_buffer::CumulationStrategy;
     /// use seine_codec::{ByteToMessageDecoder, FixedLengthDecoder};
     /// let handler = ByteToMessageDecoder::with_cumulation(
-    ///     FixedLengthDecoder::new(4),
+    ///     FixedLengthDecoder::builder().frame_length(4).build().unwrap(),
     ///     CumulationStrategy::Merge,
     /// );
     /// assert_eq!(handler.cumulation().strategy(), CumulationStrategy::Merge);
@@ -196,7 +203,7 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
     /// ```
     /// use seine_codec::{ByteToMessageDecoder, LineDecoder};
     /// let handler = ByteToMessageDecoder::new(LineDecoder::new(80));
-    /// assert_eq!(handler.decoder().max_length(), 80);
+    /// assert_eq!(handler.decoder().max_frame_length(), 80);
     /// ```
     pub fn decoder(&self) -> &D {
         &self.decoder
@@ -235,7 +242,7 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
     ///
     /// ```
     /// use seine_codec::{ByteToMessageDecoder, FixedLengthDecoder};
-    /// let decoder = ByteToMessageDecoder::new(FixedLengthDecoder::new(2)).into_decoder();
+    /// let decoder = ByteToMessageDecoder::new(FixedLengthDecoder::builder().frame_length(2).build().unwrap()).into_decoder();
     /// assert_eq!(decoder.frame_length(), 2);
     /// ```
     pub fn into_decoder(self) -> D {
@@ -254,6 +261,12 @@ impl<D: Decoder> ByteToMessageDecoder<D> {
 
     /// Reports `error`; returns whether decoding may go on.
     fn fail(&mut self, ctx: &mut Context<'_>, error: CodecError, before: usize) -> bool {
+        if self.decoder.after_error() == AfterError::WaitForNextRead {
+            // Netty's: keep what is left for the next read, stop this one.
+            ctx.fire_exception(error);
+            self.must_stop(ctx);
+            return false;
+        }
         let progressed = self.cumulation.len() < before;
         let out_of_sync = matches!(
             error,
@@ -411,7 +424,8 @@ impl<D: Decoder> From<ByteToMessageDecoder<D>> for Handler {
 ///
 /// ```
 /// use seine_buffer::{Bytes, CompositeBuf};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::{ByteToMessageCodec, CodecError, EncodeBuf, Encoder, LineDecoder};
 ///
 /// struct LineEncoder;
@@ -443,18 +457,24 @@ impl<D: Decoder, E: Encoder> ByteToMessageCodec<D, E> {
     /// # Examples
     ///
     /// ```
-    /// use seine_codec::{ByteToMessageCodec, FixedLengthDecoder, StringEncoder};
-    /// # use seine_codec::{CodecError, EncodeBuf, Encoder};
-    /// # struct Raw;
-    /// # impl Encoder for Raw {
-    /// #     type Item = Vec<u8>;
-    /// #     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
-    /// #         dst.put_slice(&v);
-    /// #         Ok(())
-    /// #     }
-    /// # }
-    /// let codec = ByteToMessageCodec::new(FixedLengthDecoder::new(8), Raw);
+    /// use seine_codec::{
+    ///     ByteToMessageCodec, CodecError, EncodeBuf, Encoder, FixedLengthDecoder,
+    /// };
+    ///
+    /// /// Writes each `Vec<u8>` as it is.
+    /// struct Raw;
+    /// impl Encoder for Raw {
+    ///     type Item = Vec<u8>;
+    ///     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
+    ///         dst.put_slice(&v);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let decoder = FixedLengthDecoder::builder().frame_length(8).build()?;
+    /// let codec = ByteToMessageCodec::new(decoder, Raw);
     /// assert_eq!(codec.decoder().decoder().frame_length(), 8);
+    /// # Ok::<(), CodecError>(())
     /// ```
     pub fn new(decoder: D, encoder: E) -> Self {
         Self::from_parts(
@@ -470,22 +490,26 @@ impl<D: Decoder, E: Encoder> ByteToMessageCodec<D, E> {
     ///
     /// ```
     /// use seine_buffer::CumulationStrategy;
-    /// use seine_codec::{ByteToMessageCodec, ByteToMessageDecoder, MessageToByteEncoder,
-    ///     LineDecoder};
-    /// # use seine_codec::{CodecError, EncodeBuf, Encoder};
-    /// # struct Raw;
-    /// # impl Encoder for Raw {
-    /// #     type Item = Vec<u8>;
-    /// #     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
-    /// #         dst.put_slice(&v);
-    /// #         Ok(())
-    /// #     }
-    /// # }
+    /// use seine_codec::{
+    ///     ByteToMessageCodec, ByteToMessageDecoder, CodecError, EncodeBuf, Encoder,
+    ///     LineDecoder, MessageToByteEncoder,
+    /// };
+    ///
+    /// /// Writes each `Vec<u8>` as it is.
+    /// struct Raw;
+    /// impl Encoder for Raw {
+    ///     type Item = Vec<u8>;
+    ///     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
+    ///         dst.put_slice(&v);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
     /// let codec = ByteToMessageCodec::from_parts(
     ///     ByteToMessageDecoder::with_cumulation(LineDecoder::new(80), CumulationStrategy::Merge),
     ///     MessageToByteEncoder::new(Raw),
     /// );
-    /// # let _ = codec;
+    /// assert_eq!(codec.decoder().cumulation().strategy(), CumulationStrategy::Merge);
     /// ```
     pub fn from_parts(decoder: ByteToMessageDecoder<D>, encoder: MessageToByteEncoder<E>) -> Self {
         ByteToMessageCodec { decoder, encoder }
@@ -505,16 +529,18 @@ impl<D: Decoder, E: Encoder> ByteToMessageCodec<D, E> {
     /// # Examples
     ///
     /// ```
-    /// use seine_codec::{ByteToMessageCodec, LineDecoder};
-    /// # use seine_codec::{CodecError, EncodeBuf, Encoder};
-    /// # struct Raw;
-    /// # impl Encoder for Raw {
-    /// #     type Item = Vec<u8>;
-    /// #     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
-    /// #         dst.put_slice(&v);
-    /// #         Ok(())
-    /// #     }
-    /// # }
+    /// use seine_codec::{ByteToMessageCodec, CodecError, EncodeBuf, Encoder, LineDecoder};
+    ///
+    /// /// Writes each `Vec<u8>` as it is.
+    /// struct Raw;
+    /// impl Encoder for Raw {
+    ///     type Item = Vec<u8>;
+    ///     fn encode(&mut self, v: Vec<u8>, dst: &mut EncodeBuf) -> Result<(), CodecError> {
+    ///         dst.put_slice(&v);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
     /// let codec = ByteToMessageCodec::new(LineDecoder::new(80), Raw);
     /// let _encoder: &Raw = codec.encoder().encoder();
     /// ```

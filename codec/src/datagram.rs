@@ -8,7 +8,8 @@
 //!
 //! ```
 //! use seine_buffer::{BufMut, Bytes, CompositeBuf};
-//! use seine_channel::{DatagramPacket, EmbeddedChannel, OutboundBuf};
+//! use seine_channel::testing::EmbeddedChannel;
+//! use seine_channel::{DatagramPacket, OutboundBuf};
 //! use seine_codec::{
 //!     CodecError, DatagramPacketDecoder, DatagramPacketEncoder, EncodeBuf, Encoder, LineDecoder,
 //! };
@@ -25,7 +26,7 @@
 //! }
 //!
 //! let mut ch = EmbeddedChannel::with_handlers([
-//!     ("decoder", DatagramPacketDecoder::new(LineDecoder::new(64)).into()),
+//!     ("decoder", DatagramPacketDecoder::new(LineDecoder::builder().max_frame_length(64).build()?).into()),
 //!     ("encoder", DatagramPacketEncoder::new(Line).into()),
 //! ]);
 //! let from = "127.0.0.1:5000".parse().unwrap();
@@ -43,6 +44,7 @@
 //! ch.write_outbound(DatagramPacket::new(String::from("hi"), from));
 //! let out: DatagramPacket<OutboundBuf> = ch.read_outbound().unwrap();
 //! assert_eq!((out.content.len(), out.recipient), (3, Some(from)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use seine_buffer::CompositeBuf;

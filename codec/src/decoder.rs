@@ -23,4 +23,38 @@ pub trait Decoder: 'static {
     fn decode_eof(&mut self, src: &mut CompositeBuf) -> Result<Option<Self::Item>, CodecError> {
         self.decode(src)
     }
+
+    /// What the [`ByteToMessageDecoder`](crate::ByteToMessageDecoder) driving this
+    /// decoder does after it returned an error. [`AfterError::DecodeOn`] by
+    /// default; the frame decoders return [`AfterError::WaitForNextRead`] when
+    /// built with `stop_at_first_error(true)`.
+    fn after_error(&self) -> AfterError {
+        AfterError::DecodeOn
+    }
+}
+
+/// What happens to the accumulated bytes after a [`Decoder`] returned an error
+/// (and the channel stayed open: a handler took the error).
+///
+/// # Examples
+///
+/// ```
+/// use seine_codec::{AfterError, Decoder, LineDecoder};
+///
+/// assert_eq!(LineDecoder::new(80).after_error(), AfterError::DecodeOn);
+/// let netty = LineDecoder::builder().stop_at_first_error(true).build().unwrap();
+/// assert_eq!(netty.after_error(), AfterError::WaitForNextRead);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AfterError {
+    /// seine's default: after [`CodecError::CorruptFrame`] or
+    /// [`CodecError::DecoderMadeNoProgress`] (the stream is out of sync), or any
+    /// error after which the decoder consumed nothing, everything accumulated is
+    /// discarded; otherwise decoding goes on at once, in the same read.
+    #[default]
+    DecodeOn,
+    /// Netty's: decoding stops for this read and nothing more is discarded than
+    /// what the decoder itself skipped; the bytes after the bad frame are decoded
+    /// when the next read arrives (or at end of input).
+    WaitForNextRead,
 }

@@ -1,3 +1,5 @@
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
 //! # seine-codec
 //!
 //! Codecs for seine pipelines: building blocks for custom codecs, Netty-compatible
@@ -14,6 +16,8 @@
 //!   [`LineDecoder`], [`DelimiterDecoder`], [`FixedLengthDecoder`], with Netty's
 //!   parameters and semantics. They fire [`CompositeBuf`](seine_buffer::CompositeBuf)
 //!   frames that share memory with the reads: framing copies no payload byte.
+//!   Where they differ from Netty, and the options that make them behave as
+//!   Netty's: [Differences from Netty](netty).
 //! * **Strings**: [`StringDecoder`] and [`StringEncoder`] (UTF-8).
 //!
 //! Errors are [`CodecError`]s, fired as `exception_caught`; if no handler takes one,
@@ -26,7 +30,8 @@
 //!
 //! ```
 //! use seine_buffer::{Buf, BufMut, Bytes, CompositeBuf};
-//! use seine_channel::{EmbeddedChannel, Handler};
+//! use seine_channel::Handler;
+//! use seine_channel::testing::EmbeddedChannel;
 //! use seine_codec::{ByteToMessageCodec, CodecError, Decoder, EncodeBuf, Encoder};
 //!
 //! struct U32Decoder;
@@ -60,7 +65,6 @@
 //! ch.write_outbound(42u32);
 //! assert_eq!(ch.read_outbound_bytes(), [0, 0, 0, 42]);
 //! ```
-#![deny(missing_docs)]
 
 mod byte_to_message;
 mod datagram;
@@ -71,14 +75,15 @@ pub mod frame;
 pub mod http;
 mod message_to_byte;
 mod message_to_message;
+pub mod netty;
 pub mod resp;
 mod string;
 
 pub use byte_to_message::{ByteToMessageCodec, ByteToMessageDecoder};
 pub use datagram::{DatagramPacketDecoder, DatagramPacketEncoder};
-pub use decoder::Decoder;
+pub use decoder::{AfterError, Decoder};
 pub use encoder::{EncodeBuf, Encoder};
-pub use error::CodecError;
+pub use error::{CodecError, Corruption, InvalidConfig};
 pub use frame::{
     DelimiterDecoder, FixedLengthDecoder, LengthFieldDecoder, LengthFieldDecoderBuilder,
     LengthFieldPrepender, LineDecoder,

@@ -31,7 +31,8 @@ const SCRATCH_BLOCK: usize = 8 * 1024;
 /// # Examples
 ///
 /// ```
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::{CodecError, EncodeBuf, Encoder, MessageToByteEncoder};
 ///
 /// struct Greeting;

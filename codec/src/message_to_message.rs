@@ -112,12 +112,13 @@ where
 /// # Examples
 ///
 /// ```
-/// use seine_channel::{EmbeddedChannel, Handler};
-/// use seine_codec::{CodecError, MessageToMessageDecoder};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
+/// use seine_codec::{CodecError, Corruption, MessageToMessageDecoder};
 ///
 /// let parse = MessageToMessageDecoder::from_fn(|line: String, out: &mut Vec<u64>| {
 ///     let n = line.trim().parse().map_err(|e| CodecError::CorruptFrame {
-///         reason: format!("not a number: {e}"),
+///         reason: Corruption::Other(format!("not a number: {e}")),
 ///     })?;
 ///     out.push(n);
 ///     Ok(())
@@ -219,7 +220,8 @@ impl<C: Convert> From<MessageToMessageDecoder<C>> for Handler {
 ///
 /// ```
 /// use seine_buffer::Bytes;
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::MessageToMessageEncoder;
 ///
 /// let to_bytes = MessageToMessageEncoder::from_fn(|n: u16, out: &mut Vec<Bytes>| {

@@ -24,8 +24,9 @@ use crate::message_to_message::{Convert, MessageToMessageDecoder, MessageToMessa
 /// # Examples
 ///
 /// ```
-/// use seine_buffer::{Bytes, CompositeBuf};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_buffer::Bytes;
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::{CodecError, LineDecoder, StringDecoder};
 ///
 /// let mut ch = EmbeddedChannel::with_handlers([
@@ -66,7 +67,8 @@ impl<M> StringDecoder<M> {
     ///
     /// ```
     /// use seine_buffer::Bytes;
-    /// use seine_channel::{EmbeddedChannel, Handler};
+    /// use seine_channel::Handler;
+    /// use seine_channel::testing::EmbeddedChannel;
     /// use seine_codec::StringDecoder;
     ///
     /// let decoder = StringDecoder::new().accepting::<Bytes>();
@@ -121,7 +123,8 @@ impl<M: Into<CompositeBuf> + 'static> From<StringDecoder<M>> for Handler {
 /// # Examples
 ///
 /// ```
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::StringEncoder;
 ///
 /// let mut ch = EmbeddedChannel::with_handlers([("s", Handler::from(StringEncoder::new()))]);
@@ -156,11 +159,12 @@ impl<O> StringEncoder<O> {
     ///
     /// ```
     /// use seine_buffer::CompositeBuf;
-    /// use seine_channel::{EmbeddedChannel, Handler};
+    /// use seine_channel::Handler;
+    /// use seine_channel::testing::EmbeddedChannel;
     /// use seine_codec::{LengthFieldPrepender, StringEncoder};
     ///
     /// let mut ch = EmbeddedChannel::with_handlers([
-    ///     ("prepender", Handler::from(LengthFieldPrepender::new(1))),
+    ///     ("prepender", Handler::from(LengthFieldPrepender::builder().length_field_length(1).build().unwrap())),
     ///     ("strings", Handler::from(StringEncoder::new().emitting::<CompositeBuf>())),
     /// ]);
     /// let _ = ch.write_outbound(String::from("hi"));

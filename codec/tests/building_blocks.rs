@@ -8,9 +8,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use seine_buffer::{Buf, Bytes, CompositeBuf, CumulationStrategy};
+use seine_channel::testing::EmbeddedChannel;
 use seine_channel::{
-    ChannelConfig, ChannelHandler, Context, EmbeddedChannel, Error, Handler, InboundContext,
-    InboundHandler,
+    ChannelConfig, ChannelHandler, Context, Error, Handler, InboundContext, InboundHandler,
 };
 use seine_codec::{
     ByteToMessageCodec, ByteToMessageDecoder, CodecError, Decoder, EncodeBuf, Encoder,
@@ -164,7 +164,14 @@ fn removing_an_idle_decoder_passes_its_bytes_on() {
         .add_last(
             "frames",
             Handler::from(ByteToMessageDecoder::with_cumulation(
-                LengthFieldDecoder::new(1 << 20, 0, 4, 0, 0),
+                LengthFieldDecoder::builder()
+                    .max_frame_length(1 << 20)
+                    .length_field_offset(0)
+                    .length_field_length(4)
+                    .length_adjustment(0)
+                    .initial_bytes_to_strip(0)
+                    .build()
+                    .unwrap(),
                 CumulationStrategy::Compose,
             )),
         )

@@ -2,7 +2,8 @@
 //! their datagram; encoded parts are gathered into one datagram.
 
 use seine_buffer::{Bytes, CompositeBuf};
-use seine_channel::{ChannelConfig, DatagramPacket, EmbeddedChannel, Handler, OutboundBuf};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelConfig, DatagramPacket, Handler, OutboundBuf};
 use seine_codec::{
     CodecError, DatagramPacketDecoder, DatagramPacketEncoder, EncodeBuf, Encoder,
     FixedLengthDecoder,
@@ -35,7 +36,13 @@ fn channel(handlers: Vec<(&'static str, Handler)>) -> EmbeddedChannel {
 fn leftover_bytes_are_reported_and_do_not_leak_into_the_next_datagram() {
     let mut ch = channel(vec![(
         "fixed",
-        DatagramPacketDecoder::new(FixedLengthDecoder::new(4)).into(),
+        DatagramPacketDecoder::new(
+            FixedLengthDecoder::builder()
+                .frame_length(4)
+                .build()
+                .unwrap(),
+        )
+        .into(),
     )]);
     let err = ch.write_inbound(packet(b"abcdef", 1)).unwrap_err();
     let first: DatagramPacket<CompositeBuf> = ch.read_inbound().unwrap();

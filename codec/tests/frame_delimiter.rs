@@ -12,7 +12,15 @@ use seine_codec::{CodecError, DelimiterDecoder};
 #[test]
 fn multiple_lines_stripped() {
     assert_every_split(
-        || Handler::from(DelimiterDecoder::lines(8192)),
+        || {
+            Handler::from(
+                DelimiterDecoder::builder()
+                    .max_frame_length(8192)
+                    .line_delimiters()
+                    .build()
+                    .unwrap(),
+            )
+        },
         b"TestLine\r\ng\r\n",
         &[frame(b"TestLine"), frame(b"g")],
     );
@@ -21,7 +29,16 @@ fn multiple_lines_stripped() {
 #[test]
 fn multiple_lines_not_stripped() {
     assert_every_split(
-        || Handler::from(DelimiterDecoder::lines(8192).strip_delimiter(false)),
+        || {
+            Handler::from(
+                DelimiterDecoder::builder()
+                    .max_frame_length(8192)
+                    .line_delimiters()
+                    .strip_delimiter(false)
+                    .build()
+                    .unwrap(),
+            )
+        },
         b"TestLine\r\ng\r\n",
         &[frame(b"TestLine\r\n"), frame(b"g\r\n")],
     );
@@ -30,7 +47,13 @@ fn multiple_lines_not_stripped() {
 #[test]
 fn incomplete_lines() {
     let got = run(
-        Handler::from(DelimiterDecoder::lines(8192)),
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(8192)
+                .line_delimiters()
+                .build()
+                .unwrap(),
+        ),
         &[b"Test", b"Line\r\ng\r", b"\n"],
     );
     assert_eq!(got, [frame(b"TestLine"), frame(b"g")]);
@@ -40,14 +63,38 @@ fn incomplete_lines() {
 /// wins.
 #[test]
 fn the_shortest_frame_wins() {
-    let make = || Handler::from(DelimiterDecoder::new(8192, [b"abc", b"def"]));
+    let make = || {
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(8192)
+                .delimiters([b"abc", b"def"])
+                .build()
+                .unwrap(),
+        )
+    };
     assert_every_split(make, b"xxxdefyyyabczzz", &[frame(b"xxx"), frame(b"yyy")]);
     // Found at the same place: the first delimiter given wins.
-    let make =
-        || Handler::from(DelimiterDecoder::new(64, [&b"a"[..], b"ab"]).strip_delimiter(false));
+    let make = || {
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(64)
+                .delimiters([&b"a"[..], b"ab"])
+                .strip_delimiter(false)
+                .build()
+                .unwrap(),
+        )
+    };
     assert_every_split(make, b"1ab2a", &[frame(b"1a"), frame(b"b2a")]);
-    let make =
-        || Handler::from(DelimiterDecoder::new(64, [&b"ab"[..], b"a"]).strip_delimiter(false));
+    let make = || {
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(64)
+                .delimiters([&b"ab"[..], b"a"])
+                .strip_delimiter(false)
+                .build()
+                .unwrap(),
+        )
+    };
     // "ab" is given first, but "1a|b" is shorter than ... no: both start at 1,
     // so the first given ("ab") wins.
     assert_eq!(run(make(), &[b"1ab2a"]), [frame(b"1ab"), frame(b"2a")]);
@@ -56,7 +103,15 @@ fn the_shortest_frame_wins() {
 #[test]
 fn nul_delimited() {
     assert_every_split(
-        || Handler::from(DelimiterDecoder::nul(16)),
+        || {
+            Handler::from(
+                DelimiterDecoder::builder()
+                    .max_frame_length(16)
+                    .nul_delimiter()
+                    .build()
+                    .unwrap(),
+            )
+        },
         b"a\0\0bc\0",
         &[frame(b"a"), frame(b""), frame(b"bc")],
     );
@@ -66,7 +121,16 @@ fn nul_delimited() {
 #[test]
 fn recovery_after_too_long_frames() {
     for fail_fast in [true, false] {
-        let make = || Handler::from(DelimiterDecoder::nul(1).fail_fast(fail_fast));
+        let make = || {
+            Handler::from(
+                DelimiterDecoder::builder()
+                    .max_frame_length(1)
+                    .nul_delimiter()
+                    .fail_fast(fail_fast)
+                    .build()
+                    .unwrap(),
+            )
+        };
         let (mut ch, log) = channel(make(), true);
         for _ in 0..2 {
             ch.write_inbound(Bytes::from_static(&[1, 2])).unwrap();
@@ -85,13 +149,31 @@ fn too_long_frame_in_one_read_reported_once_for_both_fail_fast_values() {
     let data = b"0123456789||ok||";
     // Without fail-fast the error comes with the whole length, however cut.
     assert_every_split(
-        || Handler::from(DelimiterDecoder::new(4, [b"||"]).fail_fast(false)),
+        || {
+            Handler::from(
+                DelimiterDecoder::builder()
+                    .max_frame_length(4)
+                    .delimiters([b"||"])
+                    .fail_fast(false)
+                    .build()
+                    .unwrap(),
+            )
+        },
         data,
         &[too_long(10, 4), frame(b"ok")],
     );
     // With fail-fast it comes with the length seen when it was detected.
     for reads in frame_support::splits(data) {
-        let got = run(Handler::from(DelimiterDecoder::new(4, [b"||"])), &reads);
+        let got = run(
+            Handler::from(
+                DelimiterDecoder::builder()
+                    .max_frame_length(4)
+                    .delimiters([b"||"])
+                    .build()
+                    .unwrap(),
+            ),
+            &reads,
+        );
         assert!(
             matches!(&got[..], [Ev::Err(CodecError::TooLongFrame { length: 5..=10, max: 4 }), f]
                 if *f == frame(b"ok")),
@@ -103,7 +185,16 @@ fn too_long_frame_in_one_read_reported_once_for_both_fail_fast_values() {
 #[test]
 fn too_long_frame_across_reads() {
     // fail-fast: reported as soon as it is seen.
-    let (mut ch, log) = channel(Handler::from(DelimiterDecoder::new(4, [b"||"])), true);
+    let (mut ch, log) = channel(
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(4)
+                .delimiters([b"||"])
+                .build()
+                .unwrap(),
+        ),
+        true,
+    );
     ch.write_inbound(Bytes::from_static(b"0123456")).unwrap();
     assert_eq!(*log.borrow(), [too_long(7, 4)]);
     ch.write_inbound(Bytes::from_static(b"789|")).unwrap();
@@ -112,7 +203,14 @@ fn too_long_frame_across_reads() {
 
     // slow: once the delimiter arrived, with the whole length.
     let (mut ch, log) = channel(
-        Handler::from(DelimiterDecoder::new(4, [b"||"]).fail_fast(false)),
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(4)
+                .delimiters([b"||"])
+                .fail_fast(false)
+                .build()
+                .unwrap(),
+        ),
         true,
     );
     ch.write_inbound(Bytes::from_static(b"0123456")).unwrap();
@@ -126,7 +224,15 @@ fn too_long_frame_across_reads() {
 #[test]
 fn a_max_length_frame_with_a_cut_delimiter_is_accepted() {
     assert_every_split(
-        || Handler::from(DelimiterDecoder::new(4, [b"\r\n"])),
+        || {
+            Handler::from(
+                DelimiterDecoder::builder()
+                    .max_frame_length(4)
+                    .delimiters([b"\r\n"])
+                    .build()
+                    .unwrap(),
+            )
+        },
         b"abcd\r\nefgh\r\n",
         &[frame(b"abcd"), frame(b"efgh")],
     );
@@ -134,7 +240,16 @@ fn a_max_length_frame_with_a_cut_delimiter_is_accepted() {
 
 #[test]
 fn end_of_input() {
-    let (mut ch, log) = channel(Handler::from(DelimiterDecoder::nul(16)), true);
+    let (mut ch, log) = channel(
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(16)
+                .nul_delimiter()
+                .build()
+                .unwrap(),
+        ),
+        true,
+    );
     ch.write_inbound(Bytes::from_static(b"a\0bc")).unwrap();
     ch.close_inbound().unwrap();
     assert_eq!(
@@ -145,7 +260,14 @@ fn end_of_input() {
         ]
     );
     let (mut ch, log) = channel(
-        Handler::from(DelimiterDecoder::nul(2).fail_fast(false)),
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(2)
+                .nul_delimiter()
+                .fail_fast(false)
+                .build()
+                .unwrap(),
+        ),
         true,
     );
     ch.write_inbound(Bytes::from_static(b"abcdef")).unwrap();
@@ -168,16 +290,16 @@ fn long_delimiters_across_many_segments() {
         let reads: Vec<&[u8]> = data.chunks(size).collect();
         assert_eq!(
             run(
-                Handler::from(DelimiterDecoder::new(64, [delimiter])),
+                Handler::from(
+                    DelimiterDecoder::builder()
+                        .max_frame_length(64)
+                        .delimiters([delimiter])
+                        .build()
+                        .unwrap()
+                ),
                 &reads
             ),
             want
         );
     }
-}
-
-#[test]
-#[should_panic(expected = "must not be empty")]
-fn empty_delimiter_panics() {
-    let _ = DelimiterDecoder::new(4, [b""]);
 }

@@ -5,13 +5,21 @@ mod frame_support;
 
 use frame_support::{Ev, assert_every_split, channel, frame};
 use seine_buffer::{Bytes, CompositeBuf};
-use seine_channel::{EmbeddedChannel, Handler};
+use seine_channel::Handler;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::{CodecError, FixedLengthDecoder};
 
 #[test]
 fn frames_at_every_split() {
     assert_every_split(
-        || Handler::from(FixedLengthDecoder::new(3)),
+        || {
+            Handler::from(
+                FixedLengthDecoder::builder()
+                    .frame_length(3)
+                    .build()
+                    .unwrap(),
+            )
+        },
         b"ABCDEFGHI",
         &[frame(b"ABC"), frame(b"DEF"), frame(b"GHI")],
     );
@@ -20,7 +28,15 @@ fn frames_at_every_split() {
 /// Netty's testFragmentedDecode.
 #[test]
 fn fragmented() {
-    let mut ch = EmbeddedChannel::with_handlers([("f", Handler::from(FixedLengthDecoder::new(3)))]);
+    let mut ch = EmbeddedChannel::with_handlers([(
+        "f",
+        Handler::from(
+            FixedLengthDecoder::builder()
+                .frame_length(3)
+                .build()
+                .unwrap(),
+        ),
+    )]);
     ch.write_inbound(Bytes::from_static(b"A")).unwrap();
     assert_eq!(ch.inbound_len(), 0);
     ch.write_inbound(Bytes::from_static(b"B")).unwrap();
@@ -31,7 +47,15 @@ fn fragmented() {
 
 #[test]
 fn partial_frame_at_end_of_input_is_truncated() {
-    let (mut ch, log) = channel(Handler::from(FixedLengthDecoder::new(4)), true);
+    let (mut ch, log) = channel(
+        Handler::from(
+            FixedLengthDecoder::builder()
+                .frame_length(4)
+                .build()
+                .unwrap(),
+        ),
+        true,
+    );
     ch.write_inbound(Bytes::from_static(b"abcdef")).unwrap();
     ch.close_inbound().unwrap();
     assert_eq!(
@@ -41,10 +65,4 @@ fn partial_frame_at_end_of_input_is_truncated() {
             Ev::Err(CodecError::TruncatedFrame { remaining: 2 })
         ]
     );
-}
-
-#[test]
-#[should_panic(expected = "frame_length must be positive")]
-fn zero_length_panics() {
-    let _ = FixedLengthDecoder::new(0);
 }

@@ -7,8 +7,9 @@ mod frame_support;
 
 use frame_support::{Ev, assert_every_split, channel, frame, run, splits, too_long};
 use seine_buffer::{ByteOrder, Bytes, CompositeBuf, CumulationStrategy};
-use seine_channel::{EmbeddedChannel, Handler};
-use seine_codec::{ByteToMessageDecoder, CodecError, LengthFieldDecoder};
+use seine_channel::Handler;
+use seine_channel::testing::EmbeddedChannel;
+use seine_codec::{ByteToMessageDecoder, CodecError, Corruption, LengthFieldDecoder};
 
 const HELLO: &[u8] = b"HELLO, WORLD";
 
@@ -40,20 +41,55 @@ fn javadoc_example(make: impl Fn() -> LengthFieldDecoder, input: &[u8], output: 
 #[test]
 fn javadoc_2_bytes_length_field_at_offset_0_do_not_strip_header() {
     let input = cat(&[b"\x00\x0c", HELLO]);
-    javadoc_example(|| LengthFieldDecoder::new(1024, 0, 2, 0, 0), &input, &input);
+    javadoc_example(
+        || {
+            LengthFieldDecoder::builder()
+                .max_frame_length(1024)
+                .length_field_offset(0)
+                .length_field_length(2)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(0)
+                .build()
+                .unwrap()
+        },
+        &input,
+        &input,
+    );
 }
 
 #[test]
 fn javadoc_2_bytes_length_field_at_offset_0_strip_header() {
     let input = cat(&[b"\x00\x0c", HELLO]);
-    javadoc_example(|| LengthFieldDecoder::new(1024, 0, 2, 0, 2), &input, HELLO);
+    javadoc_example(
+        || {
+            LengthFieldDecoder::builder()
+                .max_frame_length(1024)
+                .length_field_offset(0)
+                .length_field_length(2)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(2)
+                .build()
+                .unwrap()
+        },
+        &input,
+        HELLO,
+    );
 }
 
 #[test]
 fn javadoc_length_field_represents_the_whole_message() {
     let input = cat(&[b"\x00\x0e", HELLO]);
     javadoc_example(
-        || LengthFieldDecoder::new(1024, 0, 2, -2, 0),
+        || {
+            LengthFieldDecoder::builder()
+                .max_frame_length(1024)
+                .length_field_offset(0)
+                .length_field_length(2)
+                .length_adjustment(-2)
+                .initial_bytes_to_strip(0)
+                .build()
+                .unwrap()
+        },
         &input,
         &input,
     );
@@ -62,13 +98,39 @@ fn javadoc_length_field_represents_the_whole_message() {
 #[test]
 fn javadoc_3_bytes_length_field_at_the_end_of_a_5_bytes_header() {
     let input = cat(&[b"\xca\xfe", b"\x00\x00\x0c", HELLO]);
-    javadoc_example(|| LengthFieldDecoder::new(1024, 2, 3, 0, 0), &input, &input);
+    javadoc_example(
+        || {
+            LengthFieldDecoder::builder()
+                .max_frame_length(1024)
+                .length_field_offset(2)
+                .length_field_length(3)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(0)
+                .build()
+                .unwrap()
+        },
+        &input,
+        &input,
+    );
 }
 
 #[test]
 fn javadoc_3_bytes_length_field_at_the_beginning_of_a_5_bytes_header() {
     let input = cat(&[b"\x00\x00\x0c", b"\xca\xfe", HELLO]);
-    javadoc_example(|| LengthFieldDecoder::new(1024, 0, 3, 2, 0), &input, &input);
+    javadoc_example(
+        || {
+            LengthFieldDecoder::builder()
+                .max_frame_length(1024)
+                .length_field_offset(0)
+                .length_field_length(3)
+                .length_adjustment(2)
+                .initial_bytes_to_strip(0)
+                .build()
+                .unwrap()
+        },
+        &input,
+        &input,
+    );
 }
 
 #[test]
@@ -76,7 +138,16 @@ fn javadoc_2_bytes_length_field_at_offset_1_in_a_4_bytes_header_strip_first_and_
     let input = cat(&[b"\xca", b"\x00\x0c", b"\xfe", HELLO]);
     let output = cat(&[b"\xfe", HELLO]);
     javadoc_example(
-        || LengthFieldDecoder::new(1024, 1, 2, 1, 3),
+        || {
+            LengthFieldDecoder::builder()
+                .max_frame_length(1024)
+                .length_field_offset(1)
+                .length_field_length(2)
+                .length_adjustment(1)
+                .initial_bytes_to_strip(3)
+                .build()
+                .unwrap()
+        },
         &input,
         &output,
     );
@@ -87,7 +158,16 @@ fn javadoc_length_represents_the_whole_message_strip_first_and_length() {
     let input = cat(&[b"\xca", b"\x00\x10", b"\xfe", HELLO]);
     let output = cat(&[b"\xfe", HELLO]);
     javadoc_example(
-        || LengthFieldDecoder::new(1024, 1, 2, -3, 3),
+        || {
+            LengthFieldDecoder::builder()
+                .max_frame_length(1024)
+                .length_field_offset(1)
+                .length_field_length(2)
+                .length_adjustment(-3)
+                .initial_bytes_to_strip(3)
+                .build()
+                .unwrap()
+        },
         &input,
         &output,
     );
@@ -119,7 +199,8 @@ fn every_field_size_in_both_byte_orders() {
                         .length_field_length(width)
                         .initial_bytes_to_strip(width)
                         .byte_order(order)
-                        .build(),
+                        .build()
+                        .unwrap(),
                 )
             };
             assert_eq!(run(make(), &[&input]), want, "width {width} {order:?}");
@@ -132,7 +213,18 @@ fn every_field_size_in_both_byte_orders() {
 
 #[test]
 fn empty_frames_are_fired() {
-    let make = || Handler::from(LengthFieldDecoder::new(16, 0, 2, 0, 2));
+    let make = || {
+        Handler::from(
+            LengthFieldDecoder::builder()
+                .max_frame_length(16)
+                .length_field_offset(0)
+                .length_field_length(2)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(2)
+                .build()
+                .unwrap(),
+        )
+    };
     assert_every_split(make, b"\x00\x00\x00\x00", &[frame(b""), frame(b"")]);
 }
 
@@ -148,7 +240,8 @@ fn too_long_frame_in_one_read_is_skipped_and_reported_once() {
                     .length_field_length(4)
                     .initial_bytes_to_strip(4)
                     .fail_fast(fail_fast)
-                    .build(),
+                    .build()
+                    .unwrap(),
             )
         };
         let mut input = 32u32.to_be_bytes().to_vec();
@@ -172,7 +265,8 @@ fn too_long_frame_across_reads_fail_fast_and_not() {
                 .length_field_length(2)
                 .initial_bytes_to_strip(2)
                 .fail_fast(fail_fast)
-                .build(),
+                .build()
+                .unwrap(),
         )
     };
     // Header announces 10 bytes of content: frame of 12 > 8.
@@ -214,7 +308,8 @@ fn recovery_after_too_long_frames() {
                     .length_field_length(4)
                     .initial_bytes_to_strip(4)
                     .fail_fast(fail_fast)
-                    .build(),
+                    .build()
+                    .unwrap(),
             )
         };
         let (mut ch, log) = channel(make(), true);
@@ -240,7 +335,8 @@ fn a_huge_announced_length_is_never_allocated() {
             LengthFieldDecoder::builder()
                 .max_frame_length(1024)
                 .length_field_length(8)
-                .build(),
+                .build()
+                .unwrap(),
         )
     };
     let (mut ch, log) = channel(make(), true);
@@ -254,7 +350,19 @@ fn a_huge_announced_length_is_never_allocated() {
 
 #[test]
 fn unhandled_too_long_frame_closes_the_channel_after_flushing() {
-    let (mut ch, log) = channel(Handler::from(LengthFieldDecoder::new(8, 0, 1, 0, 1)), false);
+    let (mut ch, log) = channel(
+        Handler::from(
+            LengthFieldDecoder::builder()
+                .max_frame_length(8)
+                .length_field_offset(0)
+                .length_field_length(1)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(1)
+                .build()
+                .unwrap(),
+        ),
+        false,
+    );
     // Something written before the error must still go out.
     let done = ch.write_outbound_unflushed(Bytes::from_static(b"bye"));
     let err = ch
@@ -275,7 +383,19 @@ fn unhandled_too_long_frame_closes_the_channel_after_flushing() {
 
 #[test]
 fn a_handler_that_takes_the_error_keeps_the_channel_open() {
-    let (mut ch, log) = channel(Handler::from(LengthFieldDecoder::new(8, 0, 1, 0, 1)), true);
+    let (mut ch, log) = channel(
+        Handler::from(
+            LengthFieldDecoder::builder()
+                .max_frame_length(8)
+                .length_field_offset(0)
+                .length_field_length(1)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(1)
+                .build()
+                .unwrap(),
+        ),
+        true,
+    );
     ch.write_inbound(Bytes::from_static(b"\x0a0123456"))
         .unwrap();
     ch.write_inbound(Bytes::from_static(b"789\x02ok")).unwrap();
@@ -286,23 +406,45 @@ fn a_handler_that_takes_the_error_keeps_the_channel_open() {
 #[test]
 fn corrupt_lengths_are_reported_and_the_cumulation_discarded() {
     // Adjustment -4 with a 2-byte field: a value of 1 gives a frame of -1 + 2.
-    let make = || Handler::from(LengthFieldDecoder::new(64, 0, 2, -4, 0));
+    let make = || {
+        Handler::from(
+            LengthFieldDecoder::builder()
+                .max_frame_length(64)
+                .length_field_offset(0)
+                .length_field_length(2)
+                .length_adjustment(-4)
+                .initial_bytes_to_strip(0)
+                .build()
+                .unwrap(),
+        )
+    };
     let got = run(make(), &[b"\x00\x01abc\x00\x06ab", b"\x00\x06xy"]);
     assert_eq!(got.len(), 2, "{got:?}");
     assert!(
         matches!(&got[0], Ev::Err(CodecError::CorruptFrame { reason })
-        if reason.contains("less than the end of the length field"))
+        if matches!(reason, Corruption::LengthBelowFieldEnd { .. }))
     );
     // The rest of the first read was dropped (out of sync); the second read
     // starts afresh.
     assert_eq!(got[1], frame(b"\x00\x06xy"));
 
     // Negative 8-byte field.
-    let make = || Handler::from(LengthFieldDecoder::new(64, 0, 8, 0, 0));
+    let make = || {
+        Handler::from(
+            LengthFieldDecoder::builder()
+                .max_frame_length(64)
+                .length_field_offset(0)
+                .length_field_length(8)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(0)
+                .build()
+                .unwrap(),
+        )
+    };
     let got = run(make(), &[&u64::MAX.to_be_bytes()]);
     assert!(
         matches!(&got[..], [Ev::Err(CodecError::CorruptFrame { reason })]
-        if reason.contains("negative"))
+        if *reason == Corruption::NegativeLengthField { value: -1 })
     );
 }
 
@@ -310,7 +452,16 @@ fn corrupt_lengths_are_reported_and_the_cumulation_discarded() {
 fn unhandled_corrupt_frame_closes_the_channel() {
     let mut ch = EmbeddedChannel::with_handlers([(
         "decoder",
-        Handler::from(LengthFieldDecoder::new(64, 0, 8, 0, 0)),
+        Handler::from(
+            LengthFieldDecoder::builder()
+                .max_frame_length(64)
+                .length_field_offset(0)
+                .length_field_length(8)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(0)
+                .build()
+                .unwrap(),
+        ),
     )]);
     let err = ch
         .write_inbound(Bytes::copy_from_slice(&u64::MAX.to_be_bytes()))
@@ -330,7 +481,18 @@ fn unhandled_corrupt_frame_closes_the_channel() {
 /// `initial_bytes_to_strip` and fails every later frame; seine goes on.
 #[test]
 fn strip_larger_than_frame_is_corrupt_and_later_frames_decode() {
-    let make = || Handler::from(LengthFieldDecoder::new(64, 0, 1, 0, 3));
+    let make = || {
+        Handler::from(
+            LengthFieldDecoder::builder()
+                .max_frame_length(64)
+                .length_field_offset(0)
+                .length_field_length(1)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(3)
+                .build()
+                .unwrap(),
+        )
+    };
     let (mut ch, log) = channel(make(), true);
     ch.write_inbound(Bytes::from_static(b"\x01a")).unwrap();
     ch.write_inbound(Bytes::from_static(b"\x03xyz")).unwrap();
@@ -339,7 +501,7 @@ fn strip_larger_than_frame_is_corrupt_and_later_frames_decode() {
     let got = log.borrow().clone();
     assert!(
         matches!(&got[0], Ev::Err(CodecError::CorruptFrame { reason })
-        if reason.contains("initial_bytes_to_strip")),
+        if matches!(reason, Corruption::LengthBelowStrip { .. })),
         "{got:?}"
     );
     assert_eq!(got[1..], [frame(b"z"), frame(b"34")]);
@@ -347,7 +509,19 @@ fn strip_larger_than_frame_is_corrupt_and_later_frames_decode() {
 
 #[test]
 fn end_of_input_inside_a_frame_is_truncated() {
-    let (mut ch, log) = channel(Handler::from(LengthFieldDecoder::new(64, 0, 1, 0, 1)), true);
+    let (mut ch, log) = channel(
+        Handler::from(
+            LengthFieldDecoder::builder()
+                .max_frame_length(64)
+                .length_field_offset(0)
+                .length_field_length(1)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(1)
+                .build()
+                .unwrap(),
+        ),
+        true,
+    );
     ch.write_inbound(Bytes::from_static(b"\x02ab\x05abc"))
         .unwrap();
     ch.close_inbound().unwrap();
@@ -370,7 +544,8 @@ fn end_of_input_while_skipping_reports_a_slow_too_long_frame() {
             .max_frame_length(8)
             .length_field_length(1)
             .fail_fast(fail_fast)
-            .build();
+            .build()
+            .unwrap();
         let (mut ch, log) = channel(Handler::from(decoder), true);
         ch.write_inbound(Bytes::from_static(b"\x64abc")).unwrap();
         ch.close_inbound().unwrap();
@@ -384,7 +559,14 @@ fn frames_are_views_of_the_reads() {
     let mut ch = EmbeddedChannel::with_handlers([(
         "decoder",
         Handler::from(ByteToMessageDecoder::with_cumulation(
-            LengthFieldDecoder::new(64, 0, 2, 0, 2),
+            LengthFieldDecoder::builder()
+                .max_frame_length(64)
+                .length_field_offset(0)
+                .length_field_length(2)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(2)
+                .build()
+                .unwrap(),
             CumulationStrategy::Compose,
         )),
     )]);

@@ -25,7 +25,15 @@ fn decode_with_strip() {
 #[test]
 fn decode_without_strip() {
     assert_every_split(
-        || Handler::from(LineDecoder::new(8192).strip_delimiter(false)),
+        || {
+            Handler::from(
+                LineDecoder::builder()
+                    .max_frame_length(8192)
+                    .strip_delimiter(false)
+                    .build()
+                    .unwrap(),
+            )
+        },
         b"first\r\nsecond\nthird",
         &[frame(b"first\r\n"), frame(b"second\n")],
     );
@@ -45,7 +53,15 @@ fn empty_lines_and_lone_cr() {
 #[test]
 fn too_long_line_then_a_good_one() {
     for fail_fast in [true, false] {
-        let make = || Handler::from(LineDecoder::new(16).fail_fast(fail_fast));
+        let make = || {
+            Handler::from(
+                LineDecoder::builder()
+                    .max_frame_length(16)
+                    .fail_fast(fail_fast)
+                    .build()
+                    .unwrap(),
+            )
+        };
         let got = run(make(), &[b"12345678901234567890\r\nfirst\nsecond"]);
         assert_eq!(
             got,
@@ -55,7 +71,15 @@ fn too_long_line_then_a_good_one() {
     }
     // Without fail-fast the error and its full length do not depend on the reads.
     assert_every_split(
-        || Handler::from(LineDecoder::new(16).fail_fast(false)),
+        || {
+            Handler::from(
+                LineDecoder::builder()
+                    .max_frame_length(16)
+                    .fail_fast(false)
+                    .build()
+                    .unwrap(),
+            )
+        },
         b"12345678901234567890\r\nfirst\n",
         &[too_long(20, 16), frame(b"first")],
     );
@@ -75,7 +99,16 @@ fn too_long_line_across_reads() {
     assert_eq!(*log.borrow(), [too_long(17, 16), frame(b"first")]);
 
     // slow: reported once the line ending arrived, with the whole length.
-    let (mut ch, log) = channel(Handler::from(LineDecoder::new(16).fail_fast(false)), true);
+    let (mut ch, log) = channel(
+        Handler::from(
+            LineDecoder::builder()
+                .max_frame_length(16)
+                .fail_fast(false)
+                .build()
+                .unwrap(),
+        ),
+        true,
+    );
     ch.write_inbound(Bytes::from_static(b"12345678901234567"))
         .unwrap();
     ch.write_inbound(Bytes::from_static(b"8901234")).unwrap();
@@ -89,7 +122,13 @@ fn too_long_line_across_reads() {
 fn too_long_is_reported_once_however_many_reads_it_spans() {
     for fail_fast in [true, false] {
         let (mut ch, log) = channel(
-            Handler::from(LineDecoder::new(4).fail_fast(fail_fast)),
+            Handler::from(
+                LineDecoder::builder()
+                    .max_frame_length(4)
+                    .fail_fast(fail_fast)
+                    .build()
+                    .unwrap(),
+            ),
             true,
         );
         for _ in 0..50 {
@@ -144,7 +183,16 @@ fn end_of_input() {
         ]
     );
     // A too-long line cut by the end of input, not reported yet without fail-fast.
-    let (mut ch, log) = channel(Handler::from(LineDecoder::new(2).fail_fast(false)), true);
+    let (mut ch, log) = channel(
+        Handler::from(
+            LineDecoder::builder()
+                .max_frame_length(2)
+                .fail_fast(false)
+                .build()
+                .unwrap(),
+        ),
+        true,
+    );
     ch.write_inbound(Bytes::from_static(b"abcdef")).unwrap();
     ch.close_inbound().unwrap();
     assert_eq!(*log.borrow(), [too_long(6, 2)]);

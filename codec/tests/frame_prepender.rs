@@ -4,9 +4,8 @@
 use std::io::Write as _;
 
 use seine_buffer::{ByteOrder, Bytes, CompositeBuf, FileRegion};
-use seine_channel::{
-    ChannelHandler, EmbeddedChannel, Handler, InboundContext, InboundHandler, OutboundBuf,
-};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelHandler, Handler, InboundContext, InboundHandler, OutboundBuf};
 use seine_codec::{CodecError, LengthFieldDecoder, LengthFieldPrepender};
 
 const HELLO: &[u8] = b"HELLO, WORLD";
@@ -23,44 +22,87 @@ fn encode<M: Into<OutboundBuf> + 'static>(prepender: LengthFieldPrepender<M>, ms
 fn each_option_as_documented() {
     let payload = || CompositeBuf::from(HELLO);
     assert_eq!(
-        encode(LengthFieldPrepender::new(2), payload()),
+        encode(
+            LengthFieldPrepender::builder()
+                .length_field_length(2)
+                .build()
+                .unwrap(),
+            payload()
+        ),
         [b"\x00\x0c", HELLO].concat()
     );
     assert_eq!(
         encode(
-            LengthFieldPrepender::new(2).length_includes_length_field_length(true),
+            LengthFieldPrepender::builder()
+                .length_field_length(2)
+                .length_includes_length_field_length(true)
+                .build()
+                .unwrap(),
             payload()
         ),
         [b"\x00\x0e", HELLO].concat()
     );
     assert_eq!(
-        encode(LengthFieldPrepender::new(3).length_adjustment(2), payload()),
+        encode(
+            LengthFieldPrepender::builder()
+                .length_field_length(3)
+                .length_adjustment(2)
+                .build()
+                .unwrap(),
+            payload()
+        ),
         [b"\x00\x00\x0e", HELLO].concat()
     );
     assert_eq!(
         encode(
-            LengthFieldPrepender::new(4).byte_order(ByteOrder::LittleEndian),
+            LengthFieldPrepender::builder()
+                .length_field_length(4)
+                .byte_order(ByteOrder::LittleEndian)
+                .build()
+                .unwrap(),
             payload()
         ),
         [b"\x0c\x00\x00\x00", HELLO].concat()
     );
     assert_eq!(
-        encode(LengthFieldPrepender::new(1), payload()),
+        encode(
+            LengthFieldPrepender::builder()
+                .length_field_length(1)
+                .build()
+                .unwrap(),
+            payload()
+        ),
         [b"\x0c", HELLO].concat()
     );
     assert_eq!(
-        encode(LengthFieldPrepender::new(8), payload()),
+        encode(
+            LengthFieldPrepender::builder()
+                .length_field_length(8)
+                .build()
+                .unwrap(),
+            payload()
+        ),
         [&12u64.to_be_bytes()[..], HELLO].concat()
     );
     assert_eq!(
         encode(
-            LengthFieldPrepender::new(8).byte_order(ByteOrder::LittleEndian),
+            LengthFieldPrepender::builder()
+                .length_field_length(8)
+                .byte_order(ByteOrder::LittleEndian)
+                .build()
+                .unwrap(),
             payload()
         ),
         [&12u64.to_le_bytes()[..], HELLO].concat()
     );
     assert_eq!(
-        encode(LengthFieldPrepender::new(2), CompositeBuf::new()),
+        encode(
+            LengthFieldPrepender::builder()
+                .length_field_length(2)
+                .build()
+                .unwrap(),
+            CompositeBuf::new()
+        ),
         b"\x00\x00"
     );
 }
@@ -72,7 +114,12 @@ fn header_and_payload_are_segments_of_one_write_without_copy() {
     let payload: CompositeBuf = [a.clone(), b.clone()].into_iter().collect();
     let mut ch = EmbeddedChannel::with_handlers([(
         "prepender",
-        Handler::from(LengthFieldPrepender::new(4)),
+        Handler::from(
+            LengthFieldPrepender::builder()
+                .length_field_length(4)
+                .build()
+                .unwrap(),
+        ),
     )]);
     drop(ch.write_outbound(payload));
     let out = ch.read_outbound::<CompositeBuf>().unwrap();
@@ -88,7 +135,13 @@ fn accepts_bytes_and_outbound_buf() {
     let payload = Bytes::from(HELLO.to_vec());
     let mut ch = EmbeddedChannel::with_handlers([(
         "prepender",
-        Handler::from(LengthFieldPrepender::new(2).accepting::<Bytes>()),
+        Handler::from(
+            LengthFieldPrepender::builder()
+                .length_field_length(2)
+                .build()
+                .unwrap()
+                .accepting::<Bytes>(),
+        ),
     )]);
     drop(ch.write_outbound(payload.clone()));
     let out = ch.read_outbound::<CompositeBuf>().unwrap();
@@ -96,7 +149,11 @@ fn accepts_bytes_and_outbound_buf() {
     assert_eq!(out, [b"\x00\x0c", HELLO].concat()[..]);
 
     let got = encode(
-        LengthFieldPrepender::new(2).accepting::<OutboundBuf>(),
+        LengthFieldPrepender::builder()
+            .length_field_length(2)
+            .build()
+            .unwrap()
+            .accepting::<OutboundBuf>(),
         OutboundBuf::from(Bytes::from_static(b"abc")),
     );
     assert_eq!(got, b"\x00\x03abc");
@@ -110,7 +167,13 @@ fn a_file_region_gets_its_header_as_a_separate_write() {
     let region = FileRegion::open(file.path()).unwrap();
     let mut ch = EmbeddedChannel::with_handlers([(
         "prepender",
-        Handler::from(LengthFieldPrepender::new(2).accepting::<FileRegion>()),
+        Handler::from(
+            LengthFieldPrepender::builder()
+                .length_field_length(2)
+                .build()
+                .unwrap()
+                .accepting::<FileRegion>(),
+        ),
     )]);
     let done = ch.write_outbound(region);
     assert!(matches!(done.result(), Some(Ok(()))));
@@ -123,7 +186,12 @@ fn a_length_that_does_not_fit_fails_the_write() {
     for (width, len) in [(1usize, 256usize), (2, 65536)] {
         let mut ch = EmbeddedChannel::with_handlers([(
             "prepender",
-            Handler::from(LengthFieldPrepender::new(width)),
+            Handler::from(
+                LengthFieldPrepender::builder()
+                    .length_field_length(width)
+                    .build()
+                    .unwrap(),
+            ),
         )]);
         let done = ch.write_outbound(CompositeBuf::from(vec![0u8; len]));
         let err = done.result().unwrap().unwrap_err();
@@ -144,43 +212,74 @@ fn a_length_that_does_not_fit_fails_the_write() {
     // Just fits.
     assert_eq!(
         encode(
-            LengthFieldPrepender::new(1),
+            LengthFieldPrepender::builder()
+                .length_field_length(1)
+                .build()
+                .unwrap(),
             CompositeBuf::from(vec![0u8; 255])
         )
         .len(),
         256
     );
     // Negative after adjustment.
-    let p = LengthFieldPrepender::new(2).length_adjustment(-5);
+    let p = LengthFieldPrepender::builder()
+        .length_field_length(2)
+        .length_adjustment(-5)
+        .build()
+        .unwrap();
     assert!(
         matches!(p.length_for(4), Err(CodecError::Encode { reason }) if reason.contains("less than zero"))
     );
     // 3 and 4 byte limits.
     assert!(
-        LengthFieldPrepender::new(3)
+        LengthFieldPrepender::builder()
+            .length_field_length(3)
+            .build()
+            .unwrap()
             .length_for((1 << 24) - 1)
             .is_ok()
     );
-    assert!(LengthFieldPrepender::new(3).length_for(1 << 24).is_err());
     assert!(
-        LengthFieldPrepender::new(4)
+        LengthFieldPrepender::builder()
+            .length_field_length(3)
+            .build()
+            .unwrap()
+            .length_for(1 << 24)
+            .is_err()
+    );
+    assert!(
+        LengthFieldPrepender::builder()
+            .length_field_length(4)
+            .build()
+            .unwrap()
             .length_for(u32::MAX as u64)
             .is_ok()
     );
-    assert!(LengthFieldPrepender::new(4).length_for(1 << 32).is_err());
-    assert!(LengthFieldPrepender::new(8).length_for(u64::MAX).is_ok());
     assert!(
-        LengthFieldPrepender::new(8)
+        LengthFieldPrepender::builder()
+            .length_field_length(4)
+            .build()
+            .unwrap()
+            .length_for(1 << 32)
+            .is_err()
+    );
+    assert!(
+        LengthFieldPrepender::builder()
+            .length_field_length(8)
+            .build()
+            .unwrap()
+            .length_for(u64::MAX)
+            .is_ok()
+    );
+    assert!(
+        LengthFieldPrepender::builder()
+            .length_field_length(8)
             .length_adjustment(1)
+            .build()
+            .unwrap()
             .length_for(u64::MAX)
             .is_err()
     );
-}
-
-#[test]
-#[should_panic(expected = "length_field_length must be")]
-fn invalid_width_panics() {
-    let _ = LengthFieldPrepender::new(5);
 }
 
 /// Echoes every frame it reads.
@@ -199,9 +298,26 @@ fn echo_server_pipeline_round_trips_frames() {
     let mut ch = EmbeddedChannel::with_handlers([
         (
             "decoder",
-            Handler::from(LengthFieldDecoder::new(1 << 20, 0, 4, 0, 4)),
+            Handler::from(
+                LengthFieldDecoder::builder()
+                    .max_frame_length(1 << 20)
+                    .length_field_offset(0)
+                    .length_field_length(4)
+                    .length_adjustment(0)
+                    .initial_bytes_to_strip(4)
+                    .build()
+                    .unwrap(),
+            ),
         ),
-        ("prepender", Handler::from(LengthFieldPrepender::new(4))),
+        (
+            "prepender",
+            Handler::from(
+                LengthFieldPrepender::builder()
+                    .length_field_length(4)
+                    .build()
+                    .unwrap(),
+            ),
+        ),
         ("echo", Handler::inbound(Echo)),
     ]);
     let mut stream = Vec::new();

@@ -7,7 +7,8 @@ mod frame_support;
 use frame_support::{Ev, run};
 use proptest::prelude::*;
 use seine_buffer::{ByteOrder, Bytes, CompositeBuf, CumulationStrategy};
-use seine_channel::{ChannelConfig, EmbeddedChannel, Handler};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelConfig, Handler};
 use seine_codec::{
     ByteToMessageDecoder, CodecError, Decoder, DelimiterDecoder, FixedLengthDecoder,
     LengthFieldDecoder, LengthFieldPrepender, LineDecoder,
@@ -66,10 +67,13 @@ fn config() -> impl Strategy<Value = Config> {
 
 /// Encodes `frames` with a prepender configured by `c`, through a pipeline.
 fn encode(c: &Config, frames: &[Vec<u8>]) -> Vec<u8> {
-    let prepender = LengthFieldPrepender::new(c.width)
+    let prepender = LengthFieldPrepender::builder()
+        .length_field_length(c.width)
         .length_adjustment(c.adjustment)
         .length_includes_length_field_length(c.includes)
-        .byte_order(c.order);
+        .byte_order(c.order)
+        .build()
+        .unwrap();
     let mut ch = EmbeddedChannel::with_handlers([("prepender", Handler::from(prepender))]);
     for f in frames {
         let done = ch.write_outbound(CompositeBuf::from(f.clone()));
@@ -88,6 +92,7 @@ fn decoder(c: &Config) -> LengthFieldDecoder {
         .initial_bytes_to_strip(c.width)
         .byte_order(c.order)
         .build()
+        .unwrap()
 }
 
 proptest! {
@@ -136,7 +141,7 @@ proptest! {
         }
         data.extend_from_slice(&tail);
         let reads = cut(&data, &cuts);
-        let got = run(Handler::from(LineDecoder::new(1000).strip_delimiter(strip)), &reads);
+        let got = run(Handler::from(LineDecoder::builder().max_frame_length(1000).strip_delimiter(strip).build().unwrap()), &reads);
         prop_assert_eq!(got, want);
     }
 
@@ -166,7 +171,7 @@ proptest! {
             rest = &rest[i + n..];
         }
         let reads = cut(&data, &cuts);
-        let got = run(Handler::from(DelimiterDecoder::new(1000, delimiters)), &reads);
+        let got = run(Handler::from(DelimiterDecoder::builder().max_frame_length(1000).delimiters(delimiters).build().unwrap()), &reads);
         prop_assert_eq!(got, want);
     }
 
@@ -194,12 +199,12 @@ proptest! {
                     .initial_bytes_to_strip(strip)
                     .byte_order(order)
                     .fail_fast(fail_fast)
-                    .build(),
+                    .build().unwrap(),
                 strategy_of(flags >> 2),
             )),
-            Handler::from(LineDecoder::new(max).fail_fast(fail_fast).strip_delimiter(flags & 4 == 0)),
-            Handler::from(DelimiterDecoder::new(max, [&b"\0"[..], b"\r\n", b"ab"]).fail_fast(fail_fast)),
-            Handler::from(FixedLengthDecoder::new(max)),
+            Handler::from(LineDecoder::builder().max_frame_length(max).fail_fast(fail_fast).strip_delimiter(flags & 4 == 0).build().unwrap()),
+            Handler::from(DelimiterDecoder::builder().max_frame_length(max).delimiters([&b"\0"[..], b"\r\n", b"ab"]).fail_fast(fail_fast).build().unwrap()),
+            Handler::from(FixedLengthDecoder::builder().frame_length(max).build().unwrap()),
         ];
         for (i, handler) in handlers.into_iter().enumerate() {
             let config = ChannelConfig { close_on_exception: i % 2 == 0, ..ChannelConfig::default() };
@@ -232,7 +237,7 @@ proptest! {
             .length_adjustment(adjustment)
             .initial_bytes_to_strip(usize::from(strip))
             .fail_fast(fail_fast)
-            .build();
+            .build().unwrap();
         let mut src = CompositeBuf::new();
         for r in cut(&data, &cuts) {
             src.push(Bytes::copy_from_slice(r));

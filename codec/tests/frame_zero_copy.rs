@@ -3,7 +3,8 @@
 //! the reads themselves.
 
 use seine_buffer::{Bytes, CompositeBuf, Cumulation, CumulationStrategy};
-use seine_channel::{EmbeddedChannel, Handler};
+use seine_channel::Handler;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::{ByteToMessageDecoder, Decoder, LengthFieldDecoder};
 
 const MIB: usize = 1024 * 1024;
@@ -19,7 +20,14 @@ fn reads() -> Vec<Bytes> {
 }
 
 fn decoder() -> LengthFieldDecoder {
-    LengthFieldDecoder::new(32 * MIB, 0, 4, 0, 4)
+    LengthFieldDecoder::builder()
+        .max_frame_length(32 * MIB)
+        .length_field_offset(0)
+        .length_field_length(4)
+        .length_adjustment(0)
+        .initial_bytes_to_strip(4)
+        .build()
+        .unwrap()
 }
 
 #[test]

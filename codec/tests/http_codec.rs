@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use seine_buffer::{Bytes, FileRegion};
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::http::{
     Body, HttpError, HttpRequest, HttpResponse, HttpResponseEncoder, HttpServerCodec,
 };
@@ -40,7 +41,10 @@ impl InboundHandler for App {
 fn channel() -> EmbeddedChannel {
     let mut f = tempfile::tempfile().unwrap();
     f.write_all(b"0123456789").unwrap();
-    let codec = HttpServerCodec::new().encoder(HttpResponseEncoder::new().date(false));
+    let codec = HttpServerCodec::builder()
+        .encoder(HttpResponseEncoder::builder().date(false).build().unwrap())
+        .build()
+        .unwrap();
     EmbeddedChannel::with_handlers([
         ("http", codec.into()),
         (
@@ -302,7 +306,10 @@ impl InboundHandler for Later {
 
 #[test]
 fn error_waits_for_responses_written_later() {
-    let codec = HttpServerCodec::new().encoder(HttpResponseEncoder::new().date(false));
+    let codec = HttpServerCodec::builder()
+        .encoder(HttpResponseEncoder::builder().date(false).build().unwrap())
+        .build()
+        .unwrap();
     let mut ch =
         EmbeddedChannel::with_handlers([("http", codec.into()), ("app", Handler::inbound(Later))]);
     let e = ch.write_inbound(Bytes::from_static(

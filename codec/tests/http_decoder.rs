@@ -136,7 +136,13 @@ fn header_limits() {
         wire.extend_from_slice(format!("X{i}: v\r\n").as_bytes());
     }
     wire.extend_from_slice(b"\r\n");
-    let e = err_with(HttpRequestDecoder::new().max_header_size(1 << 20), &wire);
+    let e = err_with(
+        HttpRequestDecoder::builder()
+            .max_header_length(1 << 20)
+            .build()
+            .unwrap(),
+        &wire,
+    );
     assert_eq!(e, HttpError::TooManyHeaders { max: 100 });
     assert_eq!(e.status(), 431);
     assert_eq!(status(&wire), 431); // over the size limit too
@@ -147,13 +153,19 @@ fn header_limits() {
     assert_eq!(status(&wire), 414);
     // Exactly at the limit is fine.
     let head = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
-    let mut dec = HttpRequestDecoder::new().max_header_size(head.len());
+    let mut dec = HttpRequestDecoder::builder()
+        .max_header_length(head.len())
+        .build()
+        .unwrap();
     assert!(
         dec.decode_request(&mut CompositeBuf::from(&head[..]))
             .unwrap()
             .is_some()
     );
-    let mut dec = HttpRequestDecoder::new().max_header_size(head.len() - 1);
+    let mut dec = HttpRequestDecoder::builder()
+        .max_header_length(head.len() - 1)
+        .build()
+        .unwrap();
     assert!(
         dec.decode_request(&mut CompositeBuf::from(&head[..]))
             .is_err()
@@ -171,7 +183,10 @@ fn body_limits_are_checked_before_buffering() {
         }
     );
     assert_eq!(e.status(), 413);
-    let dec = HttpRequestDecoder::new().max_body_size(10);
+    let dec = HttpRequestDecoder::builder()
+        .max_body_length(10)
+        .build()
+        .unwrap();
     let e = err_with(
         dec,
         b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n6\r\n",
@@ -381,7 +396,10 @@ fn truncated_at_eof() {
 #[test]
 fn decoder_trait_maps_errors() {
     use seine_codec::{CodecError, Decoder};
-    let mut dec = HttpRequestDecoder::new().max_body_size(1);
+    let mut dec = HttpRequestDecoder::builder()
+        .max_body_length(1)
+        .build()
+        .unwrap();
     let mut buf =
         CompositeBuf::from(&b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n"[..]);
     assert_eq!(

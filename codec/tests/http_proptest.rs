@@ -104,7 +104,7 @@ proptest! {
 
     #[test]
     fn never_panics_on_random_bytes(data in prop::collection::vec(any::<u8>(), 0..400), cuts in prop::collection::vec(any::<usize>(), 0..6)) {
-        let _ = feed(&mut HttpRequestDecoder::new().max_header_size(256).max_body_size(128), &data, &cuts);
+        let _ = feed(&mut HttpRequestDecoder::builder().max_header_length(256).max_body_length(128).build().unwrap(), &data, &cuts);
     }
 
     #[test]
@@ -120,7 +120,7 @@ proptest! {
     ) {
         let mut all = prefix.as_bytes().to_vec();
         all.extend_from_slice(&data);
-        let _ = feed(&mut HttpRequestDecoder::new().max_header_size(512).max_body_size(256), &all, &cuts);
+        let _ = feed(&mut HttpRequestDecoder::builder().max_header_length(512).max_body_length(256).build().unwrap(), &all, &cuts);
     }
 
     #[test]

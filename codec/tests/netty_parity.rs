@@ -8,8 +8,10 @@
 //! every split, every field size in both byte orders, and the basic too-long
 //! paths); they focus on edges those tests leave out. Where seine differs from
 //! Netty on purpose (a partial frame at end of input is reported as
-//! `TruncatedFrame`, a corrupt frame discards what was accumulated, the tail
-//! closes on an unhandled error), the type's own docs and tests say so.
+//! `TruncatedFrame`, a corrupt frame discards what was accumulated, frames after
+//! an error are decoded in the same read, the tail closes on an unhandled
+//! error), `seine_codec::netty` lists it with the option that removes it, and
+//! `netty_exact.rs` replays Netty's own test cases with those options on.
 
 mod frame_support;
 
@@ -18,7 +20,8 @@ use std::rc::Rc;
 
 use frame_support::{Ev, channel, frame, run, too_long};
 use seine_buffer::{Buf, ByteOrder, Bytes, CompositeBuf};
-use seine_channel::{ChannelConfig, EmbeddedChannel, Error, Handler};
+use seine_channel::testing::EmbeddedChannel;
+use seine_channel::{ChannelConfig, Error, Handler};
 use seine_codec::{
     ByteToMessageDecoder, CodecError, Decoder, DelimiterDecoder, FixedLengthDecoder,
     LengthFieldDecoder, LengthFieldPrepender, LineDecoder,
@@ -132,9 +135,16 @@ fn lf_max_frame_length_counts_the_header_in_every_javadoc_configuration() {
     for (offset, width, adjustment, strip, input, output) in cases {
         let frame_length = input.len();
         let make = |max| {
-            Handler::from(LengthFieldDecoder::new(
-                max, offset, width, adjustment, strip,
-            ))
+            Handler::from(
+                LengthFieldDecoder::builder()
+                    .max_frame_length(max)
+                    .length_field_offset(offset)
+                    .length_field_length(width)
+                    .length_adjustment(adjustment)
+                    .initial_bytes_to_strip(strip)
+                    .build()
+                    .unwrap(),
+            )
         };
         assert_eq!(
             run(make(frame_length), &[&input]),
@@ -160,7 +170,8 @@ fn lf_little_endian_3_byte_field_with_offset_adjustment_and_strip() {
         .length_adjustment(1)
         .initial_bytes_to_strip(4)
         .byte_order(ByteOrder::LittleEndian)
-        .build();
+        .build()
+        .unwrap();
     // HDR1 | len 5 (LE) | HDR2 | "hello"; then the same with 0x000102 = 258 bytes.
     let mut input = b"\xaa\x05\x00\x00\xbbhello".to_vec();
     let big = vec![b'z'; 0x0102];
@@ -180,7 +191,8 @@ fn lf_fail_fast_raises_once_and_skips_across_many_reads() {
         .max_frame_length(16)
         .length_field_length(2)
         .initial_bytes_to_strip(2)
-        .build();
+        .build()
+        .unwrap();
     // A frame of 2 + 100 bytes, then a good frame "ok".
     let mut stream = vec![0x00, 100];
     stream.extend_from_slice(&[b'x'; 100]);
@@ -204,7 +216,8 @@ fn lf_fail_slow_raises_when_the_last_byte_is_skipped() {
         .max_frame_length(4)
         .length_field_length(1)
         .fail_fast(false)
-        .build();
+        .build()
+        .unwrap();
     // Frame of 1 + 9 bytes.
     let got = per_read(
         Handler::from(decoder),
@@ -225,7 +238,8 @@ fn lf_direct_decoder_discarding_state_follows_netty() {
             .max_frame_length(8)
             .length_field_length(2)
             .fail_fast(fail_fast)
-            .build();
+            .build()
+            .unwrap();
         let mut src = CompositeBuf::from(&b"\x00\x0aabcd"[..]);
         let first = d.decode(&mut src);
         if fail_fast {
@@ -254,7 +268,14 @@ fn lf_direct_decoder_discarding_state_follows_netty() {
 /// later read decodes.
 #[test]
 fn lf_negative_length_is_corrupt_and_later_frames_decode() {
-    let decoder = LengthFieldDecoder::new(64, 0, 8, 0, 8);
+    let decoder = LengthFieldDecoder::builder()
+        .max_frame_length(64)
+        .length_field_offset(0)
+        .length_field_length(8)
+        .length_adjustment(0)
+        .initial_bytes_to_strip(8)
+        .build()
+        .unwrap();
     let mut good = 2u64.to_be_bytes().to_vec();
     good.extend_from_slice(b"ok");
     let got = run(Handler::from(decoder), &[&(-5i64).to_be_bytes(), &good]);
@@ -268,7 +289,16 @@ fn lf_negative_length_is_corrupt_and_later_frames_decode() {
 #[test]
 fn lf_complete_frames_come_out_before_eof_handling() {
     let got = run_then_eof(
-        Handler::from(LengthFieldDecoder::new(64, 0, 1, 0, 1)),
+        Handler::from(
+            LengthFieldDecoder::builder()
+                .max_frame_length(64)
+                .length_field_offset(0)
+                .length_field_length(1)
+                .length_adjustment(0)
+                .initial_bytes_to_strip(1)
+                .build()
+                .unwrap(),
+        ),
         &[b"\x02a", b"b\x01c"],
     );
     assert_eq!(got, [frame(b"ab"), frame(b"c")]);
@@ -291,10 +321,13 @@ fn prepend(prepender: LengthFieldPrepender, payload: Vec<u8>) -> Result<Vec<u8>,
 fn prep_adjustment_and_included_field_length_combine_for_every_width() {
     for width in [1usize, 2, 3, 4, 8] {
         for order in [ByteOrder::BigEndian, ByteOrder::LittleEndian] {
-            let p = LengthFieldPrepender::new(width)
+            let p = LengthFieldPrepender::builder()
+                .length_field_length(width)
                 .byte_order(order)
                 .length_adjustment(3)
-                .length_includes_length_field_length(true);
+                .length_includes_length_field_length(true)
+                .build()
+                .unwrap();
             let value = (5 + 3 + width) as u64;
             let field = match order {
                 ByteOrder::BigEndian => value.to_be_bytes()[8 - width..].to_vec(),
@@ -313,13 +346,21 @@ fn prep_limit_applies_to_the_adjusted_length() {
     // 1 byte: 200 + 55 = 255 fits, 200 + 56 = 256 does not.
     assert!(
         prepend(
-            LengthFieldPrepender::new(1).length_adjustment(55),
+            LengthFieldPrepender::builder()
+                .length_field_length(1)
+                .length_adjustment(55)
+                .build()
+                .unwrap(),
             vec![0; 200]
         )
         .is_ok()
     );
     let err = prepend(
-        LengthFieldPrepender::new(1).length_adjustment(56),
+        LengthFieldPrepender::builder()
+            .length_field_length(1)
+            .length_adjustment(56)
+            .build()
+            .unwrap(),
         vec![0; 200],
     );
     assert!(
@@ -330,21 +371,35 @@ fn prep_limit_applies_to_the_adjusted_length() {
         "{err:?}"
     );
     // 2 bytes, field length included: 65533 + 2 fits, 65534 + 2 does not.
-    let p = || LengthFieldPrepender::new(2).length_includes_length_field_length(true);
+    let p = || {
+        LengthFieldPrepender::builder()
+            .length_field_length(2)
+            .length_includes_length_field_length(true)
+            .build()
+            .unwrap()
+    };
     let ok = prepend(p(), vec![0; 65533]).unwrap();
     assert_eq!(&ok[..2], b"\xff\xff");
     assert!(prepend(p(), vec![0; 65534]).is_err());
     // 3 bytes: pushed over 2^24 - 1 by the adjustment.
     let adj = (1i64 << 24) - 4;
     let ok = prepend(
-        LengthFieldPrepender::new(3).length_adjustment(adj),
+        LengthFieldPrepender::builder()
+            .length_field_length(3)
+            .length_adjustment(adj)
+            .build()
+            .unwrap(),
         vec![0; 3],
     )
     .unwrap();
     assert_eq!(&ok[..3], b"\xff\xff\xff");
     assert!(
         prepend(
-            LengthFieldPrepender::new(3).length_adjustment(adj),
+            LengthFieldPrepender::builder()
+                .length_field_length(3)
+                .length_adjustment(adj)
+                .build()
+                .unwrap(),
             vec![0; 4]
         )
         .is_err()
@@ -352,14 +407,22 @@ fn prep_limit_applies_to_the_adjusted_length() {
     // Negative after adjustment: IllegalArgumentException in Netty.
     assert!(
         prepend(
-            LengthFieldPrepender::new(4).length_adjustment(-4),
+            LengthFieldPrepender::builder()
+                .length_field_length(4)
+                .length_adjustment(-4)
+                .build()
+                .unwrap(),
             vec![0; 3]
         )
         .is_err()
     );
     assert_eq!(
         prepend(
-            LengthFieldPrepender::new(4).length_adjustment(-3),
+            LengthFieldPrepender::builder()
+                .length_field_length(4)
+                .length_adjustment(-3)
+                .build()
+                .unwrap(),
             vec![0; 3]
         )
         .unwrap(),
@@ -373,7 +436,15 @@ fn prep_limit_applies_to_the_adjusted_length() {
 fn prep_refused_message_does_not_block_later_writes_when_errors_do_not_close() {
     let mut ch = EmbeddedChannel::with_config(no_close_on_exception());
     ch.pipeline()
-        .add_last("prepender", Handler::from(LengthFieldPrepender::new(1)))
+        .add_last(
+            "prepender",
+            Handler::from(
+                LengthFieldPrepender::builder()
+                    .length_field_length(1)
+                    .build()
+                    .unwrap(),
+            ),
+        )
         .unwrap();
     let bad = ch.write_outbound(CompositeBuf::from(vec![0u8; 256]));
     assert!(bad.result().unwrap().is_err());
@@ -389,7 +460,12 @@ fn prep_refused_message_does_not_block_later_writes_when_errors_do_not_close() {
 fn prep_refused_message_only_fails_its_promise() {
     let mut ch = EmbeddedChannel::with_handlers([(
         "prepender",
-        Handler::from(LengthFieldPrepender::new(1)),
+        Handler::from(
+            LengthFieldPrepender::builder()
+                .length_field_length(1)
+                .build()
+                .unwrap(),
+        ),
     )]);
     let bad = ch.write_outbound(CompositeBuf::from(vec![0u8; 256]));
     assert!(bad.result().unwrap().is_err());
@@ -421,7 +497,13 @@ fn line_long_line_one_byte_per_read_at_the_limit() {
     let got = run(Handler::from(LineDecoder::new(299)), &reads);
     assert_eq!(got, [too_long(300, 299), frame(b"next")]);
     let got = run(
-        Handler::from(LineDecoder::new(299).fail_fast(false)),
+        Handler::from(
+            LineDecoder::builder()
+                .max_frame_length(299)
+                .fail_fast(false)
+                .build()
+                .unwrap(),
+        ),
         &reads,
     );
     assert_eq!(got, [too_long(300, 299), frame(b"next")]);
@@ -432,7 +514,13 @@ fn line_long_line_one_byte_per_read_at_the_limit() {
 #[test]
 fn line_unstripped_endings_and_lone_cr_across_reads() {
     let got = run(
-        Handler::from(LineDecoder::new(16).strip_delimiter(false)),
+        Handler::from(
+            LineDecoder::builder()
+                .max_frame_length(16)
+                .strip_delimiter(false)
+                .build()
+                .unwrap(),
+        ),
         &[b"a\r", b"b\r", b"\nc\n", b"\r", b"\r\n"],
     );
     assert_eq!(got, [frame(b"a\rb\r\n"), frame(b"c\n"), frame(b"\r\r\n")]);
@@ -445,7 +533,16 @@ fn line_too_long_timing_and_next_line() {
     let reads: [&[u8]; 3] = [b"abcdef", b"gh", b"ij\nok\n"];
     let fast = per_read(Handler::from(LineDecoder::new(4)), &reads);
     assert_eq!(fast, [vec![too_long(6, 4)], vec![], vec![frame(b"ok")]]);
-    let slow = per_read(Handler::from(LineDecoder::new(4).fail_fast(false)), &reads);
+    let slow = per_read(
+        Handler::from(
+            LineDecoder::builder()
+                .max_frame_length(4)
+                .fail_fast(false)
+                .build()
+                .unwrap(),
+        ),
+        &reads,
+    );
     assert_eq!(slow, [vec![], vec![], vec![too_long(10, 4), frame(b"ok")]]);
 }
 
@@ -471,25 +568,36 @@ fn delim_line_delimiters_behave_as_the_line_decoder() {
                     let reads: Vec<&[u8]> = input.chunks(size).collect();
                     let line = run(
                         Handler::from(
-                            LineDecoder::new(4)
+                            LineDecoder::builder()
+                                .max_frame_length(4)
                                 .strip_delimiter(strip)
-                                .fail_fast(fail_fast),
+                                .fail_fast(fail_fast)
+                                .build()
+                                .unwrap(),
                         ),
                         &reads,
                     );
                     let lines = run(
                         Handler::from(
-                            DelimiterDecoder::lines(4)
+                            DelimiterDecoder::builder()
+                                .max_frame_length(4)
+                                .line_delimiters()
                                 .strip_delimiter(strip)
-                                .fail_fast(fail_fast),
+                                .fail_fast(fail_fast)
+                                .build()
+                                .unwrap(),
                         ),
                         &reads,
                     );
                     let swapped = run(
                         Handler::from(
-                            DelimiterDecoder::new(4, [&b"\n"[..], b"\r\n"])
+                            DelimiterDecoder::builder()
+                                .max_frame_length(4)
+                                .delimiters([&b"\n"[..], b"\r\n"])
                                 .strip_delimiter(strip)
-                                .fail_fast(fail_fast),
+                                .fail_fast(fail_fast)
+                                .build()
+                                .unwrap(),
                         ),
                         &reads,
                     );
@@ -506,13 +614,29 @@ fn delim_line_delimiters_behave_as_the_line_decoder() {
 /// lengths or order: a long delimiter found early beats a short one found late.
 #[test]
 fn delim_shortest_frame_wins_across_delimiter_lengths() {
-    let make = || Handler::from(DelimiterDecoder::new(64, [&b"\0"[..], b"END"]));
+    let make = || {
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(64)
+                .delimiters([&b"\0"[..], b"END"])
+                .build()
+                .unwrap(),
+        )
+    };
     assert_eq!(
         run(make(), &[b"aENDb\0c\0dEN", b"D"]),
         [frame(b"a"), frame(b"b"), frame(b"c"), frame(b"d")]
     );
-    let make =
-        || Handler::from(DelimiterDecoder::new(64, [&b"END"[..], b"\0"]).strip_delimiter(false));
+    let make = || {
+        Handler::from(
+            DelimiterDecoder::builder()
+                .max_frame_length(64)
+                .delimiters([&b"END"[..], b"\0"])
+                .strip_delimiter(false)
+                .build()
+                .unwrap(),
+        )
+    };
     assert_eq!(run(make(), &[b"a\0bEND"]), [frame(b"a\0"), frame(b"bEND")]);
 }
 
@@ -521,7 +645,16 @@ fn delim_shortest_frame_wins_across_delimiter_lengths() {
 #[test]
 fn delim_max_frame_length_boundary() {
     for fail_fast in [true, false] {
-        let make = || Handler::from(DelimiterDecoder::new(3, [b"||"]).fail_fast(fail_fast));
+        let make = || {
+            Handler::from(
+                DelimiterDecoder::builder()
+                    .max_frame_length(3)
+                    .delimiters([b"||"])
+                    .fail_fast(fail_fast)
+                    .build()
+                    .unwrap(),
+            )
+        };
         assert_eq!(run(make(), &[b"abc||d||"]), [frame(b"abc"), frame(b"d")]);
         assert_eq!(
             run(make(), &[b"abcd||e||"]),
@@ -539,7 +672,15 @@ fn delim_max_frame_length_boundary() {
 /// frames still unread.
 #[test]
 fn fixed_frames_across_reads_and_finish() {
-    let mut ch = EmbeddedChannel::with_handlers([("f", Handler::from(FixedLengthDecoder::new(4)))]);
+    let mut ch = EmbeddedChannel::with_handlers([(
+        "f",
+        Handler::from(
+            FixedLengthDecoder::builder()
+                .frame_length(4)
+                .build()
+                .unwrap(),
+        ),
+    )]);
     for r in [&b"a"[..], b"bcdefghij", b"k", b"l"] {
         ch.write_inbound(Bytes::from_static(r)).unwrap();
     }

@@ -3,6 +3,7 @@
 
 use seine_buffer::{Bytes, CompositeBuf};
 use seine_channel::prelude::*;
+use seine_channel::testing::EmbeddedChannel;
 use seine_codec::resp::{RespCodec, RespCommand, RespCommandDecoder, RespValue, RespValueDecoder};
 use seine_codec::{CodecError, Decoder};
 
@@ -198,10 +199,12 @@ fn huge_claimed_bulk_is_refused_without_allocating() {
 
 #[test]
 fn configured_limits() {
-    let mut dec = RespCommandDecoder::new()
-        .max_array_len(2)
-        .max_bulk_len(3)
-        .max_inline_len(10);
+    let mut dec = RespCommandDecoder::builder()
+        .max_array_length(2)
+        .max_bulk_length(3)
+        .max_inline_length(10)
+        .build()
+        .unwrap();
     for (input, length, max) in [
         (&b"*3\r\n"[..], 3, 2),
         (b"*1\r\n$4\r\n", 4, 3),

@@ -42,7 +42,7 @@ proptest! {
 
     #[test]
     fn command_decoder_never_panics(data in prop::collection::vec(any::<u8>(), 0..256), cuts in prop::collection::vec(any::<usize>(), 0..6)) {
-        let mut dec = RespCommandDecoder::new().max_bulk_len(1 << 16);
+        let mut dec = RespCommandDecoder::builder().max_bulk_length(1 << 16).build().unwrap();
         let _ = feed(&mut dec, &data, &cuts);
     }
 

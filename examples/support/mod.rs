@@ -1,46 +1,58 @@
-//! What the examples share.
+//! What the examples share, so that no example copies it: the command line
+//! ([`cli`]: clap, and the flags every server takes), logging ([`init_tracing`])
+//! and stopping on a signal ([`shutdown`]).
+//!
+//! An example uses it with `mod support;` and:
+//!
+//! ```text
+//! #[derive(clap::Parser)]
+//! // --help (from the doc comments), --version; a flag given twice: the last wins
+//! #[command(name = "echo", version, args_override_self = true)]
+//! struct Args {
+//!     #[command(flatten)]
+//!     server: support::ServerArgs<9000>, // --addr HOST:PORT (default 127.0.0.1:9000), --threads N
+//!     /// Something of its own, documented here (this line is its --help text).
+//!     #[arg(long, value_name = "SECS", default_value_t = 10)]
+//!     timeout: u64,
+//! }
+//!
+//! let args: Args = support::start();  // parses (exits 0 on --help) and starts logging
+//! let signals = support::ShutdownSignals::install()?;
+//! ... bind, print "listening on ADDR" ...
+//! support::shutdown::wait_then_drain(signals, Some(&server), &group);
+//! ```
+// Each example uses part of this module.
+#![allow(dead_code)]
 
-use std::io;
+pub mod cli;
+pub mod shutdown;
 
-use tokio::signal::unix::{Signal, SignalKind, signal};
+pub use cli::ServerArgs;
+pub use shutdown::ShutdownSignals;
 
-/// SIGINT (Ctrl-C) and SIGTERM (`kill`, systemd, `docker stop`), the signals a
-/// server is asked to stop with. Created before the server starts listening, so
-/// that a signal sent as soon as it accepts connections is not the default
-/// action's (an abrupt exit).
-pub struct ShutdownSignals {
-    rt: tokio::runtime::Runtime,
-    interrupt: Signal,
-    terminate: Signal,
+/// Parses the command line into `A` (printing help or the version and exiting 0
+/// when asked, or the error and exiting 2 on a bad flag), then starts logging.
+pub fn start<A: clap::Parser>() -> A {
+    let args = A::parse();
+    init_tracing();
+    args
 }
 
-impl ShutdownSignals {
-    /// Installs the handlers.
-    pub fn install() -> io::Result<Self> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let (interrupt, terminate) = {
-            let _in_runtime = rt.enter();
-            (
-                signal(SignalKind::interrupt())?,
-                signal(SignalKind::terminate())?,
-            )
-        };
-        Ok(ShutdownSignals {
-            rt,
-            interrupt,
-            terminate,
-        })
-    }
+/// Logs to stderr (stdout carries the `listening on ADDR` line the tests read),
+/// filtered by `RUST_LOG` (`RUST_LOG=debug`, `RUST_LOG=seine=trace`); errors only
+/// when it is unset.
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+}
 
-    /// Blocks until one of the signals arrives.
-    pub fn wait(mut self) {
-        self.rt.block_on(async {
-            tokio::select! {
-                _ = self.interrupt.recv() => {}
-                _ = self.terminate.recv() => {}
-            }
-        });
-    }
+/// Prints `listening on ADDR` on stdout and flushes it: the line a script (or
+/// the end-to-end tests) waits for before connecting.
+pub fn announce(addr: std::net::SocketAddr) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    writeln!(out, "listening on {addr}")?;
+    out.flush()
 }

@@ -1,16 +1,6 @@
 #![no_main]
-//! FixedLengthDecoder on arbitrary bytes.
+//! cargo-fuzz target: [`seine_codec_fuzz::fixed`].
 
 use libfuzzer_sys::fuzz_target;
-use seine_codec::FixedLengthDecoder;
 
-#[path = "common.rs"]
-mod common;
-
-fuzz_target!(|data: &[u8]| {
-    let Some((c, stream)) = common::split_config::<3>(data) else {
-        return;
-    };
-    let length = usize::from(c[0]) + 1;
-    common::drive(FixedLengthDecoder::new(length), stream, c[1], c[2], length);
-});
+fuzz_target!(|data: &[u8]| seine_codec_fuzz::fixed(data));

@@ -1,19 +1,6 @@
 #![no_main]
-//! LineDecoder on arbitrary bytes with an arbitrary configuration.
+//! cargo-fuzz target: [`seine_codec_fuzz::line`].
 
 use libfuzzer_sys::fuzz_target;
-use seine_codec::LineDecoder;
 
-#[path = "common.rs"]
-mod common;
-
-fuzz_target!(|data: &[u8]| {
-    let Some((c, stream)) = common::split_config::<4>(data) else {
-        return;
-    };
-    let max = usize::from(c[0]);
-    let decoder = LineDecoder::new(max)
-        .fail_fast(c[3] & 1 == 0)
-        .strip_delimiter(c[3] & 2 == 0);
-    common::drive(decoder, stream, c[1], c[2], max + 2);
-});
+fuzz_target!(|data: &[u8]| seine_codec_fuzz::line(data));

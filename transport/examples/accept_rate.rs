@@ -29,13 +29,22 @@ impl InboundHandler for Echo {
     }
 }
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+/// Measures how fast a server accepts short connections with each accept mode
+/// (a SO_REUSEPORT listener per loop, or one acceptor handing sockets round robin).
+#[derive(clap::Parser)]
+#[command(name = "accept_rate", version)]
+struct Args {
+    /// Runs per mode (the median is reported).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    reps: usize,
+
+    /// Connections per run.
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    conns: usize,
+
+    /// Connections in flight.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    concurrency: usize,
 }
 
 async fn client(addr: std::net::SocketAddr, conns: usize, concurrency: usize) -> Duration {
@@ -92,9 +101,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let reps = arg("--reps", 5);
-    let conns = arg("--conns", 20_000);
-    let concurrency = arg("--concurrency", 32);
+    let Args {
+        reps,
+        conns,
+        concurrency,
+    } = clap::Parser::parse();
     println!(
         "{} loops, {conns} connections per run, {concurrency} in flight, {reps} runs per mode",
         seine_transport::EventLoopGroup::default_threads()

@@ -22,13 +22,20 @@ impl InboundHandler for Echo {
     }
 }
 
+/// An echo server: every read is written back.
+#[derive(clap::Parser)]
+#[command(name = "echo_server", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(value_name = "HOST:PORT", default_value = "127.0.0.1:7000")]
+    addr: String,
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let Args { addr } = clap::Parser::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:7000".into());
     let server = ServerBootstrap::new()
         .child_handler(|pipeline| {
             pipeline.add_last("echo", Handler::inbound(Echo))?;

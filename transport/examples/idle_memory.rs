@@ -34,14 +34,6 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
 /// The child: opens `n` connections, one echo each, reports "ready", waits for EOF
 /// on stdin.
 fn client(addr: &str, n: usize) {
@@ -60,14 +52,30 @@ fn client(addr: &str, n: usize) {
     let _ = std::io::stdin().read_to_string(&mut s);
 }
 
+/// Measures what idle connections cost the server process (resident memory
+/// growth per connection).
+#[derive(clap::Parser)]
+#[command(name = "idle_memory", version)]
+struct Args {
+    /// Idle connections to open.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    conns: usize,
+
+    /// (Internal) run as the client process, connecting to this address.
+    #[arg(long, value_name = "HOST:PORT", hide = true)]
+    client: Option<String>,
+
+    /// (Internal) connections the client process opens.
+    #[arg(long, value_name = "N", default_value_t = 10_000, hide = true)]
+    n: usize,
+}
+
 fn main() {
-    if let Some(addr) = arg("--client") {
-        let n = arg("--n").and_then(|v| v.parse().ok()).unwrap_or(10_000);
-        return client(&addr, n);
+    let args: Args = clap::Parser::parse();
+    if let Some(addr) = args.client {
+        return client(&addr, args.n);
     }
-    let n: usize = arg("--conns")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
+    let n = args.conns;
     let group = EventLoopGroup::new(1).unwrap();
     let server = ServerBootstrap::new()
         .group(&group)

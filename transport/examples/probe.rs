@@ -25,34 +25,47 @@ use std::os::fd::AsFd;
 
 use seine_transport::probe::{interface_features, probe};
 
+/// Prints the zero-copy capability probe: without a socket, for a loopback TCP
+/// connection, for each interface named, and for a UDP socket connected to each
+/// --udp-to address (nothing is sent).
+#[derive(clap::Parser)]
+#[command(name = "probe", version)]
+struct Args {
+    /// Network interfaces to report (scatter-gather and checksum offload).
+    #[arg(value_name = "IFNAME")]
+    interfaces: Vec<String>,
+
+    /// Probe a UDP socket connected to this address (may be repeated).
+    #[arg(long, value_name = "IP:PORT")]
+    udp_to: Vec<String>,
+}
+
 fn main() -> std::io::Result<()> {
+    let args: Args = clap::Parser::parse();
     println!("no socket:          {}", probe(None));
 
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let stream = TcpStream::connect(listener.local_addr()?)?;
     println!("tcp 127.0.0.1:      {}", probe(Some(stream.as_fd())));
 
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--udp-to" {
-            let to = args.next().expect("--udp-to IP:PORT");
-            let udp = UdpSocket::bind("0.0.0.0:0")?;
-            udp.connect(&to)?; // no packet is sent
-            println!(
-                "udp to {to} (from {}): {}",
-                udp.local_addr()?,
-                probe(Some(udp.as_fd()))
-            );
-        } else {
-            match interface_features(&arg) {
-                Ok((sg, csum)) => println!(
-                    "interface {arg}: scatter-gather={} tx-checksum={}",
-                    if sg { "on" } else { "off" },
-                    if csum { "on" } else { "off" }
-                ),
-                Err(e) => println!("interface {arg}: {e}"),
-            }
+    for arg in &args.interfaces {
+        match interface_features(arg) {
+            Ok((sg, csum)) => println!(
+                "interface {arg}: scatter-gather={} tx-checksum={}",
+                if sg { "on" } else { "off" },
+                if csum { "on" } else { "off" }
+            ),
+            Err(e) => println!("interface {arg}: {e}"),
         }
+    }
+    for to in &args.udp_to {
+        let udp = UdpSocket::bind("0.0.0.0:0")?;
+        udp.connect(to)?; // no packet is sent
+        println!(
+            "udp to {to} (from {}): {}",
+            udp.local_addr()?,
+            probe(Some(udp.as_fd()))
+        );
     }
     Ok(())
 }

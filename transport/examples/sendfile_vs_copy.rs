@@ -103,26 +103,53 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-fn arg(args: &[String], name: &str, default: usize) -> usize {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map_or(default, |v| v.parse().expect("a number"))
+/// Measures sendfile(2) against pread + write(2) over loopback TCP, for a file
+/// in the page cache.
+#[derive(clap::Parser)]
+#[command(name = "sendfile_vs_copy", version)]
+struct Args {
+    /// Runs per method and size (the median is reported).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    reps: usize,
+
+    /// MiB sent per run.
+    #[arg(long, value_name = "MIB", default_value_t = 512)]
+    mib: usize,
+
+    /// The copy method's read buffer, in KiB.
+    #[arg(long, value_name = "KIB", default_value_t = 64)]
+    chunk_kib: usize,
+
+    /// Print every sample.
+    #[arg(long)]
+    verbose: bool,
+
+    /// The reader splices to /dev/null instead of reading (it then copies nothing).
+    #[arg(long)]
+    splice_drain: bool,
+
+    /// The reader blocks in read() instead of busy-polling.
+    #[arg(long)]
+    no_spin: bool,
+
+    /// Only this file size, in KiB (for profiling one case; 0: all sizes).
+    #[arg(long, value_name = "KIB", default_value_t = 0)]
+    size_kib: usize,
+
+    /// Only one method (for a profiler); the other column is NaN.
+    #[arg(long, value_name = "METHOD", value_parser = ["sendfile", "copy"])]
+    only: Option<String>,
 }
 
 fn main() -> io::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let reps = arg(&args, "--reps", 5);
-    let mib_per_run = arg(&args, "--mib", 512);
-    let chunk = arg(&args, "--chunk-kib", 64) << 10;
-    let verbose = args.iter().any(|a| a == "--verbose");
-    // The reader read()s into a buffer, as a peer would; `--splice-drain` makes it
-    // splice to /dev/null instead (it then copies nothing).
-    let splice_drain = args.iter().any(|a| a == "--splice-drain");
-    // `--no-spin`: the reader blocks in read() instead of busy-polling.
-    let spin = !args.iter().any(|a| a == "--no-spin");
-    // `--size-kib N`: only that size (for profiling one case).
-    let sizes = match arg(&args, "--size-kib", 0) {
+    let args: Args = clap::Parser::parse();
+    let reps = args.reps;
+    let mib_per_run = args.mib;
+    let chunk = args.chunk_kib << 10;
+    let verbose = args.verbose;
+    let splice_drain = args.splice_drain;
+    let spin = !args.no_spin;
+    let sizes = match args.size_kib {
         0 => SIZES.to_vec(),
         kib => vec![kib << 10],
     };
@@ -132,14 +159,10 @@ fn main() -> io::Result<()> {
 
     // One file of the largest size, written and then read once: hot page cache.
     // `--only sendfile|copy`: one method (for profiling); the other column is NaN.
-    let only = args
-        .iter()
-        .position(|a| a == "--only")
-        .map(|i| match args[i + 1].as_str() {
-            "sendfile" => Method::Sendfile,
-            "copy" => Method::Copy,
-            other => panic!("--only sendfile|copy, not {other}"),
-        });
+    let only = args.only.as_deref().map(|m| match m {
+        "sendfile" => Method::Sendfile,
+        _ => Method::Copy,
+    });
     let max = *sizes.iter().max().unwrap();
     let mut file = tempfile::tempfile()?;
     let data: Vec<u8> = (0..max).map(|i| (i * 131 + i / 4093) as u8).collect();

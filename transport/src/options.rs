@@ -17,7 +17,7 @@ pub enum AcceptMode {
     /// accepts its own (no hand-off between threads). Unix domain sockets always
     /// use [`Acceptor`](Self::Acceptor).
     ///
-    /// The default. Measured with `examples/accept_rate.rs` (2 cores, 2 loops, the
+    /// The default. Measured with `transport/examples/accept_rate.rs` (2 cores, 2 loops, the
     /// client on the same machine, 20 000 connect/echo/close cycles per run, 32 in
     /// flight, median of 9 alternating runs): 37.0 k connections/s against 37.1 k
     /// for the acceptor, a tie within this machine's ±10 % noise. `ReusePort` is

@@ -8,7 +8,7 @@
 //!
 //! # Examples
 //!
-//! ```no_run
+//! ```
 //! use tokio::net::{TcpListener, TcpStream};
 //!
 //! # async fn proxy() -> std::io::Result<()> {
@@ -23,6 +23,7 @@
 //!     });
 //! }
 //! # }
+//! # let _ = proxy;
 //! ```
 
 use std::future::{Future, poll_fn};

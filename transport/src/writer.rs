@@ -4,14 +4,24 @@
 //! * Memory entries (`Bytes`, `CompositeBuf`) are gathered with
 //!   [`OutboundBuffer::io_slices`] into one reused `IoSlice` array per loop thread
 //!   (up to `IOV_MAX` slices and the channel's write budget) and written with one
-//!   `writev` per call; nothing is copied in user space.
+//!   `writev` per call. Slices of 512 bytes or more are never copied. Two copies
+//!   are made on purpose, of small bytes only: writes under
+//!   [`MERGE_WRITES_BELOW`](crate::MERGE_WRITES_BELOW) are merged into one buffer
+//!   as they are queued (`ChannelConfig::merge_writes_below`), and a run of two
+//!   or more slices under 512 bytes is copied into one staging slice before the
+//!   `writev` ([`COALESCE_BELOW`]): a `writev` of many tiny slices costs more
+//!   than copying them.
 //! * A [`FileRegion`](seine_buffer::FileRegion) at the front goes out with
 //!   `sendfile(2)` (chosen by the [`FilePolicy`](crate::FilePolicy)); where the kernel
 //!   refuses (`EINVAL`, `EOPNOTSUPP`) or the policy says so, it is read with `pread`
 //!   into a reused per-thread buffer and written (one copy). One `sendfile` call
-//!   sends at most 2 MiB, and a TCP socket is corked (`TCP_CORK`, nginx's
-//!   `tcp_nopush`) while a file goes out: full segments only, the cork taken off
-//!   when no file region is left at the front.
+//!   sends at most 2 MiB. A TCP socket is corked (`TCP_CORK`, nginx's
+//!   `tcp_nopush`) only while a file region of more than 2 MiB goes out (more than
+//!   one `sendfile` call: full segments between the calls), the cork taken off
+//!   when no file region is left at the front; a smaller region leaves in one
+//!   call, after its header (`MSG_MORE`), uncorked. Regions under
+//!   [`SENDFILE_MIN_BYTES`](crate::sendfile::SENDFILE_MIN_BYTES) (4 KiB) are read
+//!   and copied, by the default [`FilePolicy`](crate::FilePolicy).
 //! * Each call loops until the socket is full (`WouldBlock`, or a short write, after
 //!   which readiness is cleared without another syscall), everything is written, or
 //!   the spin limit is reached (fairness between channels).

@@ -1,106 +1,127 @@
 //! Echo load generator for length-prefixed echo servers (4-byte big-endian length +
-//! payload), or with `--udp` for datagram echo servers (one datagram per frame). Verifies every echoed byte, reports frames/s, MB/s, per-frame latency
+//! payload). Verifies every echoed byte, reports frames/s, MB/s, per-frame latency
 //! percentiles, errors, its own CPU and (with `--server-pid`) the server's CPU.
 //! See `bench/README.md`.
 
 use std::net::ToSocketAddrs;
 use std::time::Duration;
 
-use seine_bench::args::{Args, die, parse_size};
+use clap::Parser;
+use seine_bench::args::{die, parse_size};
 use seine_bench::cpu;
 use seine_bench::json::JsonLine;
-use seine_bench::loadgen::{Config, VECTORED_MIN, run};
+use seine_bench::loadgen::{Config, run};
 use seine_bench::udp::run_udp;
 
-const USAGE: &str = "\
-usage: loadgen --addr HOST:PORT [options]
-  --conns N          connections (default 64)
-  --size BYTES       payload bytes per frame: 64, 4k, 1m ... (default 64)
-  --inflight N       frames in flight per connection (default 16)
-  --warmup SECS      warm-up before the measured window (default 1)
-  --duration SECS    measured window (default 5)
-  --threads N        load threads, each a current-thread tokio runtime (default 1)
-  --frames N         instead of a time window: send exactly N frames per connection,
-                     measure all of them, exit when all are echoed (for tests)
-  --timeout SECS     give up in --frames mode after this long (default 60)
-  --writev-min BYTES frames this large or larger are sent with writev from the pattern
-                     instead of being copied into the burst buffer (default 2k)
-  --server-pid P[,P] report the CPU time of these server processes (and their children)
-  --udp              datagram echo instead: each connection is a connected UDP socket,
-                     each frame one datagram of --size bytes (at least 12), sent with
-                     sendmmsg and received with recvmmsg; unanswered datagrams are
-                     counted lost (reported) and their credits reused
-  --json             print one JSON line instead of the human-readable report
-exit status: 0 ok, 1 connection errors, 2 usage error or an echoed byte differed";
+/// Echo load generator for length-prefixed echo servers (a 4-byte big-endian
+/// length, then the payload). Verifies every echoed byte; reports frames/s, MB/s,
+/// latency percentiles, errors, its own CPU and, with --server-pid, the server's.
+///
+/// Exit status: 0 ok, 1 connection errors, 2 usage error or an echoed byte differed.
+#[derive(Parser)]
+#[command(name = "loadgen", version, args_override_self = true)]
+struct Args {
+    /// The echo server to load.
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: String,
 
-fn secs(a: &Args, name: &str, default: f64) -> Duration {
-    let v: f64 = a.get(name, default).unwrap_or_else(|e| die(&e, USAGE));
-    if !(v >= 0.0 && v.is_finite()) {
-        die(&format!("--{name} must be >= 0"), USAGE);
+    /// Connections.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    conns: usize,
+
+    /// Payload bytes per frame: 64, 4k, 1m ... (powers of 1024).
+    #[arg(long, value_name = "BYTES", default_value = "64", value_parser = parse_size)]
+    size: usize,
+
+    /// Frames in flight per connection.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    inflight: usize,
+
+    /// Warm-up before the measured window, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = seconds)]
+    warmup: Duration,
+
+    /// The measured window, in seconds.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = seconds)]
+    duration: Duration,
+
+    /// Load threads, each a current-thread tokio runtime.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threads: usize,
+
+    /// Instead of a time window: send exactly N frames per connection, measure all
+    /// of them, exit when all are echoed (for tests).
+    #[arg(long, value_name = "N")]
+    frames: Option<u64>,
+
+    /// Give up in --frames mode after this many seconds.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    timeout: Duration,
+
+    /// Frames this large or larger are sent with writev from the pattern instead
+    /// of being copied into the burst buffer.
+    #[arg(long, value_name = "BYTES", default_value = "2k", value_parser = parse_size)]
+    writev_min: usize,
+
+    /// Report the CPU time of these server processes (and their children).
+    #[arg(long, value_name = "P[,P]", value_parser = pids)]
+    server_pid: Option<Pids>,
+
+    /// Print one JSON line instead of the human-readable report.
+    #[arg(long)]
+    json: bool,
+
+    /// Datagram echo instead: each connection is a connected UDP socket, each frame
+    /// one datagram of --size bytes (at least 12), sent with sendmmsg and received
+    /// with recvmmsg; unanswered datagrams are counted lost (reported) and their
+    /// credits reused.
+    #[arg(long)]
+    udp: bool,
+}
+
+/// `--server-pid`'s process ids.
+#[derive(Clone)]
+struct Pids(Vec<u32>);
+
+fn pids(v: &str) -> Result<Pids, String> {
+    cpu::parse_pids(v).map(Pids)
+}
+
+/// A number of seconds, fractions allowed, not negative.
+fn seconds(v: &str) -> Result<Duration, String> {
+    let s: f64 = v.parse().map_err(|e| format!("{v:?}: {e}"))?;
+    if !(s >= 0.0 && s.is_finite()) {
+        return Err(format!("{v:?} must be >= 0"));
     }
-    Duration::from_secs_f64(v)
+    Ok(Duration::from_secs_f64(s))
 }
 
 fn main() {
-    let a = Args::from_env(&["json", "help", "udp"]).unwrap_or_else(|e| die(&e, USAGE));
-    if a.flag("help") {
-        println!("{USAGE}");
-        return;
-    }
-    let bad = a.unknown(&[
-        "addr",
-        "conns",
-        "size",
-        "inflight",
-        "warmup",
-        "duration",
-        "threads",
-        "frames",
-        "timeout",
-        "server-pid",
-        "writev-min",
-    ]);
-    if !bad.is_empty() {
-        die(&format!("unknown option(s) {bad:?}"), USAGE);
-    }
-    let addr_s = a
-        .str("addr")
-        .unwrap_or_else(|| die("--addr is required", USAGE));
-    let addr = addr_s
+    let a = Args::parse();
+    let usage = "see loadgen --help";
+    let addr = a
+        .addr
         .to_socket_addrs()
         .ok()
         .and_then(|mut i| i.next())
-        .unwrap_or_else(|| die(&format!("cannot resolve {addr_s:?}"), USAGE));
-    let size = parse_size(a.str("size").unwrap_or("64")).unwrap_or_else(|e| die(&e, USAGE));
+        .unwrap_or_else(|| die(&format!("cannot resolve {:?}", a.addr), usage));
     let cfg = Config {
         addr,
-        conns: a.get("conns", 64).unwrap_or_else(|e| die(&e, USAGE)),
-        size,
-        inflight: a.get("inflight", 16).unwrap_or_else(|e| die(&e, USAGE)),
-        warmup: secs(&a, "warmup", 1.0),
-        duration: secs(&a, "duration", 5.0),
-        threads: a.get("threads", 1).unwrap_or_else(|e| die(&e, USAGE)),
-        frames: a.str("frames").map(|v| {
-            v.parse()
-                .unwrap_or_else(|e| die(&format!("--frames: {e}"), USAGE))
-        }),
-        timeout: secs(&a, "timeout", 60.0),
-        server_pids: a
-            .str("server-pid")
-            .map(|p| cpu::parse_pids(p).unwrap_or_else(|e| die(&e, USAGE)))
-            .unwrap_or_default(),
-        writev_min: VECTORED_MIN,
-    };
-    let cfg = Config {
-        writev_min: parse_size(a.str("writev-min").unwrap_or("2k"))
-            .unwrap_or_else(|e| die(&e, USAGE)),
-        ..cfg
+        conns: a.conns,
+        size: a.size,
+        inflight: a.inflight,
+        warmup: a.warmup,
+        duration: a.duration,
+        threads: a.threads,
+        frames: a.frames,
+        timeout: a.timeout,
+        server_pids: a.server_pid.clone().map(|p| p.0).unwrap_or_default(),
+        writev_min: a.writev_min,
     };
     if cfg.duration.is_zero() && cfg.frames.is_none() {
-        die("--duration must be > 0", USAGE);
+        die("--duration must be > 0", usage);
     }
-    let udp = a.flag("udp");
-    let r = match if udp { run_udp(&cfg) } else { run(&cfg) } {
+    let r = match if a.udp { run_udp(&cfg) } else { run(&cfg) } {
         Ok(r) => r,
         Err(e) => {
             eprintln!("loadgen: {e}");
@@ -118,7 +139,7 @@ fn main() {
             f64::NAN
         }
     };
-    if a.flag("json") {
+    if a.json {
         let mut j = JsonLine::new();
         j.str("addr", &addr.to_string())
             .int("conns", cfg.conns as u64)
@@ -134,7 +155,7 @@ fn main() {
             .num("p999_us", us(0.999))
             .num("max_us", r.latency.max() as f64 / 1e3)
             .int("errors", r.errors)
-            .str("transport", if udp { "udp" } else { "tcp" })
+            .str("transport", if a.udp { "udp" } else { "tcp" })
             .int("lost", r.lost)
             .num("loadgen_cpu_s", r.loadgen_cpu_s)
             .num("loadgen_cpu_total_s", r.loadgen_cpu_total_s)
@@ -163,7 +184,7 @@ fn main() {
             r.latency.max() as f64 / 1e3
         );
         println!("  errors      {}", r.errors);
-        if udp {
+        if a.udp {
             println!("  lost        {} datagrams", r.lost);
         }
         println!(

@@ -18,8 +18,9 @@ use crate::pipeline::erased::SlotTypes;
 /// (from a handler, through `ctx.pipeline()`) apply to the next event.
 ///
 /// ```
-/// use seine_channel::{ChannelError, ChannelHandler, EmbeddedChannel, Handler,
+/// use seine_channel::{ChannelError, ChannelHandler, Handler,
 ///     InboundContext, InboundHandler};
+/// use seine_channel::testing::EmbeddedChannel;
 ///
 /// struct Parse;
 /// impl ChannelHandler for Parse {}

@@ -5,6 +5,7 @@
 
 use seine_buffer::{Buf, CompositeBuf};
 
+use super::NettyOptions;
 use crate::error::CodecError;
 
 /// How one delimiter-framed decoder finds its frames.
@@ -27,6 +28,7 @@ pub(super) struct Delimited {
     pub(super) max_length: usize,
     pub(super) strip_delimiter: bool,
     pub(super) fail_fast: bool,
+    pub(super) netty: NettyOptions,
     pub(super) discarding: bool,
     /// Bytes of the too-long frame skipped so far.
     discarded: u64,
@@ -35,13 +37,19 @@ pub(super) struct Delimited {
 }
 
 impl Delimited {
-    /// Frames of at most `max_length` bytes, delimiters stripped, failing fast
-    /// (Netty's defaults).
-    pub(super) fn new(max_length: usize) -> Self {
+    /// Frames of at most `max_length` bytes, delimiters stripped or not, failing
+    /// fast or not.
+    pub(super) fn new(
+        max_length: usize,
+        strip_delimiter: bool,
+        fail_fast: bool,
+        netty: NettyOptions,
+    ) -> Self {
         Delimited {
             max_length,
-            strip_delimiter: true,
-            fail_fast: true,
+            strip_delimiter,
+            fail_fast,
+            netty,
             discarding: false,
             discarded: 0,
             offset: 0,
@@ -142,12 +150,12 @@ impl Delimited {
         if std::mem::take(&mut self.discarding) {
             let length = std::mem::take(&mut self.discarded) + src.len() as u64;
             src.advance(src.len());
-            return if self.fail_fast {
+            return if self.fail_fast || self.netty.drop_partial_at_eof {
                 Ok(None)
             } else {
                 Err(self.too_long(length))
             };
         }
-        super::truncated(src)
+        super::truncated(src, self.netty)
     }
 }

@@ -146,13 +146,12 @@
 use seine_buffer::{Buf, ByteOrder, CompositeBuf};
 use seine_channel::Handler;
 
-use super::skip;
+use super::{NettyOptions, skip};
 use crate::byte_to_message::ByteToMessageDecoder;
-use crate::decoder::Decoder;
-use crate::error::CodecError;
+use crate::decoder::{AfterError, Decoder};
+use crate::error::{CodecError, Corruption, InvalidConfig};
 
-/// Default [`LengthFieldDecoderBuilder::max_frame_length`]: 8 MiB.
-const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+use super::DEFAULT_MAX_FRAME_LENGTH;
 
 /// Decodes frames announced by a length field in their header (Netty's
 /// `LengthFieldBasedFrameDecoder`); the [module documentation](crate::frame::length_field) draws each
@@ -167,7 +166,8 @@ const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
 ///
 /// ```
 /// use seine_buffer::{Bytes, CompositeBuf};
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::LengthFieldDecoder;
 ///
 /// // 2-byte length, then the content; strip the length.
@@ -175,7 +175,8 @@ const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
 ///     .max_frame_length(1024)
 ///     .length_field_length(2)
 ///     .initial_bytes_to_strip(2)
-///     .build();
+///     .build()
+///     .unwrap();
 /// let mut ch = EmbeddedChannel::with_handlers([("frames", Handler::from(decoder))]);
 /// ch.write_inbound(Bytes::from_static(b"\x00\x05hel")).unwrap();
 /// ch.write_inbound(Bytes::from_static(b"lo\x00\x01!")).unwrap();
@@ -191,6 +192,7 @@ pub struct LengthFieldDecoder {
     initial_bytes_to_strip: usize,
     byte_order: ByteOrder,
     fail_fast: bool,
+    netty: NettyOptions,
     /// `length_field_offset + length_field_length`.
     end_offset: usize,
     /// The length of the frame at the front, once its header was read.
@@ -205,7 +207,8 @@ pub struct LengthFieldDecoder {
 ///
 /// Defaults: `max_frame_length` 8 MiB, `length_field_offset` 0,
 /// `length_field_length` 4, `length_adjustment` 0, `initial_bytes_to_strip` 0,
-/// big-endian, `fail_fast` true.
+/// big-endian, `fail_fast` true, `drop_partial_at_eof` false,
+/// `stop_at_first_error` false ([`netty_exact`](Self::netty_exact) turns both on).
 ///
 /// # Examples
 ///
@@ -220,7 +223,8 @@ pub struct LengthFieldDecoder {
 ///     .initial_bytes_to_strip(3)
 ///     .little_endian()
 ///     .fail_fast(false)
-///     .build();
+///     .build()
+///     .unwrap();
 /// assert_eq!(decoder.max_frame_length(), 64 * 1024);
 /// ```
 #[derive(Clone, Debug)]
@@ -233,6 +237,7 @@ pub struct LengthFieldDecoderBuilder {
     initial_bytes_to_strip: usize,
     byte_order: ByteOrder,
     fail_fast: bool,
+    netty: NettyOptions,
 }
 
 impl Default for LengthFieldDecoderBuilder {
@@ -245,6 +250,7 @@ impl Default for LengthFieldDecoderBuilder {
             initial_bytes_to_strip: 0,
             byte_order: ByteOrder::BigEndian,
             fail_fast: true,
+            netty: NettyOptions::default(),
         }
     }
 }
@@ -307,36 +313,62 @@ impl LengthFieldDecoderBuilder {
         self
     }
 
+    /// At end of input, drop a partial frame silently (`true`, as Netty does)
+    /// instead of reporting it as [`CodecError::TruncatedFrame`] (`false`, the
+    /// default). A too-long frame cut short by the end of input is then not
+    /// reported either.
+    pub fn drop_partial_at_eof(mut self, drop: bool) -> Self {
+        self.netty.drop_partial_at_eof = drop;
+        self
+    }
+
+    /// After an error, stop decoding for this read and keep the bytes after the
+    /// bad frame for the next read (`true`, as Netty does), instead of decoding on
+    /// in the same read, or, after a corrupt frame, discarding everything
+    /// accumulated (`false`, the default). See
+    /// [`AfterError`].
+    pub fn stop_at_first_error(mut self, stop: bool) -> Self {
+        self.netty.stop_at_first_error = stop;
+        self
+    }
+
+    /// Turns on every option that makes the decoder behave as Netty's
+    /// (`drop_partial_at_eof` and `stop_at_first_error`); the
+    /// [differences page](crate::netty) lists what remains.
+    pub fn netty_exact(self) -> Self {
+        self.drop_partial_at_eof(true).stop_at_first_error(true)
+    }
+
     /// Builds the decoder. O(1), does not allocate.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// As Netty's constructor refuses them (with `IllegalArgumentException`): if
-    /// `length_field_length` is not 1, 2, 3, 4 or 8, if `max_frame_length` is 0, or
-    /// if the length field does not fit in `max_frame_length`
-    /// (`length_field_offset + length_field_length > max_frame_length`).
-    pub fn build(self) -> LengthFieldDecoder {
-        assert!(
-            matches!(self.length_field_length, 1 | 2 | 3 | 4 | 8),
-            "length_field_length must be 1, 2, 3, 4 or 8, not {}",
-            self.length_field_length
-        );
-        assert!(
-            self.max_frame_length > 0,
-            "max_frame_length must be positive"
-        );
+    /// [`CodecError::InvalidConfig`] for what Netty's constructor refuses (with
+    /// `IllegalArgumentException`): a `length_field_length` other than 1, 2, 3, 4
+    /// or 8 ([`InvalidConfig::LengthFieldLength`]), a `max_frame_length` of 0
+    /// ([`InvalidConfig::ZeroMaxFrameLength`]), or a length field that does not fit
+    /// in `max_frame_length`
+    /// ([`InvalidConfig::LengthFieldBeyondMaxFrameLength`]).
+    pub fn build(self) -> Result<LengthFieldDecoder, CodecError> {
+        if !matches!(self.length_field_length, 1 | 2 | 3 | 4 | 8) {
+            return Err(InvalidConfig::LengthFieldLength {
+                length: self.length_field_length,
+            }
+            .into());
+        }
+        if self.max_frame_length == 0 {
+            return Err(InvalidConfig::ZeroMaxFrameLength.into());
+        }
         let end_offset = self
             .length_field_offset
             .checked_add(self.length_field_length)
             .filter(|&end| end <= self.max_frame_length)
-            .unwrap_or_else(|| {
-                panic!(
-                    "the length field (offset {} + length {}) must fit in max_frame_length ({}): \
-                     raise max_frame_length",
-                    self.length_field_offset, self.length_field_length, self.max_frame_length
-                )
-            });
-        LengthFieldDecoder {
+            .ok_or(InvalidConfig::LengthFieldBeyondMaxFrameLength {
+                offset: self.length_field_offset,
+                length: self.length_field_length,
+                max: self.max_frame_length,
+            })?;
+        Ok(LengthFieldDecoder {
             max_frame_length: self.max_frame_length,
             length_field_offset: self.length_field_offset,
             length_field_length: self.length_field_length,
@@ -344,11 +376,12 @@ impl LengthFieldDecoderBuilder {
             initial_bytes_to_strip: self.initial_bytes_to_strip,
             byte_order: self.byte_order,
             fail_fast: self.fail_fast,
+            netty: self.netty,
             end_offset,
             frame_length: None,
             bytes_to_discard: 0,
             too_long_frame_length: 0,
-        }
+        })
     }
 }
 
@@ -358,41 +391,14 @@ impl LengthFieldDecoder {
     /// # Examples
     ///
     /// ```
-    /// let decoder = seine_codec::LengthFieldDecoder::builder().length_field_length(2).build();
+    /// let decoder = seine_codec::LengthFieldDecoder::builder()
+    ///     .length_field_length(2)
+    ///     .build()
+    ///     .unwrap();
     /// assert_eq!(decoder.length_field_length(), 2);
     /// ```
     pub fn builder() -> LengthFieldDecoderBuilder {
         LengthFieldDecoderBuilder::default()
-    }
-
-    /// Netty's five-argument constructor: big-endian, `fail_fast` true.
-    ///
-    /// # Panics
-    ///
-    /// As [`LengthFieldDecoderBuilder::build`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use seine_codec::LengthFieldDecoder;
-    /// // new LengthFieldBasedFrameDecoder(1024, 0, 2, 0, 2)
-    /// let decoder = LengthFieldDecoder::new(1024, 0, 2, 0, 2);
-    /// assert_eq!(decoder.initial_bytes_to_strip(), 2);
-    /// ```
-    pub fn new(
-        max_frame_length: usize,
-        length_field_offset: usize,
-        length_field_length: usize,
-        length_adjustment: i64,
-        initial_bytes_to_strip: usize,
-    ) -> Self {
-        Self::builder()
-            .max_frame_length(max_frame_length)
-            .length_field_offset(length_field_offset)
-            .length_field_length(length_field_length)
-            .length_adjustment(length_adjustment)
-            .initial_bytes_to_strip(initial_bytes_to_strip)
-            .build()
     }
 
     /// The largest frame accepted, header included.
@@ -426,8 +432,18 @@ impl LengthFieldDecoder {
     }
 
     /// Whether too-long frames are reported as soon as they are seen.
-    pub fn is_fail_fast(&self) -> bool {
+    pub fn fail_fast(&self) -> bool {
         self.fail_fast
+    }
+
+    /// Whether a partial frame at end of input is dropped silently.
+    pub fn drop_partial_at_eof(&self) -> bool {
+        self.netty.drop_partial_at_eof
+    }
+
+    /// Whether decoding stops for the read at the first error.
+    pub fn stop_at_first_error(&self) -> bool {
+        self.netty.stop_at_first_error
     }
 
     /// Whether the decoder is skipping the rest of a too-long frame.
@@ -443,7 +459,7 @@ impl LengthFieldDecoder {
     }
 
     /// Skips the header of a frame that cannot be decoded and reports it.
-    fn corrupt(&mut self, src: &mut CompositeBuf, reason: String) -> CodecError {
+    fn corrupt(&mut self, src: &mut CompositeBuf, reason: Corruption) -> CodecError {
         self.frame_length = None;
         skip(src, self.end_offset as u64);
         CodecError::CorruptFrame { reason }
@@ -486,28 +502,24 @@ impl LengthFieldDecoder {
             return Ok(Some(computed as usize));
         }
         if self.length_field_length == 8 && raw > i64::MAX as u64 {
-            let reason = format!(
-                "negative length field: {} (an 8-byte length field is signed, as in Netty)",
-                raw as i64
-            );
+            let reason = Corruption::NegativeLengthField { value: raw as i64 };
             return Err(self.corrupt(src, reason));
         }
         let end = self.end_offset as i128;
         let computed = i128::from(raw) + i128::from(self.length_adjustment) + end;
         if computed < end {
-            let reason = format!(
-                "adjusted frame length ({computed}) is less than the end of the length field \
-                 ({end}); check length_adjustment ({})",
-                self.length_adjustment
-            );
+            let reason = Corruption::LengthBelowFieldEnd {
+                length: computed,
+                end: self.end_offset,
+                adjustment: self.length_adjustment,
+            };
             return Err(self.corrupt(src, reason));
         }
         if computed > i128::from(i64::MAX) {
-            let reason = format!(
-                "adjusted frame length ({computed}) overflows a 64-bit signed length; \
-                 check length_adjustment ({})",
-                self.length_adjustment
-            );
+            let reason = Corruption::LengthOverflows {
+                length: computed,
+                adjustment: self.length_adjustment,
+            };
             return Err(self.corrupt(src, reason));
         }
         let frame_length = computed as u64; // in 0..=i64::MAX
@@ -584,10 +596,10 @@ impl Decoder for LengthFieldDecoder {
             // frame; this skips the frame and starts afresh.
             src.advance(frame_length);
             return Err(CodecError::CorruptFrame {
-                reason: format!(
-                    "adjusted frame length ({frame_length}) is less than initial_bytes_to_strip \
-                     ({strip})"
-                ),
+                reason: Corruption::LengthBelowStrip {
+                    length: frame_length,
+                    strip,
+                },
             });
         }
         src.advance(strip);
@@ -608,13 +620,17 @@ impl Decoder for LengthFieldDecoder {
             self.bytes_to_discard = 0;
             let length = std::mem::take(&mut self.too_long_frame_length);
             skip(src, src.len() as u64);
-            return if self.fail_fast {
+            return if self.fail_fast || self.netty.drop_partial_at_eof {
                 Ok(None)
             } else {
                 Err(self.too_long(length))
             };
         }
-        super::truncated(src)
+        super::truncated(src, self.netty)
+    }
+
+    fn after_error(&self) -> AfterError {
+        self.netty.after_error()
     }
 }
 
@@ -629,6 +645,23 @@ mod tests {
     use super::*;
     use seine_buffer::Bytes;
 
+    /// Netty's five-argument constructor.
+    fn new(
+        max: usize,
+        offset: usize,
+        length: usize,
+        adjustment: i64,
+        strip: usize,
+    ) -> Result<LengthFieldDecoder, CodecError> {
+        LengthFieldDecoder::builder()
+            .max_frame_length(max)
+            .length_field_offset(offset)
+            .length_field_length(length)
+            .length_adjustment(adjustment)
+            .initial_bytes_to_strip(strip)
+            .build()
+    }
+
     fn buf(bytes: &[u8]) -> CompositeBuf {
         CompositeBuf::from(Bytes::copy_from_slice(bytes))
     }
@@ -636,17 +669,25 @@ mod tests {
     #[test]
     fn decodes_and_keeps_going_after_strip_larger_than_frame() {
         // 1-byte length, strip 3: a frame of 2 is corrupt, the next is fine.
-        let mut d = LengthFieldDecoder::new(100, 0, 1, 0, 3);
+        let mut d = new(100, 0, 1, 0, 3).unwrap();
         let mut src = buf(b"\x01a\x03xyz");
         let err = d.decode(&mut src).unwrap_err();
-        assert!(matches!(err, CodecError::CorruptFrame { .. }), "{err}");
+        assert_eq!(
+            err,
+            CodecError::CorruptFrame {
+                reason: Corruption::LengthBelowStrip {
+                    length: 2,
+                    strip: 3
+                }
+            }
+        );
         assert_eq!(d.decode(&mut src).unwrap().unwrap(), b"z"[..]);
         assert!(src.is_empty());
     }
 
     #[test]
     fn negative_and_overflowing_lengths_are_corrupt() {
-        let mut d = LengthFieldDecoder::new(100, 0, 8, 0, 0);
+        let mut d = new(100, 0, 8, 0, 0).unwrap();
         let mut src = buf(&u64::MAX.to_be_bytes());
         assert!(matches!(
             d.decode(&mut src),
@@ -654,21 +695,38 @@ mod tests {
         ));
         assert!(src.is_empty());
 
-        let mut d = LengthFieldDecoder::new(100, 0, 8, i64::MAX, 0);
+        let mut d = new(100, 0, 8, i64::MAX, 0).unwrap();
         let mut src = buf(&(i64::MAX as u64).to_be_bytes());
         let err = d.decode(&mut src).unwrap_err();
-        assert!(err.to_string().contains("overflows"), "{err}");
+        assert!(
+            matches!(
+                err,
+                CodecError::CorruptFrame {
+                    reason: Corruption::LengthOverflows { .. }
+                }
+            ),
+            "{err}"
+        );
 
-        let mut d = LengthFieldDecoder::new(100, 0, 2, -5, 0);
+        let mut d = new(100, 0, 2, -5, 0).unwrap();
         let mut src = buf(b"\x00\x02ab");
         let err = d.decode(&mut src).unwrap_err();
-        assert!(err.to_string().contains("less than the end"), "{err}");
+        assert_eq!(
+            err,
+            CodecError::CorruptFrame {
+                reason: Corruption::LengthBelowFieldEnd {
+                    length: -1,
+                    end: 2,
+                    adjustment: -5
+                }
+            }
+        );
         assert_eq!(src, b"ab"[..]);
     }
 
     #[test]
     fn huge_claim_allocates_nothing_and_discards() {
-        let mut d = LengthFieldDecoder::new(16, 0, 8, 0, 0);
+        let mut d = new(16, 0, 8, 0, 0).unwrap();
         let mut src = buf(&(1u64 << 62).to_be_bytes());
         src.push(Bytes::from_static(b"junk"));
         assert!(matches!(
@@ -680,14 +738,34 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "length_field_length must be")]
-    fn invalid_field_length_panics() {
-        let _ = LengthFieldDecoder::builder().length_field_length(5).build();
-    }
-
-    #[test]
-    #[should_panic(expected = "must fit in max_frame_length")]
-    fn field_beyond_max_panics() {
-        let _ = LengthFieldDecoder::new(4, 3, 2, 0, 0);
+    fn invalid_parameters_are_typed_errors() {
+        let b = LengthFieldDecoder::builder;
+        for length in [0, 5, 6, 7, 9] {
+            assert_eq!(
+                b().length_field_length(length).build().unwrap_err(),
+                CodecError::InvalidConfig(InvalidConfig::LengthFieldLength { length })
+            );
+        }
+        assert_eq!(
+            b().max_frame_length(0).build().unwrap_err(),
+            CodecError::InvalidConfig(InvalidConfig::ZeroMaxFrameLength)
+        );
+        assert_eq!(
+            new(4, 3, 2, 0, 0).unwrap_err(),
+            CodecError::InvalidConfig(InvalidConfig::LengthFieldBeyondMaxFrameLength {
+                offset: 3,
+                length: 2,
+                max: 4
+            })
+        );
+        assert_eq!(
+            b().length_field_offset(usize::MAX).build().unwrap_err(),
+            CodecError::InvalidConfig(InvalidConfig::LengthFieldBeyondMaxFrameLength {
+                offset: usize::MAX,
+                length: 4,
+                max: DEFAULT_MAX_FRAME_LENGTH
+            })
+        );
+        assert!(new(5, 3, 2, 0, 0).is_ok());
     }
 }

@@ -36,7 +36,7 @@ use seine_channel::{
     ChannelHandler, Handler, OutboundBuf, OutboundContext, OutboundHandler, Promise,
 };
 
-use crate::error::CodecError;
+use crate::error::{CodecError, InvalidConfig};
 
 /// Size of the block the headers are cut from (one allocation per this many
 /// header bytes, not one per message).
@@ -107,11 +107,12 @@ fn header_table_for(width: usize, order: ByteOrder) -> Option<&'static [u8]> {
 ///
 /// ```
 /// use seine_buffer::CompositeBuf;
-/// use seine_channel::{EmbeddedChannel, Handler};
+/// use seine_channel::Handler;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::LengthFieldPrepender;
 ///
 /// let mut ch = EmbeddedChannel::with_handlers([
-///     ("prepender", Handler::from(LengthFieldPrepender::new(2))),
+///     ("prepender", Handler::from(LengthFieldPrepender::builder().length_field_length(2).build().unwrap())),
 /// ]);
 /// let done = ch.write_outbound(CompositeBuf::from("HELLO, WORLD"));
 /// assert!(matches!(done.result(), Some(Ok(()))));
@@ -131,43 +132,67 @@ pub struct LengthFieldPrepender<M = CompositeBuf> {
     _accepts: PhantomData<fn(M)>,
 }
 
-impl LengthFieldPrepender {
-    /// A prepender of a `length_field_length`-byte big-endian field counting the
-    /// payload, accepting [`CompositeBuf`]. Does not allocate.
-    ///
-    /// # Panics
-    ///
-    /// If `length_field_length` is not 1, 2, 3, 4 or 8 (as Netty's constructor).
-    ///
-    /// # Examples
-    ///
-    /// See [`LengthFieldPrepender`].
-    pub fn new(length_field_length: usize) -> Self {
-        assert!(
-            matches!(length_field_length, 1 | 2 | 3 | 4 | 8),
-            "length_field_length must be 1, 2, 3, 4 or 8, not {length_field_length}"
-        );
-        LengthFieldPrepender {
-            length_field_length,
+/// Configures a [`LengthFieldPrepender`]; made by [`LengthFieldPrepender::builder`].
+///
+/// Defaults: `length_field_length` 4, `length_adjustment` 0,
+/// `length_includes_length_field_length` false, big-endian (Netty's defaults but
+/// the field size, which Netty requires).
+///
+/// # Examples
+///
+/// ```
+/// use seine_buffer::ByteOrder;
+/// use seine_codec::LengthFieldPrepender;
+///
+/// let mut p = LengthFieldPrepender::builder()
+///     .length_field_length(2)
+///     .length_adjustment(-1)
+///     .length_includes_length_field_length(true)
+///     .byte_order(ByteOrder::LittleEndian)
+///     .build()
+///     .unwrap();
+/// assert_eq!(&p.encode_header(12).unwrap()[..], b"\x0d\x00"); // 12 - 1 + 2
+/// assert_eq!(p.length_adjustment(), -1);
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "call build() to get the prepender"]
+pub struct LengthFieldPrependerBuilder {
+    length_field_length: usize,
+    length_adjustment: i64,
+    includes_length_field_length: bool,
+    byte_order: ByteOrder,
+}
+
+impl Default for LengthFieldPrependerBuilder {
+    fn default() -> Self {
+        LengthFieldPrependerBuilder {
+            length_field_length: 4,
             length_adjustment: 0,
             includes_length_field_length: false,
             byte_order: ByteOrder::BigEndian,
-            table: header_table_for(length_field_length, ByteOrder::BigEndian)
-                .expect("a valid width has a table"),
-            headers: BytesMut::new(),
-            _accepts: PhantomData,
         }
     }
 }
 
-impl<M> LengthFieldPrepender<M> {
+impl LengthFieldPrependerBuilder {
+    /// The length field's size in bytes: 1, 2, 3, 4 or 8 (checked by
+    /// [`build`](Self::build)). Netty's `lengthFieldLength`.
+    pub fn length_field_length(mut self, length: usize) -> Self {
+        self.length_field_length = length;
+        self
+    }
+
     /// Adds `adjustment` to the written length. Netty's `lengthAdjustment`.
     ///
     /// # Examples
     ///
     /// ```
     /// use seine_codec::LengthFieldPrepender;
-    /// let mut p = LengthFieldPrepender::new(2).length_adjustment(-1);
+    /// let mut p = LengthFieldPrepender::builder()
+    ///     .length_field_length(2)
+    ///     .length_adjustment(-1)
+    ///     .build()
+    ///     .unwrap();
     /// assert_eq!(&p.encode_header(12).unwrap()[..], b"\x00\x0b");
     /// ```
     pub fn length_adjustment(mut self, adjustment: i64) -> Self {
@@ -182,7 +207,11 @@ impl<M> LengthFieldPrepender<M> {
     ///
     /// ```
     /// use seine_codec::LengthFieldPrepender;
-    /// let mut p = LengthFieldPrepender::new(2).length_includes_length_field_length(true);
+    /// let mut p = LengthFieldPrepender::builder()
+    ///     .length_field_length(2)
+    ///     .length_includes_length_field_length(true)
+    ///     .build()
+    ///     .unwrap();
     /// assert_eq!(&p.encode_header(12).unwrap()[..], b"\x00\x0e");
     /// ```
     pub fn length_includes_length_field_length(mut self, includes: bool) -> Self {
@@ -191,22 +220,71 @@ impl<M> LengthFieldPrepender<M> {
     }
 
     /// The field's byte order (big-endian by default). Netty's `byteOrder`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use seine_buffer::ByteOrder;
-    /// use seine_codec::LengthFieldPrepender;
-    /// let mut p = LengthFieldPrepender::new(4).byte_order(ByteOrder::LittleEndian);
-    /// assert_eq!(&p.encode_header(12).unwrap()[..], b"\x0c\x00\x00\x00");
-    /// ```
     pub fn byte_order(mut self, order: ByteOrder) -> Self {
         self.byte_order = order;
-        self.table =
-            header_table_for(self.length_field_length, order).expect("a valid width has a table");
         self
     }
 
+    /// Writes the field big-endian (the default).
+    pub fn big_endian(self) -> Self {
+        self.byte_order(ByteOrder::BigEndian)
+    }
+
+    /// Writes the field little-endian.
+    pub fn little_endian(self) -> Self {
+        self.byte_order(ByteOrder::LittleEndian)
+    }
+
+    /// Builds the prepender, accepting [`CompositeBuf`] (see
+    /// [`LengthFieldPrepender::accepting`]). Does not allocate.
+    ///
+    /// # Errors
+    ///
+    /// [`CodecError::InvalidConfig`] with [`InvalidConfig::LengthFieldLength`] if
+    /// `length_field_length` is not 1, 2, 3, 4 or 8 (as Netty's constructor).
+    pub fn build(self) -> Result<LengthFieldPrepender, CodecError> {
+        let Some(table) = header_table_for(self.length_field_length, self.byte_order) else {
+            return Err(InvalidConfig::LengthFieldLength {
+                length: self.length_field_length,
+            }
+            .into());
+        };
+        Ok(LengthFieldPrepender {
+            length_field_length: self.length_field_length,
+            length_adjustment: self.length_adjustment,
+            includes_length_field_length: self.includes_length_field_length,
+            byte_order: self.byte_order,
+            table,
+            headers: BytesMut::new(),
+            _accepts: PhantomData,
+        })
+    }
+}
+
+/// A prepender with the same settings (and an empty header block of its own: one
+/// per channel, built once and cloned in the child initializer). O(1).
+impl<M> Clone for LengthFieldPrepender<M> {
+    fn clone(&self) -> Self {
+        LengthFieldPrepender {
+            length_field_length: self.length_field_length,
+            length_adjustment: self.length_adjustment,
+            includes_length_field_length: self.includes_length_field_length,
+            byte_order: self.byte_order,
+            table: self.table,
+            headers: BytesMut::new(),
+            _accepts: PhantomData,
+        }
+    }
+}
+
+impl LengthFieldPrepender {
+    /// A builder with the defaults listed on [`LengthFieldPrependerBuilder`].
+    pub fn builder() -> LengthFieldPrependerBuilder {
+        LengthFieldPrependerBuilder::default()
+    }
+}
+
+impl<M> LengthFieldPrepender<M> {
     /// The same prepender accepting `N` messages: `Bytes`, `CompositeBuf`,
     /// [`OutboundBuf`] (what a [`MessageToByteEncoder`](crate::MessageToByteEncoder)
     /// writes) or any `Into<OutboundBuf>` type. O(1).
@@ -215,10 +293,11 @@ impl<M> LengthFieldPrepender<M> {
     ///
     /// ```
     /// use seine_buffer::Bytes;
-    /// use seine_channel::{EmbeddedChannel, Handler};
+    /// use seine_channel::Handler;
+    /// use seine_channel::testing::EmbeddedChannel;
     /// use seine_codec::LengthFieldPrepender;
     ///
-    /// let prepender = LengthFieldPrepender::new(1).accepting::<Bytes>();
+    /// let prepender = LengthFieldPrepender::builder().length_field_length(1).build().unwrap().accepting::<Bytes>();
     /// let mut ch = EmbeddedChannel::with_handlers([("p", Handler::from(prepender))]);
     /// let _ = ch.write_outbound(Bytes::from_static(b"abc"));
     /// assert_eq!(ch.read_outbound_bytes(), b"\x03abc");
@@ -240,6 +319,21 @@ impl<M> LengthFieldPrepender<M> {
         self.length_field_length
     }
 
+    /// What is added to the written length.
+    pub fn length_adjustment(&self) -> i64 {
+        self.length_adjustment
+    }
+
+    /// Whether the written length counts the length field itself.
+    pub fn length_includes_length_field_length(&self) -> bool {
+        self.includes_length_field_length
+    }
+
+    /// The field's byte order.
+    pub fn byte_order(&self) -> ByteOrder {
+        self.byte_order
+    }
+
     /// The value the field gets for a payload of `payload_length` bytes, checked
     /// against the field's size. O(1).
     ///
@@ -247,7 +341,7 @@ impl<M> LengthFieldPrepender<M> {
     ///
     /// ```
     /// use seine_codec::{CodecError, LengthFieldPrepender};
-    /// let p = LengthFieldPrepender::new(1);
+    /// let p = LengthFieldPrepender::builder().length_field_length(1).build().unwrap();
     /// assert_eq!(p.length_for(255).unwrap(), 255);
     /// assert!(matches!(p.length_for(256), Err(CodecError::Encode { .. })));
     /// ```
@@ -311,7 +405,7 @@ impl<M> LengthFieldPrepender<M> {
     ///
     /// ```
     /// use seine_codec::LengthFieldPrepender;
-    /// let mut p = LengthFieldPrepender::new(3);
+    /// let mut p = LengthFieldPrepender::builder().length_field_length(3).build().unwrap();
     /// assert_eq!(&p.encode_header(12).unwrap()[..], b"\x00\x00\x0c");
     /// ```
     #[inline]
@@ -431,7 +525,11 @@ mod tests {
         ];
         for width in [1, 2, 3, 4, 8] {
             for order in [ByteOrder::BigEndian, ByteOrder::LittleEndian] {
-                let mut p = LengthFieldPrepender::new(width).byte_order(order);
+                let mut p = LengthFieldPrepender::builder()
+                    .length_field_length(width)
+                    .byte_order(order)
+                    .build()
+                    .unwrap();
                 for &length in &lengths {
                     let fits = width == 8 || length < 1u64 << (8 * width);
                     match p.encode_header(length) {
@@ -448,9 +546,17 @@ mod tests {
 
     #[test]
     fn adjusted_lengths_use_the_table_too() {
-        let mut p = LengthFieldPrepender::new(4).length_includes_length_field_length(true);
+        let mut p = LengthFieldPrepender::builder()
+            .length_field_length(4)
+            .length_includes_length_field_length(true)
+            .build()
+            .unwrap();
         assert_eq!(&p.encode_header(4092).unwrap()[..], &[0, 0, 0x10, 0][..]);
-        let mut p = LengthFieldPrepender::new(2).length_adjustment(-2);
+        let mut p = LengthFieldPrepender::builder()
+            .length_field_length(2)
+            .length_adjustment(-2)
+            .build()
+            .unwrap();
         assert_eq!(&p.encode_header(65_537).unwrap()[..], &[0xff, 0xff][..]);
         assert!(p.encode_header(65_538).is_err());
         assert!(p.encode_header(1).is_err());

@@ -47,6 +47,7 @@ const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 /// ```
 /// use seine_buffer::Bytes;
 /// use seine_channel::prelude::*;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::http::{HttpRequest, HttpResponse, HttpServerCodec};
 ///
 /// struct Hello;
@@ -88,6 +89,65 @@ pub struct HttpServerCodec {
     continue_wanted: bool,
 }
 
+/// Configures an [`HttpServerCodec`]; made by [`HttpServerCodec::builder`].
+/// Defaults: as [`HttpServerCodec::new`].
+///
+/// ```
+/// use seine_buffer::CumulationStrategy;
+/// use seine_codec::CodecError;
+/// use seine_codec::http::{HttpRequestDecoder, HttpResponseEncoder, HttpServerCodec};
+///
+/// let codec = HttpServerCodec::builder()
+///     .decoder(HttpRequestDecoder::builder().max_body_length(1 << 30).build()?)
+///     .encoder(HttpResponseEncoder::builder().date(false).build()?)
+///     .cumulation(CumulationStrategy::Compose)
+///     .build()?;
+/// assert_eq!(codec.decoder().max_body_length(), 1 << 30);
+/// assert!(!codec.encoder().date());
+/// assert_eq!(codec.cumulation(), CumulationStrategy::Compose);
+/// # Ok::<(), CodecError>(())
+/// ```
+#[derive(Debug, Default)]
+#[must_use = "call build() to get the codec"]
+pub struct HttpServerCodecBuilder {
+    decoder: Option<HttpRequestDecoder>,
+    encoder: Option<HttpResponseEncoder>,
+    cumulation: CumulationStrategy,
+}
+
+impl HttpServerCodecBuilder {
+    /// The request decoder (to change its limits).
+    pub fn decoder(mut self, decoder: HttpRequestDecoder) -> Self {
+        self.decoder = Some(decoder);
+        self
+    }
+
+    /// The response encoder (to turn the `Date` field off).
+    pub fn encoder(mut self, encoder: HttpResponseEncoder) -> Self {
+        self.encoder = Some(encoder);
+        self
+    }
+
+    /// How received bytes are accumulated (adaptive by default).
+    pub fn cumulation(mut self, strategy: CumulationStrategy) -> Self {
+        self.cumulation = strategy;
+        self
+    }
+
+    /// Builds the codec.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` keeps one convention across the codecs' builders.
+    pub fn build(self) -> Result<HttpServerCodec, CodecError> {
+        Ok(HttpServerCodec::from_parts(
+            self.decoder.unwrap_or_default(),
+            self.encoder.unwrap_or_default(),
+            self.cumulation,
+        ))
+    }
+}
+
 impl Default for HttpServerCodec {
     fn default() -> Self {
         Self::new()
@@ -99,23 +159,48 @@ impl HttpServerCodec {
     /// and the adaptive cumulation.
     ///
     /// ```
-    /// let handler: seine_channel::Handler = seine_codec::http::HttpServerCodec::new().into();
+    /// let _handler: seine_channel::Handler = seine_codec::http::HttpServerCodec::new().into();
     /// ```
     pub fn new() -> Self {
-        Self::with_decoder(HttpRequestDecoder::new())
+        Self::from_parts(
+            HttpRequestDecoder::new(),
+            HttpResponseEncoder::new(),
+            CumulationStrategy::default(),
+        )
     }
 
-    /// A codec with the given decoder (to change its limits).
+    /// A codec with the given decoder (to change its limits), the default encoder
+    /// and cumulation: the same as `HttpServerCodec::builder().decoder(decoder).build()`,
+    /// which cannot fail.
     ///
     /// ```
     /// use seine_codec::http::{HttpRequestDecoder, HttpServerCodec};
-    /// let codec = HttpServerCodec::with_decoder(HttpRequestDecoder::new().max_body_size(1 << 30));
+    /// let decoder = HttpRequestDecoder::builder().max_body_length(1 << 30).build().unwrap();
+    /// let codec = HttpServerCodec::with_decoder(decoder);
+    /// assert_eq!(codec.decoder().max_body_length(), 1 << 30);
     /// ```
     pub fn with_decoder(decoder: HttpRequestDecoder) -> Self {
+        Self::from_parts(
+            decoder,
+            HttpResponseEncoder::new(),
+            CumulationStrategy::default(),
+        )
+    }
+
+    /// A builder with the defaults of [`new`](Self::new).
+    pub fn builder() -> HttpServerCodecBuilder {
+        HttpServerCodecBuilder::default()
+    }
+
+    fn from_parts(
+        decoder: HttpRequestDecoder,
+        encoder: HttpResponseEncoder,
+        cumulation: CumulationStrategy,
+    ) -> Self {
         HttpServerCodec {
             decoder,
-            encoder: HttpResponseEncoder::new(),
-            cumulation: Cumulation::default(),
+            encoder,
+            cumulation: Cumulation::new(cumulation),
             out: EncodeBuf::new(),
             pending: VecDeque::new(),
             reading: true,
@@ -125,26 +210,19 @@ impl HttpServerCodec {
         }
     }
 
-    /// Sets the response encoder (to turn the `Date` field off).
-    ///
-    /// ```
-    /// use seine_codec::http::{HttpResponseEncoder, HttpServerCodec};
-    /// let codec = HttpServerCodec::new().encoder(HttpResponseEncoder::new().date(false));
-    /// ```
-    pub fn encoder(mut self, encoder: HttpResponseEncoder) -> Self {
-        self.encoder = encoder;
-        self
+    /// The request decoder (its limits).
+    pub fn decoder(&self) -> &HttpRequestDecoder {
+        &self.decoder
     }
 
-    /// Sets how received bytes are accumulated.
-    ///
-    /// ```
-    /// use seine_buffer::CumulationStrategy;
-    /// let codec = seine_codec::http::HttpServerCodec::new().cumulation(CumulationStrategy::Compose);
-    /// ```
-    pub fn cumulation(mut self, strategy: CumulationStrategy) -> Self {
-        self.cumulation = Cumulation::new(strategy);
-        self
+    /// The response encoder.
+    pub fn encoder(&self) -> &HttpResponseEncoder {
+        &self.encoder
+    }
+
+    /// How received bytes are accumulated.
+    pub fn cumulation(&self) -> CumulationStrategy {
+        self.cumulation.strategy()
     }
 
     /// Decodes and fires every complete request; `eof` at the end of input.

@@ -9,13 +9,13 @@ use super::request::{HttpRequest, Method, Version};
 use crate::decoder::Decoder;
 use crate::error::CodecError;
 
-/// Default [`HttpRequestDecoder::max_header_size`]: 64 KiB for the request line and
+/// Default [`HttpRequestDecoder::max_header_length`]: 64 KiB for the request line and
 /// headers together.
-pub const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
+pub const DEFAULT_MAX_HEADER_LENGTH: usize = 64 * 1024;
 /// Default [`HttpRequestDecoder::max_headers`]: 100 fields.
 pub const DEFAULT_MAX_HEADERS: usize = 100;
-/// Default [`HttpRequestDecoder::max_body_size`]: 8 MiB.
-pub const DEFAULT_MAX_BODY_SIZE: usize = 8 * 1024 * 1024;
+/// Default [`HttpRequestDecoder::max_body_length`]: 8 MiB.
+pub const DEFAULT_MAX_BODY_LENGTH: usize = 8 * 1024 * 1024;
 
 /// Header fields parsed on the stack; more than this allocates a `Vec` per request.
 const STACK_HEADERS: usize = 100;
@@ -40,11 +40,11 @@ const STACK_HEADERS: usize = 100;
 ///
 /// Everything a peer claims is checked before anything is buffered for it:
 ///
-/// * a head longer than [`max_header_size`](Self::max_header_size):
+/// * a head longer than [`max_header_length`](HttpRequestDecoderBuilder::max_header_length):
 ///   [`HttpError::HeadersTooLarge`] (431), or [`HttpError::UriTooLong`] (414) when
 ///   the request line alone does not fit; more than
-///   [`max_headers`](Self::max_headers) fields: [`HttpError::TooManyHeaders`] (431);
-/// * a `Content-Length` over [`max_body_size`](Self::max_body_size), or chunks adding
+///   [`max_headers`](HttpRequestDecoderBuilder::max_headers) fields: [`HttpError::TooManyHeaders`] (431);
+/// * a `Content-Length` over [`max_body_length`](HttpRequestDecoderBuilder::max_body_length), or chunks adding
 ///   up to more: [`HttpError::BodyTooLarge`] (413), before the body is read;
 /// * (RFC 9112 §6.3, request smuggling) a `Content-Length` that is not a decimal
 ///   number, several that differ, `Transfer-Encoding` together with
@@ -83,16 +83,16 @@ const STACK_HEADERS: usize = 100;
 /// assert_eq!(get.path(), "/");
 /// assert!(buf.is_empty());
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct HttpRequestDecoder {
-    max_header_size: usize,
+    max_header_length: usize,
     max_headers: usize,
-    max_body_size: usize,
+    max_body_length: usize,
     state: State,
     copied: u64,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum State {
     /// Looking for the end of a head; `scanned` bytes hold no end yet.
     Head { scanned: usize },
@@ -104,10 +104,99 @@ enum State {
     },
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Framing {
     Length(usize),
     Chunked(Chunked),
+}
+
+/// Configures an [`HttpRequestDecoder`]; made by [`HttpRequestDecoder::builder`].
+/// Defaults: as [`HttpRequestDecoder::new`] (64 KiB head, 100 fields, 8 MiB body).
+///
+/// ```
+/// use seine_buffer::CompositeBuf;
+/// use seine_codec::CodecError;
+/// use seine_codec::http::{HttpError, HttpRequestDecoder};
+///
+/// let mut dec = HttpRequestDecoder::builder()
+///     .max_header_length(64)
+///     .max_headers(1)
+///     .max_body_length(4)
+///     .build()?;
+/// assert_eq!(dec.max_body_length(), 4);
+/// let mut buf = CompositeBuf::from(&b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"[..]);
+/// assert_eq!(dec.decode_request(&mut buf), Err(HttpError::TooManyHeaders { max: 1 }));
+/// # Ok::<(), CodecError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "call build() to get the decoder"]
+pub struct HttpRequestDecoderBuilder {
+    max_header_length: usize,
+    max_headers: usize,
+    max_body_length: usize,
+}
+
+impl Default for HttpRequestDecoderBuilder {
+    fn default() -> Self {
+        HttpRequestDecoderBuilder {
+            max_header_length: DEFAULT_MAX_HEADER_LENGTH,
+            max_headers: DEFAULT_MAX_HEADERS,
+            max_body_length: DEFAULT_MAX_BODY_LENGTH,
+        }
+    }
+}
+
+impl HttpRequestDecoderBuilder {
+    /// The longest head (request line + headers, and a chunked body's trailers)
+    /// accepted, in bytes; longer is 431 (414 for the request line alone).
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::http::HttpRequestDecoder;
+    /// let mut dec = HttpRequestDecoder::builder().max_header_length(32).build().unwrap();
+    /// let mut buf = CompositeBuf::from(&b"GET / HTTP/1.1\r\nHost: a-long-host-name\r\n\r\n"[..]);
+    /// assert_eq!(dec.decode_request(&mut buf).unwrap_err().status(), 431);
+    /// ```
+    pub fn max_header_length(mut self, max: usize) -> Self {
+        self.max_header_length = max;
+        self
+    }
+
+    /// The largest number of header fields accepted; more is 431.
+    pub fn max_headers(mut self, max: usize) -> Self {
+        self.max_headers = max;
+        self
+    }
+
+    /// The largest body accepted, in bytes; larger is 413.
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::http::{HttpError, HttpRequestDecoder};
+    /// let mut dec = HttpRequestDecoder::builder().max_body_length(4).build().unwrap();
+    /// let mut buf = CompositeBuf::from(&b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"[..]);
+    /// assert_eq!(dec.decode_request(&mut buf), Err(HttpError::BodyTooLarge { length: 5, max: 4 }));
+    /// ```
+    pub fn max_body_length(mut self, max: usize) -> Self {
+        self.max_body_length = max;
+        self
+    }
+
+    /// Builds the decoder. Does not allocate.
+    ///
+    /// # Errors
+    ///
+    /// None today (every limit is valid); the `Result` keeps one convention
+    /// across the codecs' builders.
+    pub fn build(self) -> Result<HttpRequestDecoder, CodecError> {
+        Ok(HttpRequestDecoder {
+            max_header_length: self.max_header_length,
+            max_headers: self.max_headers,
+            max_body_length: self.max_body_length,
+            state: State::Head { scanned: 0 },
+            copied: 0,
+        })
+    }
 }
 
 impl Default for HttpRequestDecoder {
@@ -125,55 +214,32 @@ impl HttpRequestDecoder {
     /// ```
     pub fn new() -> Self {
         HttpRequestDecoder {
-            max_header_size: DEFAULT_MAX_HEADER_SIZE,
+            max_header_length: DEFAULT_MAX_HEADER_LENGTH,
             max_headers: DEFAULT_MAX_HEADERS,
-            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            max_body_length: DEFAULT_MAX_BODY_LENGTH,
             state: State::Head { scanned: 0 },
             copied: 0,
         }
     }
 
-    /// Sets the longest head (request line + headers, and a chunked body's
-    /// trailers) accepted, in bytes.
-    ///
-    /// ```
-    /// use seine_buffer::CompositeBuf;
-    /// use seine_codec::http::{HttpError, HttpRequestDecoder};
-    /// let mut dec = HttpRequestDecoder::new().max_header_size(32);
-    /// let mut buf = CompositeBuf::from(&b"GET / HTTP/1.1\r\nHost: a-long-host-name\r\n\r\n"[..]);
-    /// assert_eq!(dec.decode_request(&mut buf).unwrap_err().status(), 431);
-    /// ```
-    pub fn max_header_size(mut self, max: usize) -> Self {
-        self.max_header_size = max;
-        self
+    /// A builder with the defaults of [`new`](Self::new).
+    pub fn builder() -> HttpRequestDecoderBuilder {
+        HttpRequestDecoderBuilder::default()
     }
 
-    /// Sets the largest number of header fields accepted.
-    ///
-    /// ```
-    /// use seine_buffer::CompositeBuf;
-    /// use seine_codec::http::{HttpError, HttpRequestDecoder};
-    /// let mut dec = HttpRequestDecoder::new().max_headers(1);
-    /// let mut buf = CompositeBuf::from(&b"GET / HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\n"[..]);
-    /// assert_eq!(dec.decode_request(&mut buf), Err(HttpError::TooManyHeaders { max: 1 }));
-    /// ```
-    pub fn max_headers(mut self, max: usize) -> Self {
-        self.max_headers = max;
-        self
+    /// The longest head accepted, in bytes.
+    pub fn max_header_length(&self) -> usize {
+        self.max_header_length
     }
 
-    /// Sets the largest body accepted, in bytes.
-    ///
-    /// ```
-    /// use seine_buffer::CompositeBuf;
-    /// use seine_codec::http::{HttpError, HttpRequestDecoder};
-    /// let mut dec = HttpRequestDecoder::new().max_body_size(4);
-    /// let mut buf = CompositeBuf::from(&b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"[..]);
-    /// assert_eq!(dec.decode_request(&mut buf), Err(HttpError::BodyTooLarge { length: 5, max: 4 }));
-    /// ```
-    pub fn max_body_size(mut self, max: usize) -> Self {
-        self.max_body_size = max;
-        self
+    /// The largest number of header fields accepted.
+    pub fn max_headers(&self) -> usize {
+        self.max_headers
+    }
+
+    /// The largest body accepted, in bytes.
+    pub fn max_body_length(&self) -> usize {
+        self.max_body_length
     }
 
     /// Bytes of heads copied because they spanned segments.
@@ -275,9 +341,12 @@ impl HttpRequestDecoder {
                     true
                 }
             }
-            Framing::Chunked(c) => {
-                c.advance(src, &mut req.body, self.max_body_size, self.max_header_size)?
-            }
+            Framing::Chunked(c) => c.advance(
+                src,
+                &mut req.body,
+                self.max_body_length,
+                self.max_header_length,
+            )?,
         };
         if !done {
             return Ok(None);
@@ -304,7 +373,7 @@ impl HttpRequestDecoder {
         {
             return Err(HttpError::bad("the request does not start with a method"));
         }
-        let limit = self.max_header_size;
+        let limit = self.max_header_length;
         let (found, i) = match (src.chunk().len() == src.len()).then(|| src.chunk()) {
             // The common case (the head in one read): the scan on a plain slice.
             Some(bytes) => scan_head(
@@ -480,17 +549,17 @@ impl HttpRequestDecoder {
             chunked = true;
         }
         if let Some(n) = length
-            && n > self.max_body_size as u64
+            && n > self.max_body_length as u64
         {
             return Err(HttpError::BodyTooLarge {
                 length: n,
-                max: self.max_body_size,
+                max: self.max_body_length,
             });
         }
         let framing = if chunked {
             Framing::Chunked(Chunked::Size)
         } else {
-            // Checked against max_body_size (a usize) above.
+            // Checked against max_body_length (a usize) above.
             Framing::Length(length.unwrap_or(0) as usize)
         };
         let mut continue_pending = false;

@@ -77,7 +77,7 @@ impl ResponseContext {
 /// use seine_codec::http::{HttpResponse, HttpResponseEncoder, ResponseContext};
 /// use seine_codec::EncodeBuf;
 ///
-/// let mut enc = HttpResponseEncoder::new().date(false);
+/// let mut enc = HttpResponseEncoder::builder().date(false).build().unwrap();
 /// let mut out = EncodeBuf::new();
 /// let close = enc.encode_response(HttpResponse::ok("hi"), &ResponseContext::default(), &mut out).unwrap();
 /// assert!(!close);
@@ -86,6 +86,43 @@ impl ResponseContext {
 #[derive(Clone, Debug)]
 pub struct HttpResponseEncoder {
     date: bool,
+}
+
+/// Configures an [`HttpResponseEncoder`]; made by [`HttpResponseEncoder::builder`].
+/// Defaults: as [`HttpResponseEncoder::new`] (`Date` added).
+///
+/// ```
+/// let enc = seine_codec::http::HttpResponseEncoder::builder().date(false).build().unwrap();
+/// assert!(!enc.date());
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "call build() to get the encoder"]
+pub struct HttpResponseEncoderBuilder {
+    date: bool,
+}
+
+impl Default for HttpResponseEncoderBuilder {
+    fn default() -> Self {
+        HttpResponseEncoderBuilder { date: true }
+    }
+}
+
+impl HttpResponseEncoderBuilder {
+    /// Whether to add a `Date` field to responses that have none (`true` by
+    /// default).
+    pub fn date(mut self, on: bool) -> Self {
+        self.date = on;
+        self
+    }
+
+    /// Builds the encoder.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` keeps one convention across the codecs' builders.
+    pub fn build(self) -> Result<HttpResponseEncoder, CodecError> {
+        Ok(HttpResponseEncoder { date: self.date })
+    }
 }
 
 impl Default for HttpResponseEncoder {
@@ -104,14 +141,18 @@ impl HttpResponseEncoder {
         HttpResponseEncoder { date: true }
     }
 
-    /// Whether to add a `Date` field to responses that have none.
+    /// A builder with the defaults of [`new`](Self::new).
+    pub fn builder() -> HttpResponseEncoderBuilder {
+        HttpResponseEncoderBuilder::default()
+    }
+
+    /// Whether a `Date` field is added to responses that have none.
     ///
     /// ```
-    /// let _ = seine_codec::http::HttpResponseEncoder::new().date(false);
+    /// assert!(seine_codec::http::HttpResponseEncoder::new().date());
     /// ```
-    pub fn date(mut self, on: bool) -> Self {
-        self.date = on;
-        self
+    pub fn date(&self) -> bool {
+        self.date
     }
 
     /// Encodes `resp` as the answer to a request described by `ctx`. Returns whether
@@ -315,8 +356,10 @@ mod tests {
 
     fn encode(resp: HttpResponse, ctx: ResponseContext) -> (String, bool, usize) {
         let mut out = EncodeBuf::new();
-        let close = HttpResponseEncoder::new()
+        let close = HttpResponseEncoder::builder()
             .date(false)
+            .build()
+            .unwrap()
             .encode_response(resp, &ctx, &mut out)
             .unwrap();
         let parts = out.take_parts();

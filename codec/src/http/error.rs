@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::CodecError;
+use crate::error::{CodecError, Corruption};
 
 /// Why the HTTP request decoder refused a request. Each variant maps to the status
 /// the server answers with ([`HttpError::status`]); [`HttpServerCodec`](super::HttpServerCodec)
@@ -15,7 +15,7 @@ use crate::error::CodecError;
 ///
 /// let e = HttpError::BodyTooLarge { length: 10 << 20, max: 8 << 20 };
 /// assert_eq!(e.status(), 413);
-/// assert!(e.to_string().contains("max_body_size"));
+/// assert!(e.to_string().contains("max_body_length"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -29,7 +29,7 @@ pub enum HttpError {
     },
     /// The request line alone is longer than the head limit. 414.
     UriTooLong {
-        /// The configured `max_header_size`.
+        /// The configured `max_header_length`.
         max: usize,
     },
     /// The request head (request line, headers, or a chunked body's trailers) is
@@ -37,7 +37,7 @@ pub enum HttpError {
     HeadersTooLarge {
         /// Bytes seen so far.
         size: usize,
-        /// The configured `max_header_size`.
+        /// The configured `max_header_length`.
         max: usize,
     },
     /// More header fields than the limit. 431.
@@ -49,7 +49,7 @@ pub enum HttpError {
     BodyTooLarge {
         /// The announced `Content-Length`, or the body bytes counted so far.
         length: u64,
-        /// The configured `max_body_size`.
+        /// The configured `max_body_length`.
         max: usize,
     },
     /// A transfer coding other than `chunked` (which is all this decoder decodes). 501.
@@ -104,12 +104,12 @@ impl fmt::Display for HttpError {
             HttpError::BadRequest { reason } => write!(f, "bad request: {reason}"),
             HttpError::UriTooLong { max } => write!(
                 f,
-                "the request line is longer than {max} bytes (raise max_header_size to accept it)"
+                "the request line is longer than {max} bytes (raise max_header_length to accept it)"
             ),
             HttpError::HeadersTooLarge { size, max } => write!(
                 f,
                 "the request head is {size} bytes, over the limit of {max} (raise \
-                 max_header_size to accept it)"
+                 max_header_length to accept it)"
             ),
             HttpError::TooManyHeaders { max } => write!(
                 f,
@@ -118,7 +118,7 @@ impl fmt::Display for HttpError {
             HttpError::BodyTooLarge { length, max } => write!(
                 f,
                 "a request body of {length} bytes exceeds the limit of {max} (raise \
-                 max_body_size to accept it)"
+                 max_body_length to accept it)"
             ),
             HttpError::UnsupportedTransferEncoding { value } => write!(
                 f,
@@ -142,8 +142,8 @@ impl std::error::Error for HttpError {}
 
 impl From<HttpError> for CodecError {
     /// Limits become [`CodecError::TooLongFrame`], the rest
-    /// [`CodecError::CorruptFrame`] (or [`CodecError::TruncatedFrame`]) with the
-    /// HTTP error's message.
+    /// [`CodecError::CorruptFrame`] with [`Corruption::Http`] (or
+    /// [`CodecError::TruncatedFrame`]).
     fn from(e: HttpError) -> Self {
         match e {
             HttpError::HeadersTooLarge { size, max } => CodecError::TooLongFrame {
@@ -155,7 +155,7 @@ impl From<HttpError> for CodecError {
                 remaining: received,
             },
             other => CodecError::CorruptFrame {
-                reason: other.to_string(),
+                reason: Corruption::Http(other),
             },
         }
     }

@@ -11,7 +11,7 @@
 //!
 //! * Request heads are parsed with `httparse`; bodies are framed by
 //!   `Content-Length` or the chunked coding and delivered whole (up to
-//!   `max_body_size`), never copied. Every limit is checked before anything is
+//!   `max_body_length`), never copied. Every limit is checked before anything is
 //!   buffered for it, and each refusal is a typed [`HttpError`] with its status.
 //! * Keep-alive, pipelining, `HEAD`, `Expect: 100-continue` and the close after
 //!   `Connection: close` are handled by [`HttpServerCodec`].
@@ -32,12 +32,13 @@ mod headers;
 mod request;
 mod response;
 
-pub use codec::HttpServerCodec;
+pub use codec::{HttpServerCodec, HttpServerCodecBuilder};
 pub use date::{format_http_date, parse_http_date};
 pub use decoder::{
-    DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEADER_SIZE, DEFAULT_MAX_HEADERS, HttpRequestDecoder,
+    DEFAULT_MAX_BODY_LENGTH, DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_HEADERS, HttpRequestDecoder,
+    HttpRequestDecoderBuilder,
 };
-pub use encoder::{HttpResponseEncoder, ResponseContext};
+pub use encoder::{HttpResponseEncoder, HttpResponseEncoderBuilder, ResponseContext};
 pub use error::HttpError;
 pub use headers::HttpHeaders;
 pub use request::{HttpRequest, Method, Version};

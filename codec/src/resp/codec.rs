@@ -106,6 +106,7 @@ impl Replies {
 /// ```
 /// use seine_buffer::Bytes;
 /// use seine_channel::prelude::*;
+/// use seine_channel::testing::EmbeddedChannel;
 /// use seine_codec::resp::{RespCodec, RespCommand, RespValue};
 ///
 /// struct Pong;
@@ -136,6 +137,55 @@ pub struct RespCodec {
     pending_error: Option<CodecError>,
 }
 
+/// Configures a [`RespCodec`]; made by [`RespCodec::builder`]. Defaults: as
+/// [`RespCodec::new`].
+///
+/// ```
+/// use seine_buffer::CumulationStrategy;
+/// use seine_codec::CodecError;
+/// use seine_codec::resp::{RespCodec, RespCommandDecoder};
+///
+/// let codec = RespCodec::builder()
+///     .decoder(RespCommandDecoder::builder().max_bulk_length(1 << 20).build()?)
+///     .cumulation(CumulationStrategy::Merge)
+///     .build()?;
+/// assert_eq!(codec.decoder().max_bulk_length(), 1 << 20);
+/// assert_eq!(codec.cumulation(), CumulationStrategy::Merge);
+/// # Ok::<(), CodecError>(())
+/// ```
+#[derive(Debug, Default)]
+#[must_use = "call build() to get the codec"]
+pub struct RespCodecBuilder {
+    decoder: Option<RespCommandDecoder>,
+    cumulation: CumulationStrategy,
+}
+
+impl RespCodecBuilder {
+    /// The command decoder (to change its limits).
+    pub fn decoder(mut self, decoder: RespCommandDecoder) -> Self {
+        self.decoder = Some(decoder);
+        self
+    }
+
+    /// How received bytes are accumulated (adaptive by default).
+    pub fn cumulation(mut self, strategy: CumulationStrategy) -> Self {
+        self.cumulation = strategy;
+        self
+    }
+
+    /// Builds the codec.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` keeps one convention across the codecs' builders.
+    pub fn build(self) -> Result<RespCodec, CodecError> {
+        Ok(RespCodec::from_parts(
+            self.decoder.unwrap_or_default(),
+            self.cumulation,
+        ))
+    }
+}
+
 impl Default for RespCodec {
     fn default() -> Self {
         Self::new()
@@ -146,37 +196,49 @@ impl RespCodec {
     /// A codec with [`RespCommandDecoder::new`]'s limits and the adaptive cumulation.
     ///
     /// ```
-    /// let handler: seine_channel::Handler = seine_codec::resp::RespCodec::new().into();
+    /// let _handler: seine_channel::Handler = seine_codec::resp::RespCodec::new().into();
     /// ```
     pub fn new() -> Self {
-        Self::with_decoder(RespCommandDecoder::new())
+        Self::from_parts(RespCommandDecoder::new(), CumulationStrategy::default())
     }
 
-    /// A codec with the given decoder (to change its limits).
+    /// A codec with the given decoder (to change its limits) and the default
+    /// cumulation: the same as `RespCodec::builder().decoder(decoder).build()`,
+    /// which cannot fail.
     ///
     /// ```
     /// use seine_codec::resp::{RespCodec, RespCommandDecoder};
-    /// let codec = RespCodec::with_decoder(RespCommandDecoder::new().max_bulk_len(1 << 20));
+    /// let decoder = RespCommandDecoder::builder().max_bulk_length(1 << 20).build().unwrap();
+    /// let codec = RespCodec::with_decoder(decoder);
+    /// assert_eq!(codec.decoder().max_bulk_length(), 1 << 20);
     /// ```
     pub fn with_decoder(decoder: RespCommandDecoder) -> Self {
+        Self::from_parts(decoder, CumulationStrategy::default())
+    }
+
+    /// A builder with the defaults of [`new`](Self::new).
+    pub fn builder() -> RespCodecBuilder {
+        RespCodecBuilder::default()
+    }
+
+    fn from_parts(decoder: RespCommandDecoder, cumulation: CumulationStrategy) -> Self {
         RespCodec {
             decoder,
-            cumulation: Cumulation::default(),
+            cumulation: Cumulation::new(cumulation),
             replies: Replies::default(),
             failed: false,
             pending_error: None,
         }
     }
 
-    /// Sets how received bytes are accumulated.
-    ///
-    /// ```
-    /// use seine_buffer::CumulationStrategy;
-    /// let codec = seine_codec::resp::RespCodec::new().cumulation(CumulationStrategy::Merge);
-    /// ```
-    pub fn cumulation(mut self, strategy: CumulationStrategy) -> Self {
-        self.cumulation = Cumulation::new(strategy);
-        self
+    /// The command decoder (its limits).
+    pub fn decoder(&self) -> &RespCommandDecoder {
+        &self.decoder
+    }
+
+    /// How received bytes are accumulated.
+    pub fn cumulation(&self) -> CumulationStrategy {
+        self.cumulation.strategy()
     }
 
     /// Stops decoding; the error is answered when the read batch ends.

@@ -7,16 +7,16 @@ use smallvec::SmallVec;
 use super::scan_input::{Input, Line, header_line};
 use super::value::{INLINE_ARGS, RespCommand};
 use crate::decoder::Decoder;
-use crate::error::CodecError;
+use crate::error::{CodecError, Corruption};
 
-/// Default [`RespCommandDecoder::max_bulk_len`]: 512 MiB, Redis's
+/// Default [`RespCommandDecoder::max_bulk_length`]: 512 MiB, Redis's
 /// `proto-max-bulk-len`.
-pub const DEFAULT_MAX_BULK_LEN: usize = 512 * 1024 * 1024;
-/// Default [`RespCommandDecoder::max_array_len`]: 1 Mi arguments.
-pub const DEFAULT_MAX_ARRAY_LEN: usize = 1024 * 1024;
-/// Default [`RespCommandDecoder::max_inline_len`]: 64 KiB, Redis's
+pub const DEFAULT_MAX_BULK_LENGTH: usize = 512 * 1024 * 1024;
+/// Default [`RespCommandDecoder::max_array_length`]: 1 Mi arguments.
+pub const DEFAULT_MAX_ARRAY_LENGTH: usize = 1024 * 1024;
+/// Default [`RespCommandDecoder::max_inline_length`]: 64 KiB, Redis's
 /// `PROTO_INLINE_MAX_SIZE`.
-pub const DEFAULT_MAX_INLINE_LEN: usize = 64 * 1024;
+pub const DEFAULT_MAX_INLINE_LENGTH: usize = 64 * 1024;
 
 /// Decodes client commands: RESP2 arrays of bulk strings
 /// (`*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`) and inline commands (`PING\r\n`, arguments
@@ -36,8 +36,8 @@ pub const DEFAULT_MAX_INLINE_LEN: usize = 64 * 1024;
 /// # Limits
 ///
 /// Nothing is allocated for what a peer claims: a bulk string longer than
-/// [`max_bulk_len`](Self::max_bulk_len) or an array longer than
-/// [`max_array_len`](Self::max_array_len) is refused as soon as its header is read
+/// [`max_bulk_length`](RespCommandDecoderBuilder::max_bulk_length) or an array longer than
+/// [`max_array_length`](RespCommandDecoderBuilder::max_array_length) is refused as soon as its header is read
 /// ([`CodecError::TooLongFrame`]); malformed headers, a negative bulk length, or a
 /// nested array are [`CodecError::CorruptFrame`], and so are unbalanced quotes in an
 /// inline command. `*0` and negative counts such as `*-1` are empty commands and
@@ -58,11 +58,11 @@ pub const DEFAULT_MAX_INLINE_LEN: usize = 64 * 1024;
 /// assert!(dec.decode(&mut buf).unwrap().unwrap().is("PING")); // inline
 /// assert!(dec.decode(&mut buf).unwrap().is_none()); // the rest has not arrived
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct RespCommandDecoder {
-    max_bulk_len: usize,
-    max_array_len: usize,
-    max_inline_len: usize,
+    max_bulk_length: usize,
+    max_array_length: usize,
+    max_inline_length: usize,
     /// The array being parsed, if its header was read.
     partial: Option<Partial>,
     /// Start and length of each argument parsed so far (reused between commands).
@@ -92,6 +92,81 @@ enum Scan {
     Inline { content: usize, end: usize },
 }
 
+/// Configures a [`RespCommandDecoder`]; made by [`RespCommandDecoder::builder`].
+/// Defaults: Redis's limits, as [`RespCommandDecoder::new`].
+///
+/// ```
+/// use seine_buffer::CompositeBuf;
+/// use seine_codec::{CodecError, Decoder};
+/// use seine_codec::resp::RespCommandDecoder;
+///
+/// let mut dec = RespCommandDecoder::builder()
+///     .max_bulk_length(4)
+///     .max_array_length(16)
+///     .max_inline_length(8)
+///     .build()?;
+/// assert_eq!(dec.max_array_length(), 16);
+/// let mut buf = CompositeBuf::from(&b"*1\r\n$5\r\n"[..]);
+/// assert_eq!(dec.decode(&mut buf), Err(CodecError::TooLongFrame { length: 5, max: 4 }));
+/// let mut buf = CompositeBuf::from(&b"PING PONG PING"[..]);
+/// assert!(dec.decode(&mut buf).is_err());
+/// # Ok::<(), CodecError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "call build() to get the decoder"]
+pub struct RespCommandDecoderBuilder {
+    max_bulk_length: usize,
+    max_array_length: usize,
+    max_inline_length: usize,
+}
+
+impl Default for RespCommandDecoderBuilder {
+    fn default() -> Self {
+        RespCommandDecoderBuilder {
+            max_bulk_length: DEFAULT_MAX_BULK_LENGTH,
+            max_array_length: DEFAULT_MAX_ARRAY_LENGTH,
+            max_inline_length: DEFAULT_MAX_INLINE_LENGTH,
+        }
+    }
+}
+
+impl RespCommandDecoderBuilder {
+    /// The longest bulk string accepted, in bytes (Redis's `proto-max-bulk-len`).
+    pub fn max_bulk_length(mut self, max: usize) -> Self {
+        self.max_bulk_length = max;
+        self
+    }
+
+    /// The largest number of arguments (the name included) accepted.
+    pub fn max_array_length(mut self, max: usize) -> Self {
+        self.max_array_length = max;
+        self
+    }
+
+    /// The longest inline command line accepted, in bytes.
+    pub fn max_inline_length(mut self, max: usize) -> Self {
+        self.max_inline_length = max;
+        self
+    }
+
+    /// Builds the decoder. Does not allocate.
+    ///
+    /// # Errors
+    ///
+    /// None today (every limit is valid); the `Result` keeps one convention
+    /// across the codecs' builders.
+    pub fn build(self) -> Result<RespCommandDecoder, CodecError> {
+        Ok(RespCommandDecoder {
+            max_bulk_length: self.max_bulk_length,
+            max_array_length: self.max_array_length,
+            max_inline_length: self.max_inline_length,
+            partial: None,
+            spans: Vec::new(),
+            copied: 0,
+        })
+    }
+}
+
 impl Default for RespCommandDecoder {
     fn default() -> Self {
         Self::new()
@@ -104,78 +179,52 @@ impl RespCommandDecoder {
     ///
     /// ```
     /// let dec = seine_codec::resp::RespCommandDecoder::new();
-    /// assert_eq!(dec.max_bulk_len_value(), 512 * 1024 * 1024);
+    /// assert_eq!(dec.max_bulk_length(), 512 * 1024 * 1024);
     /// ```
     pub fn new() -> Self {
         RespCommandDecoder {
-            max_bulk_len: DEFAULT_MAX_BULK_LEN,
-            max_array_len: DEFAULT_MAX_ARRAY_LEN,
-            max_inline_len: DEFAULT_MAX_INLINE_LEN,
+            max_bulk_length: DEFAULT_MAX_BULK_LENGTH,
+            max_array_length: DEFAULT_MAX_ARRAY_LENGTH,
+            max_inline_length: DEFAULT_MAX_INLINE_LENGTH,
             partial: None,
             spans: Vec::new(),
             copied: 0,
         }
     }
 
-    /// Sets the longest bulk string accepted, in bytes.
-    ///
-    /// ```
-    /// use seine_buffer::CompositeBuf;
-    /// use seine_codec::{CodecError, Decoder};
-    /// use seine_codec::resp::RespCommandDecoder;
-    ///
-    /// let mut dec = RespCommandDecoder::new().max_bulk_len(4);
-    /// let mut buf = CompositeBuf::from(&b"*1\r\n$5\r\n"[..]);
-    /// assert!(matches!(dec.decode(&mut buf), Err(CodecError::TooLongFrame { length: 5, max: 4 })));
-    /// ```
-    pub fn max_bulk_len(mut self, max: usize) -> Self {
-        self.max_bulk_len = max;
-        self
+    /// A builder with the defaults of [`new`](Self::new).
+    pub fn builder() -> RespCommandDecoderBuilder {
+        RespCommandDecoderBuilder::default()
     }
 
-    /// Sets the largest number of arguments (the name included) accepted.
+    /// The longest bulk string accepted, in bytes.
     ///
     /// ```
-    /// let dec = seine_codec::resp::RespCommandDecoder::new().max_array_len(16);
-    /// assert_eq!(dec.max_array_len_value(), 16);
+    /// let dec = seine_codec::resp::RespCommandDecoder::new();
+    /// assert_eq!(dec.max_bulk_length(), 512 * 1024 * 1024);
     /// ```
-    pub fn max_array_len(mut self, max: usize) -> Self {
-        self.max_array_len = max;
-        self
+    pub fn max_bulk_length(&self) -> usize {
+        self.max_bulk_length
     }
 
-    /// Sets the longest inline command line accepted, in bytes.
+    /// The largest number of arguments (the name included) accepted.
     ///
     /// ```
-    /// use seine_buffer::CompositeBuf;
-    /// use seine_codec::Decoder;
-    /// use seine_codec::resp::RespCommandDecoder;
-    ///
-    /// let mut dec = RespCommandDecoder::new().max_inline_len(8);
-    /// let mut buf = CompositeBuf::from(&b"PING PONG PING"[..]);
-    /// assert!(dec.decode(&mut buf).is_err());
+    /// let dec = seine_codec::resp::RespCommandDecoder::new();
+    /// assert_eq!(dec.max_array_length(), 1024 * 1024);
     /// ```
-    pub fn max_inline_len(mut self, max: usize) -> Self {
-        self.max_inline_len = max;
-        self
+    pub fn max_array_length(&self) -> usize {
+        self.max_array_length
     }
 
-    /// The configured bulk string limit.
+    /// The longest inline command line accepted, in bytes.
     ///
     /// ```
-    /// assert_eq!(seine_codec::resp::RespCommandDecoder::new().max_bulk_len(9).max_bulk_len_value(), 9);
+    /// let dec = seine_codec::resp::RespCommandDecoder::new();
+    /// assert_eq!(dec.max_inline_length(), 64 * 1024);
     /// ```
-    pub fn max_bulk_len_value(&self) -> usize {
-        self.max_bulk_len
-    }
-
-    /// The configured argument count limit.
-    ///
-    /// ```
-    /// assert_eq!(seine_codec::resp::RespCommandDecoder::new().max_array_len_value(), 1024 * 1024);
-    /// ```
-    pub fn max_array_len_value(&self) -> usize {
-        self.max_array_len
+    pub fn max_inline_length(&self) -> usize {
+        self.max_inline_length
     }
 
     /// Bytes of arguments copied so far because they straddled segments.
@@ -212,7 +261,7 @@ impl RespCommandDecoder {
         self.partial.is_some()
     }
 
-    fn corrupt(&mut self, reason: String) -> CodecError {
+    fn corrupt(&mut self, reason: Corruption) -> CodecError {
         self.reset();
         CodecError::CorruptFrame { reason }
     }
@@ -248,8 +297,8 @@ impl RespCommandDecoder {
                     // Redis skips `*0`, `*-1` and any other negative count alike.
                     return Ok(Scan::Skip(pos));
                 }
-                if n as u64 > self.max_array_len as u64 {
-                    return Err(self.too_long(n as u64, self.max_array_len));
+                if n as u64 > self.max_array_length as u64 {
+                    return Err(self.too_long(n as u64, self.max_array_length));
                 }
                 self.spans.clear();
                 Partial {
@@ -268,9 +317,10 @@ impl RespCommandDecoder {
                     return Ok(Scan::Incomplete);
                 }
                 if input.byte(end - 2) != b'\r' || input.byte(end - 1) != b'\n' {
-                    return Err(self.corrupt(format!(
-                        "bulk string of {n} bytes at offset {start} not followed by CRLF"
-                    )));
+                    return Err(self.corrupt(Corruption::RespBulkNotCrlf {
+                        length: n,
+                        offset: start,
+                    }));
                 }
                 self.spans.push((start, n));
                 p.bulk = None;
@@ -286,17 +336,13 @@ impl RespCommandDecoder {
             }
             let kind = input.byte(p.pos);
             if kind != b'$' {
-                let what = if kind == b'*' {
-                    "a nested array (commands are arrays of bulk strings)".to_string()
-                } else {
-                    format!("byte {kind:#04x}")
-                };
-                return Err(self.corrupt(format!(
-                    "expected '$' for argument {} at offset {}, got {what}",
-                    self.spans.len(),
-                    p.pos
-                )));
+                return Err(self.corrupt(Corruption::RespExpectedBulk {
+                    argument: self.spans.len(),
+                    offset: p.pos,
+                    found: kind,
+                }));
             }
+            let header = p.pos;
             let (n, start) = match header_line(input, p.pos) {
                 Ok(Line::Done(n, start)) => (n, start),
                 Ok(Line::Partial) => {
@@ -306,20 +352,20 @@ impl RespCommandDecoder {
                 Err(reason) => return Err(self.corrupt(reason)),
             };
             if n < 0 {
-                return Err(self.corrupt(format!(
-                    "invalid bulk length {n} for argument {}",
-                    self.spans.len()
-                )));
+                return Err(self.corrupt(Corruption::RespInvalidBulkLength {
+                    length: n,
+                    offset: header,
+                }));
             }
-            if n as u64 > self.max_bulk_len as u64 {
-                return Err(self.too_long(n as u64, self.max_bulk_len));
+            if n as u64 > self.max_bulk_length as u64 {
+                return Err(self.too_long(n as u64, self.max_bulk_length));
             }
             p.bulk = Some((start, n as usize));
         }
     }
 
     fn scan_inline<I: Input + ?Sized>(&mut self, input: &I) -> Result<Scan, CodecError> {
-        let limit = self.max_inline_len.saturating_add(1);
+        let limit = self.max_inline_length.saturating_add(1);
         match input.find_lf(0, limit) {
             Some(lf) => {
                 let content = if lf > 0 && input.byte(lf - 1) == b'\r' {
@@ -333,7 +379,7 @@ impl RespCommandDecoder {
                 })
             }
             None if input.len() >= limit => {
-                Err(self.too_long(input.len() as u64, self.max_inline_len))
+                Err(self.too_long(input.len() as u64, self.max_inline_length))
             }
             None => Ok(Scan::Incomplete),
         }
@@ -380,7 +426,7 @@ impl RespCommandDecoder {
         if memchr::memchr3(b'"', b'\'', 0, &line).is_some() {
             return split_quoted(&line)
                 .map(RespCommand::from_smallvec)
-                .map_err(|reason| self.corrupt(reason.into()));
+                .map_err(|reason| self.corrupt(reason));
         }
         let mut args: SmallVec<[Bytes; INLINE_ARGS]> = SmallVec::new();
         let mut i = 0;
@@ -400,8 +446,8 @@ impl RespCommandDecoder {
 }
 
 /// Splits an inline line holding quotes (or a NUL, where Redis's C string ends).
-fn split_quoted(line: &[u8]) -> Result<SmallVec<[Bytes; INLINE_ARGS]>, &'static str> {
-    const UNBALANCED: &str = "unbalanced quotes in request";
+fn split_quoted(line: &[u8]) -> Result<SmallVec<[Bytes; INLINE_ARGS]>, Corruption> {
+    const UNBALANCED: Corruption = Corruption::RespUnbalancedQuotes;
     let line = &line[..memchr::memchr(0, line).unwrap_or(line.len())];
     let at = |i: usize| line.get(i).copied();
     let mut args = SmallVec::new();
@@ -584,7 +630,8 @@ mod tests {
             let mut buf = CompositeBuf::from(bad);
             match dec.decode(&mut buf) {
                 Err(CodecError::CorruptFrame { reason }) => {
-                    assert_eq!(reason, "unbalanced quotes in request")
+                    assert_eq!(reason, Corruption::RespUnbalancedQuotes);
+                    assert_eq!(reason.to_string(), "unbalanced quotes in request");
                 }
                 other => panic!("{:?}: {other:?}", String::from_utf8_lossy(bad)),
             }
@@ -633,7 +680,8 @@ mod tests {
             let mut buf = CompositeBuf::from(input.to_vec());
             match dec.decode(&mut buf) {
                 Err(CodecError::CorruptFrame { reason }) => {
-                    assert!(reason.contains(want), "{reason:?} lacks {want:?}")
+                    let text = reason.to_string();
+                    assert!(text.contains(want), "{text:?} lacks {want:?}")
                 }
                 other => panic!("{:?}: {other:?}", String::from_utf8_lossy(input)),
             }
@@ -649,7 +697,7 @@ mod tests {
             dec.decode(&mut buf),
             Err(CodecError::TooLongFrame {
                 length: 4 << 30,
-                max: DEFAULT_MAX_BULK_LEN
+                max: DEFAULT_MAX_BULK_LENGTH
             })
         );
         let mut buf = CompositeBuf::from(&b"*9223372036854775807\r\n"[..]);

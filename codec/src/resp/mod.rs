@@ -26,11 +26,12 @@ mod scan_input;
 mod value;
 mod value_decoder;
 
-pub use codec::RespCodec;
 pub(crate) use codec::write_parts;
+pub use codec::{RespCodec, RespCodecBuilder};
 pub use decoder::{
-    DEFAULT_MAX_ARRAY_LEN, DEFAULT_MAX_BULK_LEN, DEFAULT_MAX_INLINE_LEN, RespCommandDecoder,
+    DEFAULT_MAX_ARRAY_LENGTH, DEFAULT_MAX_BULK_LENGTH, DEFAULT_MAX_INLINE_LENGTH,
+    RespCommandDecoder, RespCommandDecoderBuilder,
 };
 pub use encoder::RespEncoder;
 pub use value::{RespCommand, RespValue};
-pub use value_decoder::{DEFAULT_MAX_DEPTH, RespValueDecoder};
+pub use value_decoder::{DEFAULT_MAX_DEPTH, RespValueDecoder, RespValueDecoderBuilder};

@@ -4,6 +4,8 @@
 
 use seine_buffer::CompositeBuf;
 
+use crate::error::Corruption;
+
 /// Longest `*<n>` / `$<n>` / `:<n>` header line accepted, type byte and CRLF
 /// included: a sign, 20 digits and some slack. A longer line is corrupt.
 pub(crate) const MAX_HEADER_LINE: usize = 32;
@@ -123,27 +125,26 @@ pub(crate) enum Line {
 /// Errors with a reason when the line is longer than [`MAX_HEADER_LINE`], lacks the
 /// `\r` before its `\n`, or does not hold a decimal number.
 #[inline]
-pub(crate) fn header_line<I: Input + ?Sized>(input: &I, pos: usize) -> Result<Line, String> {
+pub(crate) fn header_line<I: Input + ?Sized>(input: &I, pos: usize) -> Result<Line, Corruption> {
     if let Some(line) = input.as_slice().and_then(|s| quick_header_line(s, pos)) {
         return Ok(line);
     }
     let limit = pos + MAX_HEADER_LINE;
     let Some(lf) = input.find_lf(pos + 1, limit) else {
         if input.len() >= limit {
-            return Err(format!(
-                "a header line longer than {MAX_HEADER_LINE} bytes (no CRLF) at offset {pos}"
-            ));
+            return Err(Corruption::RespHeaderTooLong {
+                offset: pos,
+                max: MAX_HEADER_LINE,
+            });
         }
         return Ok(Line::Partial);
     };
     if lf < pos + 2 || input.byte(lf - 1) != b'\r' {
-        return Err(format!("a header line not ended by CRLF at offset {pos}"));
+        return Err(Corruption::RespLineNotCrlf { offset: pos });
     }
     match input.number(pos + 1, lf - 1) {
         Some(n) => Ok(Line::Done(n, lf + 1)),
-        None => Err(format!(
-            "a header line at offset {pos} whose length is not a decimal number"
-        )),
+        None => Err(Corruption::RespNotANumber { offset: pos }),
     }
 }
 
@@ -256,7 +257,7 @@ mod tests {
                 let comp: CompositeBuf = bytes.iter().map(|&b| Bytes::from(vec![b])).collect();
                 let quick = header_line(bytes, 0);
                 let careful = header_line(&comp, 0);
-                let show = |r: &Result<Line, String>| match r {
+                let show = |r: &Result<Line, Corruption>| match r {
                     Ok(Line::Done(n, end)) => format!("done {n} {end}"),
                     Ok(Line::Partial) => "partial".to_string(),
                     Err(_) => "error".to_string(),

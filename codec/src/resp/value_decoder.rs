@@ -3,11 +3,13 @@
 
 use seine_buffer::{Bytes, CompositeBuf};
 
-use super::decoder::{DEFAULT_MAX_ARRAY_LEN, DEFAULT_MAX_BULK_LEN, DEFAULT_MAX_INLINE_LEN};
+use super::decoder::{
+    DEFAULT_MAX_ARRAY_LENGTH, DEFAULT_MAX_BULK_LENGTH, DEFAULT_MAX_INLINE_LENGTH,
+};
 use super::scan_input::{Input, Line, header_line};
 use super::value::RespValue;
 use crate::decoder::Decoder;
-use crate::error::CodecError;
+use crate::error::{CodecError, Corruption};
 
 /// Default [`RespValueDecoder::max_depth`]: arrays nested 32 deep.
 pub const DEFAULT_MAX_DEPTH: usize = 32;
@@ -28,11 +30,11 @@ pub const DEFAULT_MAX_DEPTH: usize = 32;
 ///
 /// # Limits
 ///
-/// Bulk strings over [`max_bulk_len`](Self::max_bulk_len) and arrays over
-/// [`max_array_len`](Self::max_array_len) elements are refused when their header is
+/// Bulk strings over [`max_bulk_length`](RespValueDecoderBuilder::max_bulk_length) and arrays over
+/// [`max_array_length`](RespValueDecoderBuilder::max_array_length) elements are refused when their header is
 /// read ([`CodecError::TooLongFrame`]), as are simple strings and errors longer than
 /// 64 KiB without a CRLF; arrays nested deeper than
-/// [`max_depth`](Self::max_depth), lengths below -1 and RESP3 types are
+/// [`max_depth`](RespValueDecoderBuilder::max_depth), lengths below -1 and RESP3 types are
 /// [`CodecError::CorruptFrame`].
 ///
 /// # Examples
@@ -50,14 +52,86 @@ pub const DEFAULT_MAX_DEPTH: usize = 32;
 /// );
 /// assert_eq!(dec.decode(&mut buf).unwrap(), Some(RespValue::ok()));
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct RespValueDecoder {
-    max_bulk_len: usize,
-    max_array_len: usize,
+    max_bulk_length: usize,
+    max_array_length: usize,
     max_line_len: usize,
     max_depth: usize,
     /// Do not measure again before the buffer holds this many bytes.
     wait_for: usize,
+}
+
+/// Configures a [`RespValueDecoder`]; made by [`RespValueDecoder::builder`].
+/// Defaults: as [`RespValueDecoder::new`].
+///
+/// ```
+/// use seine_buffer::CompositeBuf;
+/// use seine_codec::{CodecError, Decoder};
+/// use seine_codec::resp::RespValueDecoder;
+///
+/// let mut dec = RespValueDecoder::builder()
+///     .max_bulk_length(2)
+///     .max_array_length(8)
+///     .max_depth(1)
+///     .build()?;
+/// assert_eq!((dec.max_bulk_length(), dec.max_array_length(), dec.max_depth()), (2, 8, 1));
+/// assert!(dec.decode(&mut CompositeBuf::from(&b"$3\r\n"[..])).is_err());
+/// assert!(dec.decode(&mut CompositeBuf::from(&b"*1\r\n*0\r\n"[..])).is_err());
+/// # Ok::<(), CodecError>(())
+/// ```
+#[derive(Clone, Debug)]
+#[must_use = "call build() to get the decoder"]
+pub struct RespValueDecoderBuilder {
+    max_bulk_length: usize,
+    max_array_length: usize,
+    max_depth: usize,
+}
+
+impl Default for RespValueDecoderBuilder {
+    fn default() -> Self {
+        RespValueDecoderBuilder {
+            max_bulk_length: DEFAULT_MAX_BULK_LENGTH,
+            max_array_length: DEFAULT_MAX_ARRAY_LENGTH,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+impl RespValueDecoderBuilder {
+    /// The longest bulk string accepted, in bytes.
+    pub fn max_bulk_length(mut self, max: usize) -> Self {
+        self.max_bulk_length = max;
+        self
+    }
+
+    /// The largest number of elements of one array.
+    pub fn max_array_length(mut self, max: usize) -> Self {
+        self.max_array_length = max;
+        self
+    }
+
+    /// How deep arrays may nest (1: no array inside an array; 0: no array).
+    pub fn max_depth(mut self, max: usize) -> Self {
+        self.max_depth = max;
+        self
+    }
+
+    /// Builds the decoder. Does not allocate.
+    ///
+    /// # Errors
+    ///
+    /// None today (every limit is valid); the `Result` keeps one convention
+    /// across the codecs' builders.
+    pub fn build(self) -> Result<RespValueDecoder, CodecError> {
+        Ok(RespValueDecoder {
+            max_bulk_length: self.max_bulk_length,
+            max_array_length: self.max_array_length,
+            max_line_len: DEFAULT_MAX_INLINE_LENGTH,
+            max_depth: self.max_depth,
+            wait_for: 0,
+        })
+    }
 }
 
 impl Default for RespValueDecoder {
@@ -83,54 +157,32 @@ impl RespValueDecoder {
     /// ```
     pub fn new() -> Self {
         RespValueDecoder {
-            max_bulk_len: DEFAULT_MAX_BULK_LEN,
-            max_array_len: DEFAULT_MAX_ARRAY_LEN,
-            max_line_len: DEFAULT_MAX_INLINE_LEN,
+            max_bulk_length: DEFAULT_MAX_BULK_LENGTH,
+            max_array_length: DEFAULT_MAX_ARRAY_LENGTH,
+            max_line_len: DEFAULT_MAX_INLINE_LENGTH,
             max_depth: DEFAULT_MAX_DEPTH,
             wait_for: 0,
         }
     }
 
-    /// Sets the longest bulk string accepted, in bytes.
-    ///
-    /// ```
-    /// use seine_buffer::CompositeBuf;
-    /// use seine_codec::Decoder;
-    /// use seine_codec::resp::RespValueDecoder;
-    /// let mut dec = RespValueDecoder::new().max_bulk_len(2);
-    /// assert!(dec.decode(&mut CompositeBuf::from(&b"$3\r\n"[..])).is_err());
-    /// ```
-    pub fn max_bulk_len(mut self, max: usize) -> Self {
-        self.max_bulk_len = max;
-        self
+    /// A builder with the defaults of [`new`](Self::new).
+    pub fn builder() -> RespValueDecoderBuilder {
+        RespValueDecoderBuilder::default()
     }
 
-    /// Sets the largest number of elements of one array.
-    ///
-    /// ```
-    /// use seine_buffer::CompositeBuf;
-    /// use seine_codec::Decoder;
-    /// use seine_codec::resp::RespValueDecoder;
-    /// let mut dec = RespValueDecoder::new().max_array_len(1);
-    /// assert!(dec.decode(&mut CompositeBuf::from(&b"*2\r\n"[..])).is_err());
-    /// ```
-    pub fn max_array_len(mut self, max: usize) -> Self {
-        self.max_array_len = max;
-        self
+    /// The longest bulk string accepted, in bytes.
+    pub fn max_bulk_length(&self) -> usize {
+        self.max_bulk_length
     }
 
-    /// Sets how deep arrays may nest (1: no array inside an array).
-    ///
-    /// ```
-    /// use seine_buffer::CompositeBuf;
-    /// use seine_codec::Decoder;
-    /// use seine_codec::resp::RespValueDecoder;
-    /// let mut dec = RespValueDecoder::new().max_depth(1);
-    /// assert!(dec.decode(&mut CompositeBuf::from(&b"*1\r\n*0\r\n"[..])).is_err());
-    /// ```
-    pub fn max_depth(mut self, max: usize) -> Self {
-        self.max_depth = max;
-        self
+    /// The largest number of elements of one array.
+    pub fn max_array_length(&self) -> usize {
+        self.max_array_length
+    }
+
+    /// How deep arrays may nest (1: no array inside an array).
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
     }
 
     fn measure<I: Input + ?Sized>(
@@ -142,7 +194,7 @@ impl RespValueDecoder {
         if pos >= input.len() {
             return Ok(Measure::Need(pos + 1));
         }
-        let corrupt = |reason: String| CodecError::CorruptFrame { reason };
+        let corrupt = |reason: Corruption| CodecError::CorruptFrame { reason };
         match input.byte(pos) {
             b'+' | b'-' => {
                 let limit = pos.saturating_add(self.max_line_len);
@@ -150,9 +202,7 @@ impl RespValueDecoder {
                     Some(lf) if input.byte(lf - 1) == b'\r' && lf >= pos + 2 => {
                         Ok(Measure::Done(lf + 1))
                     }
-                    Some(_) => Err(corrupt(format!(
-                        "a simple string at offset {pos} not ended by CRLF"
-                    ))),
+                    Some(_) => Err(corrupt(Corruption::RespLineNotCrlf { offset: pos })),
                     None if input.len() >= limit => Err(CodecError::TooLongFrame {
                         length: (input.len() - pos) as u64,
                         max: self.max_line_len,
@@ -167,13 +217,14 @@ impl RespValueDecoder {
             b'$' => match header_line(input, pos).map_err(corrupt)? {
                 Line::Partial => Ok(Measure::Need(input.len() + 1)),
                 Line::Done(-1, end) => Ok(Measure::Done(end)),
-                Line::Done(n, _) if n < 0 => {
-                    Err(corrupt(format!("invalid bulk length {n} at offset {pos}")))
-                }
-                Line::Done(n, _) if n as u64 > self.max_bulk_len as u64 => {
+                Line::Done(n, _) if n < 0 => Err(corrupt(Corruption::RespInvalidBulkLength {
+                    length: n,
+                    offset: pos,
+                })),
+                Line::Done(n, _) if n as u64 > self.max_bulk_length as u64 => {
                     Err(CodecError::TooLongFrame {
                         length: n as u64,
-                        max: self.max_bulk_len,
+                        max: self.max_bulk_length,
                     })
                 }
                 Line::Done(n, start) => {
@@ -182,9 +233,10 @@ impl RespValueDecoder {
                         return Ok(Measure::Need(end));
                     }
                     if input.byte(end - 2) != b'\r' || input.byte(end - 1) != b'\n' {
-                        return Err(corrupt(format!(
-                            "bulk string of {n} bytes at offset {start} not followed by CRLF"
-                        )));
+                        return Err(corrupt(Corruption::RespBulkNotCrlf {
+                            length: n as usize,
+                            offset: start,
+                        }));
                     }
                     Ok(Measure::Done(end))
                 }
@@ -192,21 +244,22 @@ impl RespValueDecoder {
             b'*' => match header_line(input, pos).map_err(corrupt)? {
                 Line::Partial => Ok(Measure::Need(input.len() + 1)),
                 Line::Done(-1, end) => Ok(Measure::Done(end)),
-                Line::Done(n, _) if n < 0 => {
-                    Err(corrupt(format!("invalid array length {n} at offset {pos}")))
-                }
-                Line::Done(n, _) if n as u64 > self.max_array_len as u64 => {
+                Line::Done(n, _) if n < 0 => Err(corrupt(Corruption::RespInvalidArrayLength {
+                    length: n,
+                    offset: pos,
+                })),
+                Line::Done(n, _) if n as u64 > self.max_array_length as u64 => {
                     Err(CodecError::TooLongFrame {
                         length: n as u64,
-                        max: self.max_array_len,
+                        max: self.max_array_length,
                     })
                 }
                 Line::Done(n, mut end) => {
                     if depth >= self.max_depth {
-                        return Err(corrupt(format!(
-                            "arrays nested deeper than {} at offset {pos}",
-                            self.max_depth
-                        )));
+                        return Err(corrupt(Corruption::RespTooDeep {
+                            max: self.max_depth,
+                            offset: pos,
+                        }));
                     }
                     for _ in 0..n {
                         match self.measure(input, end, depth + 1)? {
@@ -218,14 +271,15 @@ impl RespValueDecoder {
                 }
             },
             b'%' | b'~' | b'_' | b',' | b'#' | b'(' | b'=' | b'>' | b'|' | b'!' => {
-                Err(corrupt(format!(
-                    "RESP3 type {:?} at offset {pos} is not supported (speak RESP2: no HELLO 3)",
-                    input.byte(pos) as char
-                )))
+                Err(corrupt(Corruption::RespUnsupportedType {
+                    byte: input.byte(pos),
+                    offset: pos,
+                }))
             }
-            other => Err(corrupt(format!(
-                "unknown RESP type byte {other:#04x} at offset {pos}"
-            ))),
+            other => Err(corrupt(Corruption::RespUnknownType {
+                byte: other,
+                offset: pos,
+            })),
         }
     }
 }

@@ -6,8 +6,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use seine_buffer::{Bytes, CompositeBuf};
+use seine_channel::testing::EmbeddedChannel;
 use seine_channel::{
-    ChannelConfig, ChannelHandler, EmbeddedChannel, Error, Handler, InboundContext, InboundHandler,
+    ChannelConfig, ChannelHandler, Error, Handler, InboundContext, InboundHandler,
 };
 use seine_codec::CodecError;
 

@@ -69,3 +69,53 @@ pub fn drive<D: Decoder<Item = CompositeBuf>>(
     }
     panic!("decode_eof never returned None");
 }
+
+/// Feeds `stream` as [`drive`] does to a protocol decoder, whose connection is
+/// closed at its first error (as `HttpServerCodec` and `RespCodec` do): checks
+/// that every message consumed input and passes `check`, and that end of input
+/// terminates. Returns the number of messages.
+pub fn drive_protocol<D: Decoder>(
+    mut decoder: D,
+    stream: &[u8],
+    cut: u8,
+    strategy: u8,
+    mut check: impl FnMut(&D::Item),
+) -> usize {
+    let strategy = match strategy % 3 {
+        0 => CumulationStrategy::Merge,
+        1 => CumulationStrategy::Compose,
+        _ => CumulationStrategy::Adaptive { threshold: 8 },
+    };
+    let mut cumulation = Cumulation::new(strategy);
+    let mut messages = 0;
+    let step = usize::from(cut % 64) + 1;
+    for read in stream.chunks(step) {
+        cumulation.push(Bytes::copy_from_slice(read));
+        loop {
+            let before = cumulation.len();
+            match decoder.decode(cumulation.buf()) {
+                Ok(Some(item)) => {
+                    assert!(cumulation.len() < before, "Some without consuming input");
+                    check(&item);
+                    messages += 1;
+                }
+                Ok(None) if cumulation.len() < before => {}
+                Ok(None) => break,
+                Err(_) => return messages, // the connection closes
+            }
+            if cumulation.is_empty() {
+                break;
+            }
+        }
+    }
+    for _ in 0..1_000_000 {
+        match decoder.decode_eof(cumulation.buf()) {
+            Ok(Some(item)) => {
+                check(&item);
+                messages += 1;
+            }
+            Ok(None) | Err(_) => return messages,
+        }
+    }
+    panic!("decode_eof never returned None");
+}
