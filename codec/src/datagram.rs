@@ -7,7 +7,7 @@
 //! truncated frame) and then discarded with the datagram.
 //!
 //! ```
-//! use seine_buffer::{BufMut, Bytes, CompositeBuf};
+//! use seine_buffer::{Bytes, CompositeBuf};
 //! use seine_channel::testing::EmbeddedChannel;
 //! use seine_channel::{DatagramPacket, OutboundBuf};
 //! use seine_codec::{
