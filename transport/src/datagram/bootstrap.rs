@@ -25,7 +25,6 @@ use crate::event_loop::{EventLoopGroup, block_on};
 /// senders over them), [`connect`](Self::connect) one socket talking to one peer.
 ///
 /// ```
-/// use seine_buffer::Bytes;
 /// use seine_channel::prelude::*;
 /// use seine_channel::DatagramPacket;
 /// use seine_transport::{DatagramBootstrap, EventLoopGroup};
