@@ -410,7 +410,7 @@ impl<M: Request> DnsHandler<M> {
                 if let Some(answer) = self.answer_simple(&q.raw, simple) {
                     return Some(answer);
                 }
-                // Not precomputed (NXDOMAIN, NODATA, truncated, BADVERS): the full path.
+                // Not precomputed (NXDOMAIN, NODATA, truncated, EDNS version > 0): the full path.
                 parsed = match Message::from_vec(&q.raw) {
                     Ok(m) => m,
                     Err(_) => return self.formerr(&q.raw),
@@ -491,7 +491,7 @@ impl<M: Request> DnsHandler<M> {
     /// A precomputed answer to a simple query, if there is one (and it fits).
     fn answer_simple(&mut self, raw: &[u8], q: &Simple) -> Option<BytesMut> {
         if q.edns.is_some_and(|(_, version)| version != 0) {
-            return None; // BADVERS, from the full path
+            return None; // an EDNS version this table was not built for: the full path
         }
         let n = q.name_len;
         let mut key = [0u8; 258];
