@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # seine benchmark suite, one command: builds everything in release, installs the peers
-# (nginx, redis-server, redis-tools, wrk, curl) when missing, runs every scenario with
+# (nginx, redis-server, redis-tools, wrk, curl, nsd, dnsperf) when missing, runs every scenario with
 # the server pinned to core 0 and the load tool to core 1, alternating seine and its
 # anchor run by run, and prints one table of medians and median per-round ratios.
 #
-#   bench/run.sh [--quick] [--rounds N] [--only a,b,c,d,e,f,g] [--no-install] [--no-build]
+#   bench/run.sh [--quick] [--rounds N] [--only a,b,c,d,e,f,g,h,i] [--no-install] [--no-build]
 #
 # See bench/README.md for what each scenario measures and how to read the table.
 set -euo pipefail
@@ -15,7 +15,7 @@ START_TS=$(date +%s)
 
 QUICK=0
 ROUNDS=""
-ONLY="a,b,c,d,e,f,g"
+ONLY="a,b,c,d,e,f,g,h,i"
 INSTALL=1
 BUILD=1
 while [ $# -gt 0 ]; do
@@ -75,12 +75,12 @@ if [ "$BUILD" = 1 ]; then
   if ! cargo build --release --examples; then
     # Someone's example is broken right now: build the ones this suite needs one by one.
     log "building all examples failed; trying the ones used here one by one"
-    for ex in echo resp_server http_file_server; do
+    for ex in echo resp_server http_file_server udp_echo dns_server; do
       [ -f "examples/$ex.rs" ] && { cargo build --release --example "$ex" || log "example $ex did not build"; }
     done
   fi
 fi
-for b in loadgen tokio_raw tokio_framed idle_conns runstat bench_report free_port; do
+for b in loadgen tokio_raw tokio_framed tokio_udp_echo idle_conns runstat bench_report free_port; do
   [ -x "$BIN/$b" ] || { echo "run.sh: $BIN/$b missing (build failed?)" >&2; exit 1; }
 done
 
@@ -113,9 +113,11 @@ if [ "$INSTALL" = 1 ]; then
   only e && { command -v wrk >/dev/null 2>&1 || need+=(wrk); }
   only f && { command -v redis-server >/dev/null 2>&1 || need+=(redis-server); }
   only f && { command -v redis-benchmark >/dev/null 2>&1 || need+=(redis-tools); }
+  only i && { command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need+=(nsd); }
+  only i && { command -v dnsperf >/dev/null 2>&1 || need+=(dnsperf); }
   if [ ${#need[@]} -gt 0 ]; then
     log "installing: ${need[*]}"
-    # Keep the packages' init scripts from starting system-wide nginx/redis daemons.
+    # Keep the packages' init scripts from starting system-wide nginx/redis/nsd daemons.
     made_policy=0
     if [ ! -e /usr/sbin/policy-rc.d ]; then
       printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
@@ -201,6 +203,22 @@ start_server() {
     return 1
   fi
 }
+# start_udp_server PORT CMD...: start_server for a server that only speaks UDP (no
+# TCP port to probe): waits for its `listening on` line instead.
+start_udp_server() {
+  local port=$1 i; shift
+  taskset -c "$SERVER_CORE" "$@" >"$TMP/server.out" 2>"$TMP/server.err" </dev/null &
+  SRV_PID=$!
+  SERVER_PIDS+=("$SRV_PID")
+  for i in $(seq 1 200); do
+    grep -q "^listening on .*:$port\$" "$TMP/server.out" 2>/dev/null && return 0
+    kill -0 "$SRV_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  log "server did not start: $* ($(head -c 300 "$TMP/server.err" | tr '\n' ' '))"
+  stop_server
+  return 1
+}
 stop_server() {
   kill "$SRV_PID" 2>/dev/null || true
   wait "$SRV_PID" 2>/dev/null || true
@@ -210,15 +228,56 @@ stop_server() {
 }
 
 # Server launchers: launch_SIDE KIND PORT (KIND: echo, http, resp).
-SEINE_ECHO=""; SEINE_HTTP=""; SEINE_RESP=""
+SEINE_ECHO=""; SEINE_HTTP=""; SEINE_RESP=""; SEINE_UDP=""; SEINE_DNS=""
 launch_seine() {
   case $1 in
+    udp) start_udp_server "$2" "$SEINE_UDP" --addr "127.0.0.1:$2" --threads 1 ;;
+    dns) start_server "$2" "$SEINE_DNS" --addr "127.0.0.1:$2" --threads 1 --zone "$DNS_DIR/example.com.zone" ;;
     echo) start_server "$2" "$SEINE_ECHO" --addr "127.0.0.1:$2" --threads 1 ;;
     resp) start_server "$2" "$SEINE_RESP" --addr "127.0.0.1:$2" --threads 1 ;;
     http) start_server "$2" "$SEINE_HTTP" --addr "127.0.0.1:$2" --threads 1 --root "$WWW" ;;
   esac
 }
 launch_tokio_raw() { start_server "$2" "$BIN/tokio_raw" --addr "127.0.0.1:$2" --runtime current; }
+launch_tokio_udp() { start_udp_server "$2" "$BIN/tokio_udp_echo" --addr "127.0.0.1:$2"; }
+# NSD serving the same zone: one server process (server-count 1, pinned with its
+# xfrd by taskset), response-rate limiting off (rrl-ratelimit 0: with it on, NSD drops
+# most of a benchmark's queries as an attack), no database, no remote control.
+launch_nsd() {
+  local d=$TMP/nsd-$2
+  mkdir -p "$d"
+  cat >"$d/nsd.conf" <<EOF
+server:
+  server-count: 1
+  ip-address: 127.0.0.1
+  port: $2
+  username: ""
+  chroot: ""
+  zonesdir: "$d"
+  pidfile: "$d/nsd.pid"
+  database: ""
+  zonelistfile: "$d/zone.list"
+  xfrdfile: "$d/xfrd.state"
+  xfrdir: "$d"
+  logfile: "$d/nsd.log"
+  rrl-ratelimit: 0
+  verbosity: 0
+remote-control:
+  control-enable: no
+zone:
+  name: example.com
+  zonefile: "$DNS_DIR/example.com.zone"
+EOF
+  start_server "$2" nsd -d -c "$d/nsd.conf" || return 1
+  # The TCP port listens before the server process is forked (the CPU accounting
+  # takes the process tree once): wait for the grandchild, "nsd: server 1".
+  local i k
+  for i in $(seq 1 200); do
+    for k in $(pgrep -P "$SRV_PID"); do pgrep -P "$k" >/dev/null && return 0; done
+    sleep 0.05
+  done
+  log "nsd started no server process"
+}
 launch_tokio_framed() { start_server "$2" "$BIN/tokio_framed" --addr "127.0.0.1:$2" --runtime current; }
 launch_nginx() {
   local d=$TMP/nginx-$2
@@ -456,6 +515,68 @@ if only g; then
   seine_bin echo; SEINE_ECHO=$SEINE_PATH
   if [ -z "$SEINE_ECHO" ]; then note "$scen" "$SEINE_MISSING"
   else log "$scen"; run_pairs "$scen" echo run_idle seine tokio_raw; fi
+fi
+
+# ---------------------------------------------------------------- UDP echo (h)
+if only h; then
+  scen="h) UDP echo 64 B, 16 sockets x 32"
+  seine_bin udp_echo; SEINE_UDP=$SEINE_PATH
+  if [ -z "$SEINE_UDP" ]; then note "$scen" "$SEINE_MISSING"
+  else
+    log "$scen"
+    ECHO_ARGS="--udp --size 64 --conns 16 --inflight 32"; ECHO_METRIC="datagrams/s"
+    ECHO_FIELD=frames_per_s; ECHO_P99=1
+    run_pairs "$scen" udp run_echo seine tokio_udp
+  fi
+fi
+
+# ---------------------------------------------------------------- DNS (i)
+DNS_DIR=$TMP/dns
+run_dnsperf() {
+  local scen=$1 side=$2 r=$3 port=$4 out rs qps answered lost
+  out=$(pin_load "$BIN/runstat" --server-pid "$SRV_PID" --out "$TMP/rs.json" -- \
+    dnsperf -s 127.0.0.1 -p "$port" -d "$DNS_DIR/queries.txt" -l "$WRK_DUR" -c 4 -T 1 2>&1) || true
+  qps=$(sed -n 's/^[[:space:]]*Queries per second:[[:space:]]*\([0-9.]*\).*/\1/p' <<<"$out")
+  answered=$(sed -n 's/^[[:space:]]*Queries completed:[[:space:]]*\([0-9]*\).*/\1/p' <<<"$out")
+  lost=$(sed -n 's/^[[:space:]]*Queries lost:[[:space:]]*\([0-9]*\).*/\1/p' <<<"$out")
+  if [ -z "$qps" ] || [ -z "$answered" ] || [ "$answered" = 0 ]; then
+    note "$scen" "$side: dnsperf failed: $(tail -c 300 <<<"$out" | tr '\n' ' ')"
+    return 1
+  fi
+  rs=$(cat "$TMP/rs.json")
+  local wall cpu
+  wall=$(jget "$rs" wall_s); cpu=$(jget "$rs" server_cpu_s)
+  rec "$scen" "$side" "$r" "queries/s" "$qps"
+  rec "$scen" "$side" "$r" "@cpu:us/query" "$(calc "1e6 * $cpu / $answered")"
+  rec "$scen" "$side" "$r" "@srv%" "$(calc "100 * $cpu / $wall")"
+  rec "$scen" "$side" "$r" "@usr%" "$(usr_pct "$rs")"
+  rec "$scen" "$side" "$r" "@load%" "$(calc "100 * $(jget "$rs" client_cpu_s) / $wall")"
+  log "$scen r$r $side: $qps queries/s ($answered answered, $lost lost), server $(calc "1e6 * $cpu / $answered") us/query"
+}
+if only i; then
+  scen="i) DNS, dnsperf -c 4"
+  seine_bin dns_server; SEINE_DNS=$SEINE_PATH
+  if [ -z "$SEINE_DNS" ]; then note "$scen" "$SEINE_MISSING"
+  elif ! have nsd || ! have dnsperf; then note "$scen" "n/a (nsd/dnsperf not installed)"
+  else
+    mkdir -p "$DNS_DIR"
+    cat >"$DNS_DIR/example.com.zone" <<'EOF'
+$ORIGIN example.com.
+$TTL 3600
+@       IN SOA ns1.example.com. hostmaster.example.com. ( 2024010101 7200 3600 1209600 300 )
+@       IN NS   ns1.example.com.
+ns1     IN A    192.0.2.53
+www     IN A    192.0.2.1
+www     IN AAAA 2001:db8::1
+mail    IN A    192.0.2.25
+txt     IN TXT  "v=spf1 -all"
+EOF
+    # Answers from the zone, the mix of types a resolver asks for.
+    printf '%s\n' "www.example.com A" "www.example.com AAAA" "mail.example.com A" \
+      "txt.example.com TXT" "ns1.example.com A" "example.com NS" >"$DNS_DIR/queries.txt"
+    log "$scen"
+    run_pairs "$scen" dns run_dnsperf seine nsd
+  fi
 fi
 
 # ---------------------------------------------------------------- table

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes every target under fuzz/fuzz_targets/ for a bounded time each.
+# Fuzzes every target under fuzz/fuzz_targets/ (seine-codec's decoders, the
+# dns_server example's input path) for a bounded time each.
 #
 #   fuzz/run.sh                  # 30 s per target
 #   fuzz/run.sh 300              # 5 min per target

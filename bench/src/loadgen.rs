@@ -80,6 +80,8 @@ pub struct Report {
     pub loadgen_cpu_total_s: f64,
     /// The server's CPU time within the window (`None` without server pids).
     pub server_cpu: Option<cpu::CpuTimes>,
+    /// Datagrams sent and never echoed (`--udp`; always 0 over TCP).
+    pub lost: u64,
 }
 
 #[derive(Default)]
@@ -486,5 +488,6 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
         loadgen_cpu_s: self1 - self0,
         loadgen_cpu_total_s: cpu::self_cpu_seconds() - cpu_start_total,
         server_cpu: (!cfg.server_pids.is_empty()).then(|| srv1.since(srv0)),
+        lost: 0,
     })
 }

@@ -129,3 +129,62 @@ fn a_server_that_hangs_up_early_is_an_error() {
     );
     assert!(!String::from_utf8_lossy(&o.stderr).contains("verification failed"));
 }
+
+/// A UDP echo server thread on 127.0.0.1:0 that XORs byte `flip` of every
+/// datagram (if it has one) with 0x01.
+fn spawn_udp_server(flip: Option<usize>) -> SocketAddr {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = s.local_addr().unwrap();
+    thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = s.recv_from(&mut buf) {
+            if let Some(at) = flip.filter(|&at| at < n) {
+                buf[at] ^= 0x01;
+            }
+            let _ = s.send_to(&buf[..n], from);
+        }
+    });
+    addr
+}
+
+#[test]
+fn udp_mode_verifies_every_datagram_against_a_correct_server() {
+    let addr = spawn_udp_server(None);
+    let o = loadgen(addr, "64", &["--udp", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    // 3 sockets x 40 datagrams: echoed or counted lost, never both.
+    let frames: u64 = out
+        .split("\"frames\":")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let lost: u64 = out
+        .split("\"lost\":")
+        .nth(1)
+        .unwrap()
+        .split([',', '}'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(frames + lost, 120, "{}", text(&o));
+    assert!(out.contains("\"transport\":\"udp\""), "{}", text(&o));
+}
+
+#[test]
+fn udp_mode_fails_on_a_flipped_byte() {
+    let addr = spawn_udp_server(Some(30));
+    let o = loadgen(addr, "64", &["--udp"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("echo verification failed") && err.contains("byte 30"),
+        "{}",
+        text(&o)
+    );
+}

@@ -36,6 +36,20 @@ impl ChannelCore {
         Self::with_head(channel, transport, config, HeadKind::Socket)
     }
 
+    /// A channel with a datagram head: fires [`DatagramPacket`](crate::DatagramPacket)
+    /// (read with [`fire_datagram`](Self::fire_datagram)), accepts `DatagramPacket`s
+    /// (and buffers, for a connected socket); its outbound buffer is in datagram
+    /// mode (water marks count datagrams).
+    pub fn new_datagram(
+        channel: Channel,
+        transport: Box<dyn Transport>,
+        config: ChannelConfig,
+    ) -> Self {
+        let mut core = Self::with_head(channel, transport, config, HeadKind::Datagram);
+        core.inner.out.set_datagram_mode();
+        core
+    }
+
     pub(crate) fn with_head(
         channel: Channel,
         transport: Box<dyn Transport>,
@@ -113,6 +127,13 @@ impl ChannelCore {
         let mut slot = Some(bytes);
         let next = self.inner.next_in(HEAD);
         self.inner.invoke_read(next, Msg::new(&mut slot));
+    }
+
+    /// One datagram received (a datagram channel's read; the batch continues
+    /// until [`fire_read_complete`](Self::fire_read_complete)).
+    #[inline]
+    pub fn fire_datagram(&mut self, packet: crate::DatagramPacket) {
+        self.fire_message(packet);
     }
 
     /// Fires any message from the head (the embedded channel's `write_inbound`).

@@ -5,9 +5,15 @@
 //! order (gathering memory entries into one `writev`, sending file regions with
 //! `sendfile`) and reports progress with [`OutboundBuffer::advance`]. Pending bytes
 //! (file regions included) drive the high/low water marks.
+//!
+//! A datagram channel's buffer is in *datagram mode*: each entry is one datagram
+//! with its recipient, never merged with another, written whole or not at all
+//! ([`OutboundBuffer::flushed_datagram`], [`OutboundBuffer::advance_datagrams`]),
+//! and the water marks count queued datagrams instead of bytes.
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
+use std::net::SocketAddr;
 
 use seine_buffer::{Buf, BytesMut, FileRegion};
 
@@ -47,6 +53,10 @@ pub struct OutboundBuffer {
     writable: bool,
     crossings: u32,
     completions: Arc<CompletionState>,
+    /// Datagram mode: each entry's recipient, in the entries' order (`None`: the
+    /// connected peer). Empty in stream mode.
+    recipients: VecDeque<Option<SocketAddr>>,
+    datagrams: bool,
 }
 
 impl OutboundBuffer {
@@ -64,6 +74,78 @@ impl OutboundBuffer {
             writable: true,
             crossings: 0,
             completions,
+            recipients: VecDeque::new(),
+            datagrams: false,
+        }
+    }
+
+    /// Whether the buffer is in datagram mode (a datagram channel's).
+    pub fn is_datagram_mode(&self) -> bool {
+        self.datagrams
+    }
+
+    /// Datagram mode: one entry per datagram, no merging, water marks counting
+    /// datagrams.
+    pub(crate) fn set_datagram_mode(&mut self) {
+        self.set_merge_below(0);
+        self.datagrams = true;
+        self.update_writability();
+    }
+
+    /// Queues one datagram (datagram mode) for `recipient` (`None`: the connected
+    /// peer). O(1), does not copy.
+    pub(crate) fn push_datagram(
+        &mut self,
+        msg: OutboundBuf,
+        recipient: Option<SocketAddr>,
+        ticket: u64,
+    ) {
+        debug_assert!(self.datagrams, "push_datagram in stream mode");
+        self.pending_bytes += msg.len() as u64;
+        self.entries.push_back(Entry { msg, ticket });
+        self.recipients.push_back(recipient);
+        self.update_writability();
+    }
+
+    /// The `i`th flushed datagram and its recipient (datagram mode), if that many
+    /// are flushed.
+    pub fn flushed_datagram(&self, i: usize) -> Option<(&OutboundBuf, Option<SocketAddr>)> {
+        if i >= self.flushed || !self.datagrams {
+            return None;
+        }
+        Some((&self.entries[i].msg, self.recipients[i]))
+    }
+
+    /// Datagram mode: the first `n` flushed datagrams were sent whole; completes
+    /// them and updates writability.
+    ///
+    /// # Panics
+    /// If fewer than `n` datagrams are flushed.
+    pub fn advance_datagrams(&mut self, n: usize) {
+        assert!(
+            n <= self.flushed,
+            "advance_datagrams({n}) past the flushed datagrams"
+        );
+        let mut done = 0;
+        for _ in 0..n {
+            let e = self.entries.pop_front().expect("flushed entries exist");
+            self.recipients.pop_front();
+            self.flushed -= 1;
+            self.pending_bytes -= e.msg.len() as u64;
+            done = done.max(e.ticket);
+        }
+        if done > 0 {
+            self.completions.complete_through(done);
+        }
+        self.update_writability();
+    }
+
+    /// Datagrams queued and not yet sent, flushed or not (datagram mode; 0 otherwise).
+    pub fn pending_datagrams(&self) -> usize {
+        if self.datagrams {
+            self.entries.len()
+        } else {
+            0
         }
     }
 
@@ -200,6 +282,7 @@ impl OutboundBuffer {
             n -= len;
             self.pending_bytes -= len as u64;
             let mut e = self.entries.pop_front().expect("front exists");
+            self.recipients.pop_front();
             if let OutboundBuf::File(f) = &mut e.msg {
                 f.advance(len as u64);
             }
@@ -234,6 +317,7 @@ impl OutboundBuffer {
             return None;
         }
         let e = self.entries.pop_front()?;
+        self.recipients.pop_front();
         self.flushed -= 1;
         self.pending_bytes -= e.msg.len() as u64;
         if let OutboundBuf::File(f) = &e.msg {
@@ -255,6 +339,7 @@ impl OutboundBuffer {
             return None;
         }
         let e = self.entries.pop_front()?;
+        self.recipients.pop_front();
         self.flushed -= 1;
         self.pending_bytes -= e.msg.len() as u64;
         self.completions.resolve(e.ticket, Err(error));
@@ -321,6 +406,10 @@ impl OutboundBuffer {
     pub(crate) fn mark_flushed(&mut self) {
         self.seal_merge();
         self.flushed = self.entries.len();
+        if self.datagrams {
+            // An empty datagram is still a datagram: it is sent, not skipped.
+            return;
+        }
         self.advance(0);
     }
 
@@ -332,6 +421,7 @@ impl OutboundBuffer {
                 self.completions.resolve(e.ticket, Err(error.clone()));
             }
         }
+        self.recipients.clear();
         self.flushed = 0;
         self.pending_bytes = 0;
         self.update_writability();
@@ -349,10 +439,15 @@ impl OutboundBuffer {
     }
 
     fn update_writability(&mut self) {
-        if self.writable && self.pending_bytes > self.high {
+        let pending = if self.datagrams {
+            self.entries.len() as u64
+        } else {
+            self.pending_bytes
+        };
+        if self.writable && pending > self.high {
             self.writable = false;
             self.crossings += 1;
-        } else if !self.writable && self.pending_bytes < self.low {
+        } else if !self.writable && pending < self.low {
             self.writable = true;
             self.crossings += 1;
         }

@@ -8,7 +8,11 @@
 //! 2. for each batch of reads, calls [`ChannelCore::fire_read`](crate::ChannelCore::fire_read)
 //!    once per read (one `Bytes` each) and then
 //!    [`ChannelCore::fire_read_complete`](crate::ChannelCore::fire_read_complete), which also
-//!    flushes what the batch wrote;
+//!    flushes what the batch wrote (a datagram channel, built with
+//!    [`ChannelCore::new_datagram`](crate::ChannelCore::new_datagram), calls
+//!    [`ChannelCore::fire_datagram`](crate::ChannelCore::fire_datagram) once per datagram
+//!    instead, and its transport sends flushed entries whole with
+//!    [`OutboundBuffer::flushed_datagram`] and [`OutboundBuffer::advance_datagrams`]);
 //! 3. reads only while [`ChannelCore::wants_read`](crate::ChannelCore::wants_read) says so
 //!    (auto-read, or a handler asked);
 //! 4. runs queued work from `Channel` handles with

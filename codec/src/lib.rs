@@ -69,6 +69,7 @@
 //! ```
 
 mod byte_to_message;
+mod datagram;
 mod decoder;
 mod encoder;
 mod error;
@@ -82,6 +83,7 @@ pub mod resp;
 mod string;
 
 pub use byte_to_message::{ByteToMessageCodec, ByteToMessageDecoder};
+pub use datagram::{DatagramPacketDecoder, DatagramPacketEncoder};
 pub use decoder::{AfterError, Decoder};
 pub use encoder::{EncodeBuf, Encoder};
 pub use error::{CodecError, Corruption, InvalidConfig};

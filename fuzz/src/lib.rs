@@ -5,6 +5,7 @@
 //! `fuzz/run.sh` without cargo-fuzz) both call them.
 
 pub mod common;
+pub mod dns;
 
 use seine_buffer::ByteOrder;
 use seine_buffer::Bytes;
@@ -27,6 +28,16 @@ pub struct Target {
 
 /// Every target.
 pub const TARGETS: &[Target] = &[
+    Target {
+        name: "dns",
+        run: dns::dns,
+        // An A query for www.example.com with RD, and one with an EDNS OPT record.
+        seeds: &[
+            b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01",
+            b"\xab\xcd\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x03big\x07example\x03com\x00\x00\x10\x00\x01\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00",
+        ],
+        dictionary: &[b"\xc0\x0c", b"\x00\x00\x29", b"\x07example\x03com\x00", b"\x00\x01\x00\x01"],
+    },
     Target {
         name: "length_field",
         run: length_field,

@@ -309,7 +309,7 @@ impl ServerBootstrap {
     }
 }
 
-fn resolve(addr: impl ToSocketAddrs) -> Result<SocketAddr, TransportError> {
+pub(crate) fn resolve(addr: impl ToSocketAddrs) -> Result<SocketAddr, TransportError> {
     let mut it = addr
         .to_socket_addrs()
         .map_err(|e| TransportError::Resolve {

@@ -4,7 +4,8 @@
 //!
 //! Runs seine channels on real sockets: event loops ([`EventLoopGroup`]), servers
 //! ([`ServerBootstrap`] → [`Server`]) and clients ([`Bootstrap`]) over TCP and Unix
-//! domain stream sockets, on tokio.
+//! domain stream sockets, and datagram (UDP) channels ([`DatagramBootstrap`]) with
+//! batched system calls, on tokio.
 //!
 //! * **Threads.** A group has one thread per loop, each a current-thread tokio
 //!   runtime with a `LocalSet`. Every channel is pinned to one loop: its
@@ -85,6 +86,7 @@
 mod accept;
 mod bootstrap;
 mod channel_set;
+mod datagram;
 mod drain;
 mod driver;
 mod error;
@@ -104,6 +106,9 @@ pub mod splice;
 mod writer;
 
 pub use bootstrap::{Bootstrap, Server, ServerBootstrap};
+pub use datagram::{
+    DatagramBootstrap, DatagramEndpoint, DatagramMetrics, DatagramOptions, DatagramPath,
+};
 pub use error::TransportError;
 pub use event_loop::{EventLoop, EventLoopGroup};
 pub use metrics::ServerMetrics;

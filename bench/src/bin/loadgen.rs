@@ -11,6 +11,7 @@ use seine_bench::args::{die, parse_size};
 use seine_bench::cpu;
 use seine_bench::json::JsonLine;
 use seine_bench::loadgen::{Config, run};
+use seine_bench::udp::run_udp;
 
 /// Echo load generator for length-prefixed echo servers (a 4-byte big-endian
 /// length, then the payload). Verifies every echoed byte; reports frames/s, MB/s,
@@ -69,6 +70,13 @@ struct Args {
     /// Print one JSON line instead of the human-readable report.
     #[arg(long)]
     json: bool,
+
+    /// Datagram echo instead: each connection is a connected UDP socket, each frame
+    /// one datagram of --size bytes (at least 12), sent with sendmmsg and received
+    /// with recvmmsg; unanswered datagrams are counted lost (reported) and their
+    /// credits reused.
+    #[arg(long)]
+    udp: bool,
 }
 
 /// `--server-pid`'s process ids.
@@ -113,7 +121,7 @@ fn main() {
     if cfg.duration.is_zero() && cfg.frames.is_none() {
         die("--duration must be > 0", usage);
     }
-    let r = match run(&cfg) {
+    let r = match if a.udp { run_udp(&cfg) } else { run(&cfg) } {
         Ok(r) => r,
         Err(e) => {
             eprintln!("loadgen: {e}");
@@ -147,6 +155,8 @@ fn main() {
             .num("p999_us", us(0.999))
             .num("max_us", r.latency.max() as f64 / 1e3)
             .int("errors", r.errors)
+            .str("transport", if a.udp { "udp" } else { "tcp" })
+            .int("lost", r.lost)
             .num("loadgen_cpu_s", r.loadgen_cpu_s)
             .num("loadgen_cpu_total_s", r.loadgen_cpu_total_s)
             .num("loadgen_cpu_us_per_frame", per_frame_us(r.loadgen_cpu_s));
@@ -174,6 +184,9 @@ fn main() {
             r.latency.max() as f64 / 1e3
         );
         println!("  errors      {}", r.errors);
+        if a.udp {
+            println!("  lost        {} datagrams", r.lost);
+        }
         println!(
             "  loadgen CPU {:.3} s in the window ({:.0}% of one core, {:.3} us/frame), {:.3} s in all",
             r.loadgen_cpu_s,

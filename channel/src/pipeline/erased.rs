@@ -45,6 +45,14 @@ impl MsgMeta {
     }
 }
 
+/// What a datagram head accepts, described for error messages.
+pub(crate) static DATAGRAM_HEAD_WRITE: MsgMeta = MsgMeta {
+    type_id: TypeId::of::<crate::DatagramPacket>(),
+    option_type_id: TypeId::of::<Option<crate::DatagramPacket>>(),
+    type_name: || "DatagramPacket (or, connected, Bytes, CompositeBuf, OutboundBuf)",
+    boxer: boxer::<crate::DatagramPacket>,
+};
+
 /// What a socket head accepts, described for error messages.
 pub(crate) static HEAD_WRITE: MsgMeta = MsgMeta {
     type_id: TypeId::of::<crate::OutboundBuf>(),

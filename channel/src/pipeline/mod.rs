@@ -23,6 +23,7 @@ use crate::attr::Attributes;
 use crate::channel::Channel;
 use crate::completion::Completion;
 use crate::config::ChannelConfig;
+use crate::datagram::DatagramPacket;
 use crate::error::{ChannelError, Direction, Error};
 use crate::message::OutboundBuf;
 use crate::outbound::OutboundBuffer;
@@ -72,6 +73,9 @@ pub(crate) type SharedSinks = Rc<RefCell<EmbeddedSinks>>;
 pub(crate) enum HeadKind {
     /// A socket: fires `Bytes`, accepts the buffer types.
     Socket,
+    /// A datagram socket: fires `DatagramPacket`, accepts `DatagramPacket` (and,
+    /// connected, the buffer types).
+    Datagram,
     /// The test transport: fires and accepts anything; non-buffer messages are
     /// kept as they are.
     Embedded(SharedSinks),
@@ -173,7 +177,9 @@ impl Inner {
     pub(crate) fn refuses_write(&self, idx: usize, msg: &erased::MsgMeta) -> Option<TypeInfo> {
         use std::any::TypeId;
         if idx == HEAD {
-            if matches!(self.head, HeadKind::Embedded(_)) {
+            if !matches!(self.head, HeadKind::Socket) {
+                // The embedded head takes anything; a datagram head checks in
+                // `head_write_datagram`.
                 return None;
             }
             let t = msg.type_id();
@@ -483,6 +489,10 @@ impl Inner {
             self.resolve(ticket, Err(err.into()));
             return;
         }
+        if let HeadKind::Datagram = self.head {
+            self.head_write_datagram(m, ticket);
+            return;
+        }
         let buf = if let Some(b) = m.take::<Bytes>() {
             OutboundBuf::Bytes(b)
         } else if let Some(b) = m.take::<OutboundBuf>() {
@@ -506,6 +516,36 @@ impl Inner {
             return;
         };
         self.out.push(buf, ticket);
+        self.fire_writability_changes();
+    }
+
+    /// A datagram channel's head: one entry per datagram, with its recipient.
+    fn head_write_datagram(&mut self, mut m: Msg<'_>, ticket: u64) {
+        let (buf, to) = if let Some(d) = m.take::<DatagramPacket>() {
+            (OutboundBuf::Bytes(d.content), d.recipient)
+        } else if let Some(d) = m.take::<DatagramPacket<OutboundBuf>>() {
+            (d.content, d.recipient)
+        } else if let Some(b) = m.take::<Bytes>() {
+            (OutboundBuf::Bytes(b), None)
+        } else if let Some(b) = m.take::<OutboundBuf>() {
+            (b, None)
+        } else if let Some(c) = m.take::<CompositeBuf>() {
+            (OutboundBuf::Composite(c), None)
+        } else {
+            let expected: TypeInfo = &erased::DATAGRAM_HEAD_WRITE;
+            self.unexpected(HEAD, Event::Write(m, crate::Promise { ticket }), expected);
+            return;
+        };
+        if buf.is_file() {
+            let err = ChannelError::UnexpectedMessage {
+                handler: "head".into(),
+                expected: "a datagram in memory",
+                got: "FileRegion",
+            };
+            self.resolve(ticket, Err(err.into()));
+            return;
+        }
+        self.out.push_datagram(buf, to, ticket);
         self.fire_writability_changes();
     }
 

@@ -274,10 +274,12 @@ impl<'a> Pipeline<'a> {
                 }
             })
             .collect();
-        let socket = matches!(self.inner.head, HeadKind::Socket);
-
         // Inbound, head to tail: what one fires, the next reads.
-        let mut prev: Option<(&str, TypeInfo)> = socket.then(|| ("head", meta::<Bytes>()));
+        let mut prev: Option<(&str, TypeInfo)> = match self.inner.head {
+            HeadKind::Socket => Some(("head", meta::<Bytes>())),
+            HeadKind::Datagram => Some(("head", meta::<crate::DatagramPacket>())),
+            HeadKind::Embedded(_) => None,
+        };
         for &(name, t) in &entries {
             let (Some(read), Some(fire)) = (t.read, t.fire) else {
                 continue;
@@ -309,22 +311,38 @@ impl<'a> Pipeline<'a> {
             }
             next = Some((name, emit));
         }
-        if let (true, Some((from, emitted))) = (socket, next) {
-            let accepted = [
-                meta::<Bytes>(),
-                meta::<CompositeBuf>(),
-                meta::<FileRegion>(),
-                meta::<OutboundBuf>(),
-            ];
-            if !accepted.iter().any(|a| a.type_id() == emitted.type_id()) {
-                return Err(mismatch(
-                    Direction::Outbound,
-                    from,
-                    emitted,
-                    "head",
-                    "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
-                ));
-            }
+        let (accepted, accepted_name): (&[TypeInfo], &str) = match self.inner.head {
+            HeadKind::Socket => (
+                &[
+                    meta::<Bytes>(),
+                    meta::<CompositeBuf>(),
+                    meta::<FileRegion>(),
+                    meta::<OutboundBuf>(),
+                ],
+                "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
+            ),
+            HeadKind::Datagram => (
+                &[
+                    meta::<crate::DatagramPacket>(),
+                    meta::<crate::DatagramPacket<OutboundBuf>>(),
+                    meta::<Bytes>(),
+                    meta::<CompositeBuf>(),
+                    meta::<OutboundBuf>(),
+                ],
+                "DatagramPacket (or, connected, Bytes, CompositeBuf, OutboundBuf)",
+            ),
+            HeadKind::Embedded(_) => (&[], ""),
+        };
+        if let (false, Some((from, emitted))) = (accepted.is_empty(), next)
+            && !accepted.iter().any(|a| a.type_id() == emitted.type_id())
+        {
+            return Err(mismatch(
+                Direction::Outbound,
+                from,
+                emitted,
+                "head",
+                accepted_name,
+            ));
         }
         Ok(())
     }
