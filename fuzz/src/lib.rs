@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! The fuzz targets of seine's network-facing decoders, as plain functions of the
 //! input bytes: each decodes the input (after a few configuration bytes) cut into
 //! reads, and panics if a decoder breaks its contract. The libFuzzer binaries in
