@@ -85,11 +85,13 @@ pub struct Report {
 }
 
 #[derive(Default)]
-struct Stats {
-    frames: u64,
-    latency: Histogram,
-    errors: u64,
-    error_msgs: Vec<String>,
+pub(crate) struct Stats {
+    pub(crate) frames: u64,
+    /// Frames sent and never answered (datagrams; always 0 over TCP).
+    pub(crate) lost: u64,
+    pub(crate) latency: Histogram,
+    pub(crate) errors: u64,
+    pub(crate) error_msgs: Vec<String>,
 }
 
 struct Shared {
@@ -435,6 +437,19 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
                 .unwrap_or_default()
         }));
     }
+    finish(cfg, (start, end), t0, cpu_start_total, joins)
+}
+
+/// Waits out the measured window (timed runs; a `--frames` run ends when its
+/// threads do), joins the load threads and assembles the report, with this
+/// process's and the servers' CPU over the window. Shared by the TCP and UDP load.
+pub(crate) fn finish(
+    cfg: &Config,
+    (start, end): (Instant, Instant),
+    t0: Instant,
+    cpu_start_total: f64,
+    joins: Vec<std::thread::JoinHandle<Stats>>,
+) -> io::Result<Report> {
     // The window's CPU samples are taken by this (otherwise sleeping) thread.
     let sleep_until = |t: Instant| {
         let now = Instant::now();
@@ -466,6 +481,7 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
             .join()
             .map_err(|_| io::Error::other("load thread panicked"))?;
         total.frames += st.frames;
+        total.lost += st.lost;
         total.latency.merge(&st.latency);
         total.errors += st.errors;
         total.error_msgs.extend(st.error_msgs);
@@ -488,6 +504,6 @@ pub fn run(cfg: &Config) -> io::Result<Report> {
         loadgen_cpu_s: self1 - self0,
         loadgen_cpu_total_s: cpu::self_cpu_seconds() - cpu_start_total,
         server_cpu: (!cfg.server_pids.is_empty()).then(|| srv1.since(srv0)),
-        lost: 0,
+        lost: total.lost,
     })
 }

@@ -18,8 +18,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use crate::cpu;
-use crate::hist::Histogram;
-use crate::loadgen::{Config, Report};
+use crate::loadgen::{Config, Report, Stats};
 
 /// A socket with datagrams outstanding and nothing heard for this long counts them lost.
 pub const LOSS_TIMEOUT: Duration = Duration::from_millis(200);
@@ -146,15 +145,6 @@ struct Sock {
     expect: u64,
     sent_at: Box<[Instant]>,
     last_heard: Instant,
-}
-
-#[derive(Default)]
-struct Stats {
-    frames: u64,
-    lost: u64,
-    latency: Histogram,
-    errors: u64,
-    error_msgs: Vec<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -332,60 +322,7 @@ pub fn run_udp(cfg: &Config) -> io::Result<Report> {
             })
         })
         .collect();
-    let timed = cfg.frames.is_none();
-    let sleep_until = |t: Instant| {
-        let now = Instant::now();
-        if t > now {
-            std::thread::sleep(t - now);
-        }
-    };
-    if timed {
-        sleep_until(start);
-    }
-    let (self0, srv0) = (
-        cpu::self_cpu_seconds(),
-        cpu::pids_cpu_times(&cfg.server_pids),
-    );
-    if timed {
-        sleep_until(end);
-    }
-    let window_end = timed.then(|| {
-        (
-            cpu::self_cpu_seconds(),
-            cpu::pids_cpu_times(&cfg.server_pids),
-        )
-    });
-    let mut total = Stats::default();
-    for j in joins {
-        let st = j
-            .join()
-            .map_err(|_| io::Error::other("load thread panicked"))?;
-        total.frames += st.frames;
-        total.lost += st.lost;
-        total.latency.merge(&st.latency);
-        total.errors += st.errors;
-        total.error_msgs.extend(st.error_msgs);
-    }
-    let (self1, srv1, window_s) = match window_end {
-        Some((s, v)) => (s, v, cfg.duration.as_secs_f64()),
-        None => (
-            cpu::self_cpu_seconds(),
-            cpu::pids_cpu_times(&cfg.server_pids),
-            t0.elapsed().as_secs_f64(),
-        ),
-    };
-    total.error_msgs.truncate(5);
-    Ok(Report {
-        window_s,
-        frames: total.frames,
-        latency: total.latency,
-        errors: total.errors,
-        error_msgs: total.error_msgs,
-        loadgen_cpu_s: self1 - self0,
-        loadgen_cpu_total_s: cpu::self_cpu_seconds() - cpu_start_total,
-        server_cpu: (!cfg.server_pids.is_empty()).then(|| srv1.since(srv0)),
-        lost: total.lost,
-    })
+    crate::loadgen::finish(cfg, (start, end), t0, cpu_start_total, joins)
 }
 
 #[cfg(test)]
