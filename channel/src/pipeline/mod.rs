@@ -175,22 +175,45 @@ impl Inner {
     /// The type slot `idx` takes for writes, if it does not take `msg`'s (`None`:
     /// it does, or the check happens later, as at an embedded head).
     pub(crate) fn refuses_write(&self, idx: usize, msg: &erased::MsgMeta) -> Option<TypeInfo> {
-        use std::any::TypeId;
         if idx == HEAD {
-            if !matches!(self.head, HeadKind::Socket) {
-                // The embedded head takes anything; a datagram head checks in
-                // `head_write_datagram`.
-                return None;
-            }
-            let t = msg.type_id();
-            let ok = t == TypeId::of::<Bytes>()
-                || t == TypeId::of::<OutboundBuf>()
-                || t == TypeId::of::<CompositeBuf>()
-                || t == TypeId::of::<FileRegion>();
-            return (!ok).then_some(&erased::HEAD_WRITE);
+            let (accepted, _) = self.head_accepts();
+            let ok = accepted.is_empty() || accepted.iter().any(|&a| a.type_id() == msg.type_id());
+            return (!ok).then_some(match self.head {
+                HeadKind::Datagram => &erased::DATAGRAM_HEAD_WRITE,
+                _ => &erased::HEAD_WRITE,
+            });
         }
         let want = self.slots[idx].types.write?;
         (want.type_id() != msg.type_id()).then_some(want)
+    }
+
+    /// The types the head takes for writes, and how error messages name them
+    /// (empty: any type, the embedded head). One list for the pipeline's type
+    /// check and for handle writes.
+    pub(crate) fn head_accepts(&self) -> (smallvec::SmallVec<[TypeInfo; 5]>, &'static str) {
+        use erased::meta;
+        match self.head {
+            HeadKind::Socket => (
+                smallvec::smallvec![
+                    meta::<Bytes>(),
+                    meta::<CompositeBuf>(),
+                    meta::<FileRegion>(),
+                    meta::<OutboundBuf>(),
+                ],
+                "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
+            ),
+            HeadKind::Datagram => (
+                smallvec::smallvec![
+                    meta::<crate::DatagramPacket>(),
+                    meta::<crate::DatagramPacket<OutboundBuf>>(),
+                    meta::<Bytes>(),
+                    meta::<CompositeBuf>(),
+                    meta::<OutboundBuf>(),
+                ],
+                "DatagramPacket (or, connected, Bytes, CompositeBuf, OutboundBuf)",
+            ),
+            HeadKind::Embedded(_) => (smallvec::SmallVec::new(), ""),
+        }
     }
 
     /// Spawns a task on the channel's loop, through the transport's executor.

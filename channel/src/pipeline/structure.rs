@@ -1,13 +1,12 @@
 //! Changing the pipeline: add, remove and replace handlers by name, with the
 //! message types of neighbours checked before any change is made.
 
-use seine_buffer::{Bytes, CompositeBuf, FileRegion};
+use seine_buffer::Bytes;
 
 use super::{HEAD, HeadKind, Hot, Inner, Slot, TAIL};
 use crate::channel::Channel;
 use crate::error::{ChannelError, Direction};
 use crate::handler::Handler;
-use crate::message::OutboundBuf;
 use crate::pipeline::erased::SlotTypes;
 use crate::pipeline::erased::{TypeInfo, meta};
 
@@ -311,30 +310,9 @@ impl<'a> Pipeline<'a> {
             }
             next = Some((name, emit));
         }
-        let (accepted, accepted_name): (&[TypeInfo], &str) = match self.inner.head {
-            HeadKind::Socket => (
-                &[
-                    meta::<Bytes>(),
-                    meta::<CompositeBuf>(),
-                    meta::<FileRegion>(),
-                    meta::<OutboundBuf>(),
-                ],
-                "OutboundBuf (or Bytes, CompositeBuf, FileRegion)",
-            ),
-            HeadKind::Datagram => (
-                &[
-                    meta::<crate::DatagramPacket>(),
-                    meta::<crate::DatagramPacket<OutboundBuf>>(),
-                    meta::<Bytes>(),
-                    meta::<CompositeBuf>(),
-                    meta::<OutboundBuf>(),
-                ],
-                "DatagramPacket (or, connected, Bytes, CompositeBuf, OutboundBuf)",
-            ),
-            HeadKind::Embedded(_) => (&[], ""),
-        };
+        let (accepted, accepted_name) = self.inner.head_accepts();
         if let (false, Some((from, emitted))) = (accepted.is_empty(), next)
-            && !accepted.iter().any(|a| a.type_id() == emitted.type_id())
+            && !accepted.iter().any(|&a| a.type_id() == emitted.type_id())
         {
             return Err(mismatch(
                 Direction::Outbound,
