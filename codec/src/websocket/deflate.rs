@@ -286,7 +286,7 @@ impl PerMessageDeflate {
         max: usize,
     ) -> Result<Vec<u8>, WebSocketError> {
         let bad = |e: String| WebSocketError::BadCompression { reason: e };
-        let mut out = Vec::with_capacity((data.len() * 2).clamp(64, max.saturating_add(1)));
+        let mut out = Vec::with_capacity((data.len() * 2).max(64).min(max.saturating_add(1)));
         for input in [data, &TAIL[..]] {
             let start_in = self.decompress.total_in();
             loop {
@@ -371,6 +371,17 @@ mod tests {
         assert!(z.len() < 64 << 10);
         let err = server.decompress(&z, 1 << 20).unwrap_err();
         assert!(matches!(err, WebSocketError::MessageTooLong { .. }));
+    }
+
+    #[test]
+    fn a_limit_under_64_bytes_is_kept() {
+        // Found by the fuzz target: a capacity clamp with min > max.
+        let config = DeflateConfig::default();
+        let (mut server, mut client) = pair(&config, "permessage-deflate");
+        let z = client.compress(b"Hello").unwrap();
+        assert_eq!(server.decompress(&z, 28).unwrap(), b"Hello");
+        let z = client.compress(&[b'x'; 29]).unwrap();
+        assert!(server.decompress(&z, 28).is_err());
     }
 
     #[test]
