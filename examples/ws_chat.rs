@@ -20,7 +20,8 @@
 //! inactive; a text message is written to every handle in the room (a write
 //! from another loop is queued to the channel's own loop). Binary messages are
 //! ignored. permessage-deflate is off unless `--deflate` is given (offers are
-//! declined). The page can be driven by its query string (`?name=A&send=hello`
+//! declined). `--echo` sends each message back to its sender only (the
+//! benchmark's server, `bench/ws.sh`). The page can be driven by its query string (`?name=A&send=hello`
 //! sends `hello` once connected; every page answers `NAME got TEXT` to what it
 //! receives when `?ack=1`), which the browser test uses.
 
@@ -92,6 +93,8 @@ impl InboundHandler for Page {
 /// One client in the room.
 struct Chat {
     room: Room,
+    /// `--echo`: messages go back to their sender only.
+    echo: bool,
 }
 
 impl ChannelHandler for Chat {
@@ -105,7 +108,13 @@ impl InboundHandler for Chat {
     type Read = Message;
     type Fire = Message;
 
-    fn channel_read(&mut self, _ctx: &mut InboundContext<'_, Message>, msg: Message) {
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Message>, msg: Message) {
+        if self.echo {
+            if let Message::Text(_) | Message::Binary(_) = msg {
+                ctx.write_void(msg); // flushed when the read batch ends
+            }
+            return;
+        }
         let Message::Text(text) = msg else {
             return; // pings are answered by the codec; binary is not chat
         };
@@ -154,6 +163,11 @@ struct Args {
     #[arg(long)]
     deflate: bool,
 
+    /// Echo mode (benchmarks): each text or binary message goes back to its
+    /// sender only, instead of to the room.
+    #[arg(long)]
+    echo: bool,
+
     /// The largest message accepted, in bytes (1009 beyond).
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_message: usize,
@@ -170,11 +184,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config = config.deflate(DeflateConfig::default());
     }
     let room: Room = Arc::default();
+    let echo = args.echo;
     let upgrade = WebSocketServerProtocolHandler::new(
         "/ws",
         config,
         Arc::new(move |pipeline| {
-            let chat = Chat { room: room.clone() };
+            let chat = Chat {
+                room: room.clone(),
+                echo,
+            };
             pipeline.add_last("chat", Handler::inbound(chat))?;
             Ok(())
         }),
