@@ -266,6 +266,8 @@ import asyncio, sys, websockets
 URL = sys.argv[1]
 async def main():
     async with websockets.connect(URL) as a, websockets.connect(URL) as b:
+        offered = a.response_headers.get("Sec-WebSocket-Extensions") if hasattr(a, "response_headers") else a.response.headers.get("Sec-WebSocket-Extensions")
+        print("deflate on" if offered else "deflate off")
         await a.send("hello")
         print("echo", await a.recv(), await b.recv())
         await a.send(["fr", "ag", "ments"])
@@ -292,27 +294,39 @@ fn python_websockets_client() {
     if !require(py.is_some(), "python3 with the websockets package") {
         return;
     }
-    let srv = chat(&[]);
-    let out = Command::new(py.unwrap())
-        .args(["-c", PY_CLIENT, &format!("ws://{}/ws", srv.addr)])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        stdout.lines().collect::<Vec<_>>(),
-        [
-            "echo hello hello",
-            "fragments fragments fragments",
-            "pong ok",
-            "close 4001",
-            "big 1009"
-        ]
-    );
+    let py = py.unwrap();
+    // websockets offers permessage-deflate: declined by default, accepted with
+    // --deflate (then the 2 MiB message is refused once inflated past 1 MiB).
+    for extra in [&[][..], &["--deflate"][..]] {
+        let srv = chat(extra);
+        let out = Command::new(&py)
+            .args(["-c", PY_CLIENT, &format!("ws://{}/ws", srv.addr)])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{extra:?}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let deflate = if extra.is_empty() {
+            "deflate off"
+        } else {
+            "deflate on"
+        };
+        assert_eq!(
+            stdout.lines().collect::<Vec<_>>(),
+            [
+                deflate,
+                "echo hello hello",
+                "fragments fragments fragments",
+                "pong ok",
+                "close 4001",
+                "big 1009"
+            ],
+            "{extra:?}"
+        );
+    }
 }
 
 /// A headless Chromium showing `url`, killed when dropped.

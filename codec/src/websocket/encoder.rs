@@ -7,9 +7,12 @@ use super::frame::{Frame, Opcode, apply_mask};
 use super::message::{CloseFrame, Message};
 use crate::encoder::EncodeBuf;
 
+/// Payloads under this size are copied next to their header.
+const SMALL_PAYLOAD: usize = 256;
+
 /// Appends the frame `f` to `dst`: the header is written into the scratch
-/// buffer; an unmasked payload of 64 bytes or more is appended without copying,
-/// a masked one is copied (masking writes it).
+/// buffer; an unmasked payload of 256 bytes or more is appended without
+/// copying, a smaller or masked one is copied (masking writes it).
 ///
 /// ```
 /// use seine_codec::EncodeBuf;
@@ -41,6 +44,9 @@ pub fn encode_frame(f: Frame, mask: Option<[u8; 4]>, dst: &mut EncodeBuf) {
             scratch.put_slice(&f.payload);
             apply_mask(&mut scratch[start..], key, 0);
         }
+        // A small payload is copied next to its header: one buffer to write
+        // costs less than a segment of its own.
+        None if len < SMALL_PAYLOAD => scratch.put_slice(&f.payload),
         None => dst.push_bytes(f.payload),
     }
 }
