@@ -31,7 +31,8 @@ start() { # SIDE -> "PID ADDR"
     taskset -c 0 "$TUNG" --addr 127.0.0.1:0 >"$T/out" 2>"$T/err" &
   fi
   local pid=$!
-  for _ in $(seq 1 100); do grep -q "listening on" "$T/out" 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 1 600); do grep -q "listening on" "$T/out" 2>/dev/null && break; sleep 0.05; done
+  grep -q "listening on" "$T/out" || { echo "$1 did not start: $(cat "$T/err")" >&2; exit 1; }
   echo "$pid $(sed -n 's/^listening on //p' "$T/out" | head -1)"
 }
 : >"$T/results"

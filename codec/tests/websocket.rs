@@ -486,3 +486,72 @@ fn the_client_refuses_a_wrong_accept_key() {
     ));
     assert!(!ch.is_active());
 }
+
+// ---- property: any fragmentation, any read boundaries, same messages ----
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A message, how it is cut into fragments, and whether a ping goes between.
+    fn message() -> impl Strategy<Value = (Message, Vec<usize>, bool)> {
+        let text = "\\PC{0,40}".prop_map(Message::Text);
+        let binary =
+            proptest::collection::vec(any::<u8>(), 0..300).prop_map(|v| Message::Binary(v.into()));
+        (
+            prop_oneof![text, binary],
+            proptest::collection::vec(1usize..50, 0..4),
+            any::<bool>(),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn messages_survive_any_fragmentation_and_read_boundaries(
+            msgs in proptest::collection::vec(message(), 1..8),
+            read in 1usize..40,
+        ) {
+            let mut wire = Vec::new();
+            let mut expected = Vec::new();
+            for (msg, cuts, ping) in &msgs {
+                let (opcode, bytes): (u8, Vec<u8>) = match msg {
+                    Message::Text(t) => (1, t.as_bytes().to_vec()),
+                    Message::Binary(b) => (2, b.to_vec()),
+                    _ => unreachable!(),
+                };
+                // Fragments at the cut points (in bytes: text may split characters).
+                let mut pieces = Vec::new();
+                let mut rest = &bytes[..];
+                for &c in cuts {
+                    let c = c.min(rest.len());
+                    pieces.push(&rest[..c]);
+                    rest = &rest[c..];
+                }
+                pieces.push(rest);
+                let last = pieces.len() - 1;
+                for (i, piece) in pieces.iter().enumerate() {
+                    let op = if i == 0 { opcode } else { 0 };
+                    wire.extend(client_frame(i == last, op, piece));
+                    if i == last {
+                        expected.push(msg.clone());
+                    }
+                    if *ping && i == 0 {
+                        // Between fragments, or after a one-frame message.
+                        wire.extend(client_frame(true, 9, b"p"));
+                        expected.push(Message::Ping(Bytes::from_static(b"p")));
+                    }
+                }
+            }
+            let mut ch = server();
+            for chunk in wire.chunks(read) {
+                ch.write_inbound(Bytes::copy_from_slice(chunk)).unwrap();
+            }
+            let mut got = Vec::new();
+            while let Some(m) = ch.read_inbound::<Message>() {
+                got.push(m);
+            }
+            prop_assert_eq!(got, expected);
+            prop_assert!(ch.is_active());
+        }
+    }
+}

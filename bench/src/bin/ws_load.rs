@@ -130,7 +130,13 @@ fn main() {
         let elapsed = start.elapsed().as_secs_f64();
         stop.store(true, Ordering::Relaxed);
         for t in tasks {
-            t.abort();
+            if t.is_finished() {
+                if let Ok(Err(e)) = t.await {
+                    eprintln!("ws_load: a connection failed: {e}");
+                }
+            } else {
+                t.abort();
+            }
         }
         (n, elapsed)
     });

@@ -85,8 +85,15 @@ impl FrameDecoder {
         src.advance(h.header_len);
         let payload = match h.mask {
             Some(key) => {
-                let mut data = vec![0u8; h.payload_len];
-                src.copy_to_slice_at(0, &mut data);
+                // Gathered from the segments (no zero-fill first).
+                let mut data = Vec::with_capacity(h.payload_len);
+                for seg in src.segments() {
+                    let want = h.payload_len - data.len();
+                    if want == 0 {
+                        break;
+                    }
+                    data.extend_from_slice(&seg[..want.min(seg.len())]);
+                }
                 src.advance(h.payload_len);
                 apply_mask(&mut data, key, 0);
                 data.into()
