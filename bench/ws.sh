@@ -24,21 +24,22 @@ LOAD=$ROOT/target/release/ws_load
 T=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$T"' EXIT
 
 cpu_s() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
-start() { # SIDE -> "PID ADDR"
+start() { # SIDE ROUND -> "PID ADDR"
+  local out="$T/$1.$2.out" err="$T/$1.$2.err" # a file per run: no stale address
   if [ "$1" = seine ]; then
-    taskset -c 0 "$SEINE" --addr 127.0.0.1:0 --threads 1 --echo >"$T/out" 2>"$T/err" &
+    taskset -c 0 "$SEINE" --addr 127.0.0.1:0 --threads 1 --echo >"$out" 2>"$err" &
   else
-    taskset -c 0 "$TUNG" --addr 127.0.0.1:0 >"$T/out" 2>"$T/err" &
+    taskset -c 0 "$TUNG" --addr 127.0.0.1:0 >"$out" 2>"$err" &
   fi
   local pid=$!
-  for _ in $(seq 1 600); do grep -q "listening on" "$T/out" 2>/dev/null && break; sleep 0.05; done
-  grep -q "listening on" "$T/out" || { echo "$1 did not start: $(cat "$T/err")" >&2; exit 1; }
-  echo "$pid $(sed -n 's/^listening on //p' "$T/out" | head -1)"
+  for _ in $(seq 1 600); do grep -q "listening on" "$out" 2>/dev/null && break; sleep 0.05; done
+  grep -q "listening on" "$out" || { echo "$1 did not start: $(cat "$err")" >&2; exit 1; }
+  echo "$pid $(sed -n 's/^listening on //p' "$out" | head -1)"
 }
 : >"$T/results"
 for r in $(seq 1 "$ROUNDS"); do
   for side in seine tungstenite; do
-    read -r pid addr < <(start $side)
+    read -r pid addr < <(start $side "$r")
     c0=$(cpu_s "$pid")
     out=$(taskset -c 1 "$LOAD" --addr "$addr" --conns "$CONNS" --depth "$DEPTH" --size "$SIZE" --seconds "$SECS")
     c1=$(cpu_s "$pid")

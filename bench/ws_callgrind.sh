@@ -20,12 +20,11 @@ for side in seine tungstenite; do
   else
     cmd=("$ROOT/target/release/tungstenite_ws" --addr 127.0.0.1:0)
   fi
-  : >"$T/out"
-  taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$T/$side.cg" \
-    "${cmd[@]}" >"$T/out" 2>"$T/err" &
+    taskset -c 0 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$T/$side.cg" \
+    "${cmd[@]}" >"$T/$side.out" 2>"$T/err" &
   pid=$!
-  for _ in $(seq 1 600); do grep -q "listening on" "$T/out" 2>/dev/null && break; sleep 0.1; done
-  addr=$(sed -n 's/^listening on //p' "$T/out" | head -1)
+  for _ in $(seq 1 600); do grep -q "listening on" "$T/$side.out" 2>/dev/null && break; sleep 0.1; done
+  addr=$(sed -n 's/^listening on //p' "$T/$side.out" | head -1)
   callgrind_control -i on "$pid" >/dev/null
   out=$(taskset -c 1 "$ROOT/target/release/ws_load" --addr "$addr" --conns "$CONNS" --depth "$DEPTH" --size 64 --seconds "$SECS")
   msgs=$(echo "$out" | awk '{ print $2 }')

@@ -2,6 +2,7 @@
 //! HTTP codec, frames, the close handshake, and each kind of bad input.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use seine_buffer::Bytes;
 use seine_channel::testing::EmbeddedChannel;
@@ -261,6 +262,16 @@ fn writes_after_a_close_fail() {
     // The peer's answer ends the connection.
     ch.write_inbound(Bytes::from(client_frame(true, 8, &1001u16.to_be_bytes())))
         .unwrap();
+    assert!(!ch.is_active());
+}
+
+#[test]
+fn a_peer_that_never_answers_our_close_is_closed_after_the_timeout() {
+    let mut ch = server();
+    ch.write_outbound(Message::close(CloseCode::NORMAL, ""));
+    ch.advance_time(Duration::from_millis(4900)).unwrap();
+    assert!(ch.is_active());
+    ch.advance_time(Duration::from_millis(200)).unwrap();
     assert!(!ch.is_active());
 }
 

@@ -34,7 +34,8 @@ use crate::resp::write_parts;
 /// * **Close**: a close frame from the peer is fired, answered with a close frame
 ///   carrying the same status code, and the connection is closed once that is
 ///   flushed. A `Message::Close` written by the application is sent; the
-///   connection closes when the peer's close frame arrives. Writes after a close
+///   connection closes when the peer's close frame arrives, or after
+///   [`close_timeout`](WebSocketConfig::close_timeout). Writes after a close
 ///   frame fail.
 /// * **Errors**: a frame or message that breaks the protocol or the limits is
 ///   answered with a close frame with its code (1002, 1007, 1009), the channel
@@ -313,7 +314,17 @@ fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame>, WebSocketError> {
     }
 }
 
-impl ChannelHandler for WebSocketCodec {}
+/// The timer key of the wait for the peer's close frame.
+const CLOSE_TIMER: u64 = 0;
+
+impl ChannelHandler for WebSocketCodec {
+    fn timer_fired(&mut self, ctx: &mut Context<'_>, key: u64) {
+        if key == CLOSE_TIMER && !self.close_received {
+            tracing::debug!("no close frame from the peer in time: closing");
+            ctx.close();
+        }
+    }
+}
 
 impl InboundHandler for WebSocketCodec {
     type Read = Bytes;
@@ -373,6 +384,8 @@ impl OutboundHandler for WebSocketCodec {
             self.close_sent = true;
             if self.close_received {
                 ctx.close();
+            } else {
+                ctx.set_timer_after(CLOSE_TIMER, self.config.close_timeout);
             }
         }
     }

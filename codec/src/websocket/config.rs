@@ -7,6 +7,9 @@ pub const DEFAULT_MAX_FRAME_SIZE: usize = 1 << 20;
 /// Default maximum size of one message (its fragments joined, inflated): 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
 
+/// Default wait for the peer's close frame after ours: 5 s.
+pub const DEFAULT_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Which end of the connection the codec is: it decides the masking rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -18,7 +21,7 @@ pub enum Role {
 
 /// The WebSocket codec's limits and options. Defaults: 1 MiB per frame and per
 /// message, pings answered automatically, permessage-deflate off (offers are
-/// declined), no subprotocol.
+/// declined), no subprotocol, 5 s to wait for the peer's close frame.
 ///
 /// ```
 /// use seine_codec::websocket::WebSocketConfig;
@@ -38,6 +41,7 @@ pub struct WebSocketConfig {
     pub(crate) auto_pong: bool,
     pub(crate) deflate: Option<DeflateConfig>,
     pub(crate) subprotocols: Vec<String>,
+    pub(crate) close_timeout: std::time::Duration,
 }
 
 impl Default for WebSocketConfig {
@@ -48,6 +52,7 @@ impl Default for WebSocketConfig {
             auto_pong: true,
             deflate: None,
             subprotocols: Vec::new(),
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
         }
     }
 }
@@ -88,6 +93,13 @@ impl WebSocketConfig {
         S: Into<String>,
     {
         self.subprotocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How long the codec waits for the peer's close frame after sending its
+    /// own before closing the connection anyway (Netty's force-close timeout).
+    pub fn close_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.close_timeout = timeout;
         self
     }
 

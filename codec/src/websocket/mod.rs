@@ -34,7 +34,9 @@ mod utf8;
 
 pub use close_code::CloseCode;
 pub use codec::WebSocketCodec;
-pub use config::{DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, Role, WebSocketConfig};
+pub use config::{
+    DEFAULT_CLOSE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, Role, WebSocketConfig,
+};
 pub use decoder::FrameDecoder;
 pub use deflate::DeflateConfig;
 pub use encoder::encode_frame;
