@@ -33,7 +33,7 @@ pub use seine_transport as transport;
 /// What a server author uses, in one `use seine::prelude::*;`: buffers, the
 /// handler traits and contexts, the frame codecs and the building blocks for
 /// custom ones, and the bootstraps. Test tools are in [`testing`]; protocol
-/// codecs in [`codec::http`] and [`codec::resp`].
+/// codecs in [`codec::http`], [`codec::websocket`] and [`codec::resp`].
 ///
 /// # Examples
 ///

@@ -20,6 +20,8 @@
 //!   Netty's: [Differences from Netty](netty).
 //! * **PROXY protocol** ([`proxy`]): [`HAProxyMessageDecoder`](proxy::HAProxyMessageDecoder)
 //!   gives handlers the client's address behind a load balancer.
+//! * **WebSocket** ([`websocket`]): the handshake on the HTTP codec, the frame codec for
+//!   servers and clients, permessage-deflate.
 //! * **Strings**: [`StringDecoder`] and [`StringEncoder`] (UTF-8).
 //!
 //! Errors are [`CodecError`]s, fired as `exception_caught`; if no handler takes one,
@@ -81,6 +83,7 @@ pub mod netty;
 pub mod proxy;
 pub mod resp;
 mod string;
+pub mod websocket;
 
 pub use byte_to_message::{ByteToMessageCodec, ByteToMessageDecoder};
 pub use datagram::{DatagramPacketDecoder, DatagramPacketEncoder};

@@ -3,10 +3,12 @@
 //! input bytes: each decodes the input (after a few configuration bytes) cut into
 //! reads, and panics if a decoder breaks its contract. The libFuzzer binaries in
 //! `fuzz_targets/` (cargo-fuzz) and the stable driver (`fuzz/src/bin/stable_fuzz.rs`,
-//! `fuzz/run.sh` without cargo-fuzz) both call them.
+//! `fuzz/run.sh` without cargo-fuzz) both call them. The WebSocket target lives in
+//! [`websocket`].
 
 pub mod common;
 pub mod dns;
+pub mod websocket;
 
 use seine_buffer::ByteOrder;
 use seine_buffer::Bytes;
@@ -123,6 +125,17 @@ pub const TARGETS: &[Target] = &[
             b"PROXY ", b"TCP4 ", b"TCP6 ", b"UNKNOWN", b"\r\n", b"\r\n\r\n\x00\r\nQUIT\n", b"\x21\x11",
             b"\x21\x21", b"\x21\x31", b"\x20\x00", b"\x20\x00\x05", b"\xff\xff",
         ],
+    },
+    Target {
+        name: "websocket",
+        run: websocket::websocket,
+        // A masked "Hi", a ping between two fragments, a close 1000; a 2^63 claim.
+        seeds: &[
+            b"\x40\x01\x07\x81\x82\x01\x02\x03\x04\x49\x6b\x01\x81\x00\x00\x00\x00a\x89\x80\x00\x00\x00\x00\x80\x81\x00\x00\x00\x00b\x88\x82\x00\x00\x00\x00\x03\xe8",
+            b"\x40\x12\x03\xc1\x87\x00\x00\x00\x00\xf2\x48\xcd\xc9\xc9\x07\x00",
+            b"\x10\x00\x05\x82\xff\x80\x00\x00\x00\x00\x00\x00\x00\x01\x02\x03\x04",
+        ],
+        dictionary: &[b"\x81\x80", b"\x80\x80", b"\x89\x80", b"\x88\x82", b"\x00\x80", b"\x7e", b"\x7f", b"\x03\xe8", b"\xc0\x80", b"\xf0\x9f"],
     },
 ];
 

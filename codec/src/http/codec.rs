@@ -255,6 +255,11 @@ impl HttpServerCodec {
                         self.stop_reading();
                     }
                     ctx.fire_read(req);
+                    if ctx.is_removed() {
+                        // Replaced during the request (a protocol upgrade): the
+                        // bytes after it belong to the successor.
+                        return;
+                    }
                 }
                 Ok(None) => {
                     if self.decoder.take_continue() {
