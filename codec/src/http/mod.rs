@@ -22,16 +22,19 @@
 //! [`Body::Chunked`] (whose chunks are all known when the response is written),
 //! transfer codings other than chunked, protocol upgrades, HTTP/2.
 
+mod body;
 mod chunked;
 mod codec;
 mod date;
 mod decoder;
 mod encoder;
 mod error;
+mod flow;
 mod headers;
 mod request;
 mod response;
 
+pub use body::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
 pub use codec::{HttpServerCodec, HttpServerCodecBuilder};
 pub use date::{format_http_date, parse_http_date};
 pub use decoder::{
@@ -40,6 +43,7 @@ pub use decoder::{
 };
 pub use encoder::{HttpResponseEncoder, HttpResponseEncoderBuilder, ResponseContext};
 pub use error::HttpError;
+pub use flow::ReadCredit;
 pub use headers::HttpHeaders;
 pub use request::{HttpRequest, Method, Version};
 pub use response::{Body, HttpResponse, reason_phrase};
