@@ -35,6 +35,7 @@ mod request;
 mod response;
 
 pub use body::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
+pub use chunked::ChunkedDecoder;
 pub use codec::{HttpServerCodec, HttpServerCodecBuilder};
 pub use date::{format_http_date, parse_http_date};
 pub use decoder::{
