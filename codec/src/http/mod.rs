@@ -36,7 +36,9 @@ mod response;
 
 pub use body::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
 pub use chunked::ChunkedDecoder;
-pub use codec::{HttpServerCodec, HttpServerCodecBuilder};
+pub use codec::{
+    DEFAULT_LINGER, DEFAULT_READ_WINDOW, HttpServerCodec, HttpServerCodecBuilder, ServerMessage,
+};
 pub use date::{format_http_date, parse_http_date};
 pub use decoder::{
     DEFAULT_MAX_BODY_LENGTH, DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_HEADERS, HttpRequestDecoder,
