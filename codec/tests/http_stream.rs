@@ -401,3 +401,100 @@ fn a_stalled_gigabyte_upload_holds_no_more_than_the_window() {
         Some(HttpError::Truncated { .. })
     ));
 }
+
+mod aggregator {
+    use super::*;
+    use seine_codec::http::{HttpObjectAggregator, HttpRequest};
+
+    struct Echo;
+    impl ChannelHandler for Echo {}
+    impl InboundHandler for Echo {
+        type Read = HttpRequest;
+        type Fire = HttpRequest;
+        fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
+            let sum = req.header("x-sum").unwrap_or("-").to_owned();
+            let mut body = req.body.to_vec();
+            body.extend_from_slice(format!(" sum={sum}").as_bytes());
+            ctx.write_void(HttpResponse::ok(body));
+        }
+    }
+
+    fn channel(max: usize) -> EmbeddedChannel {
+        let codec = HttpServerCodec::builder()
+            .decoder(
+                HttpRequestDecoder::builder()
+                    .max_body_length(1 << 30)
+                    .build()
+                    .unwrap(),
+            )
+            .encoder(HttpResponseEncoder::builder().date(false).build().unwrap())
+            .build_streaming()
+            .unwrap();
+        EmbeddedChannel::with_handlers([
+            ("http", codec.into()),
+            ("aggregate", HttpObjectAggregator::new(max).into()),
+            ("app", Handler::inbound(Echo)),
+        ])
+    }
+
+    #[test]
+    fn whole_requests_with_trailers_merged() {
+        let mut ch = channel(16);
+        ch.write_inbound(Bytes::from_static(
+            b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+        ))
+        .unwrap();
+        assert_eq!(text(&mut ch), "");
+        ch.write_inbound(Bytes::from_static(
+            b"2\r\nde\r\n0\r\nX-Sum: 5\r\n\r\nPOST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nfg",
+        ))
+        .unwrap();
+        let out = text(&mut ch);
+        assert!(out.contains("\r\n\r\nabcde sum=5HTTP/1.1 200"), "{out}");
+        assert!(out.ends_with("\r\n\r\nfg sum=-"), "{out}");
+    }
+
+    #[test]
+    fn a_declared_length_over_the_limit_is_413_before_100_continue() {
+        let mut ch = channel(16);
+        let e = ch
+            .write_inbound(Bytes::from_static(
+                b"PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 17\r\n\r\n",
+            ))
+            .expect_err("413");
+        assert_eq!(e.downcast_ref::<HttpError>().unwrap().status(), 413);
+        let out = text(&mut ch);
+        assert!(out.starts_with("HTTP/1.1 413 "), "{out}");
+        assert!(!out.contains("100 Continue"), "{out}");
+        assert!(out.contains("Connection: close\r\n"), "{out}");
+        // Lingering until the client closes.
+        assert!(ch.is_active());
+        ch.write_inbound(Bytes::from(vec![b'x'; 17])).unwrap();
+        assert_eq!(text(&mut ch), "");
+        ch.close_inbound().unwrap();
+        assert!(!ch.is_active());
+    }
+
+    #[test]
+    fn a_chunked_body_over_the_limit_is_413() {
+        let mut ch = channel(16);
+        ch.write_inbound(Bytes::from_static(
+            b"PUT / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n",
+        ))
+        .unwrap();
+        assert_eq!(text(&mut ch), "");
+        let e = ch
+            .write_inbound(Bytes::from_static(b"1\r\nx\r\n"))
+            .expect_err("413");
+        assert!(matches!(
+            e.downcast_ref::<HttpError>(),
+            Some(HttpError::BodyTooLarge {
+                length: 17,
+                max: 16
+            })
+        ));
+        assert!(text(&mut ch).starts_with("HTTP/1.1 413 "));
+        ch.close_inbound().unwrap();
+        assert!(!ch.is_active());
+    }
+}

@@ -22,6 +22,7 @@
 //! [`Body::Chunked`] (whose chunks are all known when the response is written),
 //! transfer codings other than chunked, protocol upgrades, HTTP/2.
 
+mod aggregator;
 mod body;
 mod chunked;
 mod codec;
@@ -34,6 +35,7 @@ mod headers;
 mod request;
 mod response;
 
+pub use aggregator::HttpObjectAggregator;
 pub use body::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
 pub use chunked::ChunkedDecoder;
 pub use codec::{
