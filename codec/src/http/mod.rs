@@ -51,4 +51,4 @@ pub use error::HttpError;
 pub use flow::ReadCredit;
 pub use headers::HttpHeaders;
 pub use request::{HttpRequest, Method, Version};
-pub use response::{Body, HttpResponse, reason_phrase};
+pub use response::{Body, BodyStream, HttpResponse, reason_phrase};
