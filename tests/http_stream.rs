@@ -47,7 +47,11 @@ impl ChannelHandler for Sink {}
 impl InboundHandler for Sink {
     type Read = HttpRequestPart;
     type Fire = HttpRequestPart;
-    fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequestPart>, part: HttpRequestPart) {
+    fn channel_read(
+        &mut self,
+        ctx: &mut InboundContext<'_, HttpRequestPart>,
+        part: HttpRequestPart,
+    ) {
         let data = match &part {
             HttpPart::Head(_) => return,
             HttpPart::Content(c) => c.data(),
@@ -134,7 +138,9 @@ impl TestServer {
             .build()
             .unwrap();
         rt.block_on(async {
-            self.server.shutdown_gracefully(Duration::from_secs(2)).await;
+            self.server
+                .shutdown_gracefully(Duration::from_secs(2))
+                .await;
             self.group.shutdown_gracefully(Duration::from_secs(1)).await;
         });
     }
@@ -169,7 +175,8 @@ fn a_consumer_that_holds_parts_pauses_reading_over_tcp() {
         std::thread::spawn(move || {
             let mut conn = TcpStream::connect(addr).unwrap();
             conn.write_all(
-                format!("PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: {total}\r\n\r\n").as_bytes(),
+                format!("PUT /up HTTP/1.1\r\nHost: h\r\nContent-Length: {total}\r\n\r\n")
+                    .as_bytes(),
             )
             .unwrap();
             let block = vec![7u8; 64 * 1024];
@@ -204,7 +211,10 @@ fn a_consumer_that_holds_parts_pauses_reading_over_tcp() {
         }
         last = now;
     }
-    assert!(sent.load(Ordering::SeqCst) < total, "the client was never slowed down");
+    assert!(
+        sent.load(Ordering::SeqCst) < total,
+        "the client was never slowed down"
+    );
     // Held: the window plus one read batch (16 reads of at most 64 KiB) at most.
     let bound = window + 16 * 64 * 1024;
     let held = stats.held.lock().unwrap().1;
@@ -238,9 +248,15 @@ fn a_413_reaches_a_client_that_sent_part_of_a_gigabyte_and_stopped() {
     conn.write_all(&vec![1u8; 256 * 1024]).unwrap();
     let out = read_to_close(&mut conn).expect("the response, then a clean close");
     let text = String::from_utf8_lossy(&out);
-    assert!(text.starts_with("HTTP/1.1 413 Content Too Large\r\n"), "{text}");
+    assert!(
+        text.starts_with("HTTP/1.1 413 Content Too Large\r\n"),
+        "{text}"
+    );
     assert!(text.contains("Connection: close\r\n"), "{text}");
-    assert!(text.ends_with("(raise max_body_length to accept it)\n"), "{text}");
+    assert!(
+        text.ends_with("(raise max_body_length to accept it)\n"),
+        "{text}"
+    );
     assert_eq!(server.stats.received.load(Ordering::SeqCst), 0);
 
     // A client that goes on sending after the 413: its bytes are read and
@@ -354,7 +370,10 @@ fn curl_uploads_with_a_length_chunked_and_100_continue() {
         &url,
     ]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, format!("5 {}", b"hello".iter().map(|&b| u64::from(b)).sum::<u64>()));
+    assert_eq!(
+        out,
+        format!("5 {}", b"hello".iter().map(|&b| u64::from(b)).sum::<u64>())
+    );
     assert!(err.contains("< HTTP/1.1 100 Continue"), "{err}");
     server.stop();
 }
@@ -370,20 +389,17 @@ fn curl_uploads_a_gigabyte_through_bounded_memory() {
     // Sparse: no disk used, zeros read.
     let dir = TempDir::new("http-stream");
     let path = dir.path().join("sparse");
-    std::fs::File::create(&path).unwrap().set_len(1 << 30).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
     let path = path.to_str().unwrap().to_owned();
     let before = rss();
     let (code, out, err) = curl(&["-T", &path, &url]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, format!("{} 0", 1u64 << 30));
     // Chunked too (from a pipe, length unknown to curl).
-    let (code, out, err) = curl(&[
-        "-H",
-        "Transfer-Encoding: chunked",
-        "-T",
-        &path,
-        &url,
-    ]);
+    let (code, out, err) = curl(&["-H", "Transfer-Encoding: chunked", "-T", &path, &url]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, format!("{} 0", 1u64 << 30));
     let grown = rss().saturating_sub(before);
@@ -409,7 +425,16 @@ fn curl_gets_413_over_the_limit_not_a_reset() {
     assert!(out.ends_with("\n413"), "{out}");
     assert!(!err.contains("100 Continue"), "{err}");
     // Without: curl sends the body at once; it still reads the 413.
-    let (code, out, err) = curl(&["-v", "-H", "Expect:", "-w", "\n%{http_code}", "-T", path, &url]);
+    let (code, out, err) = curl(&[
+        "-v",
+        "-H",
+        "Expect:",
+        "-w",
+        "\n%{http_code}",
+        "-T",
+        path,
+        &url,
+    ]);
     assert!(out.ends_with("\n413"), "{out}\n{err}");
     assert!(!err.contains("reset"), "{err}");
     assert!(code == 0, "curl exit {code}: {err}");

@@ -373,7 +373,7 @@ impl HttpServerCodec<HttpRequestPart> {
     /// use seine_buffer::Bytes;
     /// use seine_channel::prelude::*;
     /// use seine_channel::testing::EmbeddedChannel;
-    /// use seine_codec::http::{HttpPart, HttpRequestDecoder, HttpRequestPart, HttpResponse, HttpServerCodec};
+    /// use seine_codec::http::{HttpRequestDecoder, HttpRequestPart, HttpResponse, HttpServerCodec};
     ///
     /// /// Counts the body bytes of each upload, answers with the count.
     /// #[derive(Default)]
