@@ -131,7 +131,7 @@ impl ServerMessage for HttpRequestPart {}
 ///   requests before it — closes the channel once that is flushed, and fires the
 ///   `HttpError` as an exception (handlers find it with
 ///   `error.downcast_ref::<HttpError>()`).
-/// * **Graceful shutdown**: on [`ShutdownRequested`] the codec takes the drain
+/// * **Graceful shutdown**: on [`ShutdownRequested`](seine_channel::ShutdownRequested) the codec takes the drain
 ///   over (and passes the event on). An idle keep-alive connection (no request
 ///   owed a response, no partial request received) closes at once; otherwise the
 ///   requests already received are answered, the last of them with
