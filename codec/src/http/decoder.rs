@@ -2,12 +2,14 @@
 
 use seine_buffer::{Buf, Bytes, CompositeBuf};
 
-use super::chunked::Chunked;
+use super::chunked::ChunkedDecoder;
 use super::error::HttpError;
 use super::headers::HttpHeaders;
 use super::request::{HttpRequest, Method, Version};
 use crate::decoder::Decoder;
 use crate::error::CodecError;
+
+mod parts;
 
 /// Default [`HttpRequestDecoder::max_header_length`]: 64 KiB for the request line and
 /// headers together.
@@ -26,7 +28,10 @@ const STACK_HEADERS: usize = 100;
 /// The head is parsed with `httparse` once its end (an empty line) has arrived; the
 /// search for that end resumes where it stopped, so a head trickling in byte by byte
 /// costs O(head size) in total. The body is framed by `Content-Length` or the
-/// chunked coding (RFC 9112) and delivered whole in [`HttpRequest::body`].
+/// chunked coding (RFC 9112) and delivered whole in [`HttpRequest::body`] by
+/// [`decode_request`](Self::decode_request), or streamed by
+/// [`decode_part`](Self::decode_part): the head, the body's pieces as they arrive,
+/// a last part with the trailers.
 ///
 /// # Cost
 ///
@@ -96,18 +101,34 @@ pub struct HttpRequestDecoder {
 enum State {
     /// Looking for the end of a head; `scanned` bytes hold no end yet.
     Head { scanned: usize },
-    /// The head is parsed; the body is being read.
+    /// The head is parsed; the body is being read (into `req` when the request is
+    /// delivered whole, streamed when `req` is `None`).
     Body {
-        req: Box<HttpRequest>,
+        req: Option<Box<HttpRequest>>,
         framing: Framing,
         continue_pending: bool,
     },
+    /// A streamed request without a body: its (empty) last part is next.
+    EmptyBody,
 }
 
 #[derive(Clone, Debug)]
 enum Framing {
-    Length(usize),
-    Chunked(Chunked),
+    /// `Content-Length`: `total` bytes, `left` still to come.
+    Length {
+        total: u64,
+        left: u64,
+    },
+    Chunked(ChunkedDecoder),
+}
+
+impl Framing {
+    fn received(&self) -> u64 {
+        match self {
+            Framing::Length { total, left } => total - left,
+            Framing::Chunked(c) => c.received(),
+        }
+    }
 }
 
 /// Configures an [`HttpRequestDecoder`]; made by [`HttpRequestDecoder::builder`].
@@ -282,7 +303,7 @@ impl HttpRequestDecoder {
             State::Body {
                 continue_pending, ..
             } => std::mem::take(continue_pending),
-            State::Head { .. } => false,
+            State::Head { .. } | State::EmptyBody => false,
         }
     }
 
@@ -303,57 +324,82 @@ impl HttpRequestDecoder {
         result
     }
 
-    fn step(&mut self, src: &mut CompositeBuf) -> Result<Option<HttpRequest>, HttpError> {
-        if let State::Head { scanned } = &mut self.state {
-            if *scanned == 0 {
-                // RFC 9112 §2.2: ignore empty lines before a request line (clients
-                // sometimes send a CRLF after a body).
-                while matches!(src.get_u8_at(0), Some(b'\r' | b'\n')) {
-                    src.advance(1);
-                }
+    /// Reads and checks a head, if it has all arrived.
+    #[allow(clippy::type_complexity)]
+    fn head(
+        &mut self,
+        src: &mut CompositeBuf,
+    ) -> Result<Option<(HttpRequest, Framing, bool)>, HttpError> {
+        let State::Head { scanned } = &mut self.state else {
+            unreachable!("called in the head state");
+        };
+        if *scanned == 0 {
+            // RFC 9112 §2.2: ignore empty lines before a request line (clients
+            // sometimes send a CRLF after a body).
+            while matches!(src.get_u8_at(0), Some(b'\r' | b'\n')) {
+                src.advance(1);
             }
-            let Some(end) = self.find_head_end(src)? else {
-                return Ok(None);
-            };
-            let req = self.parse_head(src, end)?;
-            self.state = State::Head { scanned: 0 };
-            let (framing, continue_pending) = self.framing(&req)?;
-            match framing {
-                Framing::Length(0) => return Ok(Some(req)),
-                framing => {
-                    self.state = State::Body {
-                        req: Box::new(req),
-                        framing,
-                        continue_pending,
+        }
+        let Some(end) = self.find_head_end(src)? else {
+            return Ok(None);
+        };
+        let req = self.parse_head(src, end)?;
+        self.state = State::Head { scanned: 0 };
+        let (framing, continue_pending) = self.framing(&req)?;
+        Ok(Some((req, framing, continue_pending)))
+    }
+
+    fn step(&mut self, src: &mut CompositeBuf) -> Result<Option<HttpRequest>, HttpError> {
+        match &self.state {
+            State::Head { .. } => {
+                let Some((req, framing, continue_pending)) = self.head(src)? else {
+                    return Ok(None);
+                };
+                match framing {
+                    Framing::Length { total: 0, .. } => return Ok(Some(req)),
+                    framing => {
+                        self.state = State::Body {
+                            req: Some(Box::new(req)),
+                            framing,
+                            continue_pending,
+                        }
                     }
                 }
             }
+            State::Body { req: Some(_), .. } => {}
+            State::Body { req: None, .. } | State::EmptyBody => {
+                return Err(HttpError::bad(
+                    "decode_request called inside a streamed request",
+                ));
+            }
         }
-        let State::Body { req, framing, .. } = &mut self.state else {
+        let State::Body {
+            req: Some(req),
+            framing,
+            ..
+        } = &mut self.state
+        else {
             unreachable!("the head was parsed above");
         };
         let done = match framing {
-            Framing::Length(n) => {
-                if src.len() < *n {
+            Framing::Length { total, left } => {
+                // `total` was checked against max_body_length (a usize).
+                if (src.len() as u64) < *total {
                     false
                 } else {
-                    req.body = src.split_to(*n);
+                    req.body = src.split_to(*total as usize);
+                    *left = 0;
                     true
                 }
             }
-            Framing::Chunked(c) => c.advance(
-                src,
-                &mut req.body,
-                self.max_body_length,
-                self.max_header_length,
-            )?,
+            Framing::Chunked(c) => c.decode(src, &mut req.body)?,
         };
         if !done {
             return Ok(None);
         }
         match std::mem::replace(&mut self.state, State::Head { scanned: 0 }) {
-            State::Body { req, .. } => Ok(Some(*req)),
-            State::Head { .. } => unreachable!("in a body"),
+            State::Body { req: Some(req), .. } => Ok(Some(*req)),
+            _ => unreachable!("in a body"),
         }
     }
 
@@ -557,10 +603,13 @@ impl HttpRequestDecoder {
             });
         }
         let framing = if chunked {
-            Framing::Chunked(Chunked::Size)
+            Framing::Chunked(ChunkedDecoder::new(
+                self.max_body_length as u64,
+                self.max_header_length,
+            ))
         } else {
-            // Checked against max_body_length (a usize) above.
-            Framing::Length(length.unwrap_or(0) as usize)
+            let total = length.unwrap_or(0);
+            Framing::Length { total, left: total }
         };
         let mut continue_pending = false;
         if let Some(expect) = h.get("expect") {
@@ -569,8 +618,8 @@ impl HttpRequestDecoder {
                     value: String::from_utf8_lossy(expect).into_owned(),
                 });
             }
-            continue_pending =
-                req.version == Version::Http11 && !matches!(framing, Framing::Length(0));
+            continue_pending = req.version == Version::Http11
+                && !matches!(framing, Framing::Length { total: 0, .. });
         }
         Ok((framing, continue_pending))
     }
@@ -610,14 +659,22 @@ impl HttpRequestDecoder {
         if let Some(req) = self.decode_request(src)? {
             return Ok(Some(req));
         }
+        self.truncated(src)
+    }
+
+    /// The end of input where no more could be decoded: fine between requests,
+    /// [`HttpError::Truncated`] inside one.
+    fn truncated<T>(&mut self, src: &mut CompositeBuf) -> Result<Option<T>, HttpError> {
         let in_body = match &self.state {
-            State::Body { req, .. } => Some(req.body.len()),
-            State::Head { .. } => None,
+            State::Body { framing, .. } => Some(framing.received()),
+            State::Head { .. } | State::EmptyBody => None,
         };
         if in_body.is_none() && src.is_empty() {
             return Ok(None);
         }
-        let received = src.len() + in_body.unwrap_or(0);
+        let received = usize::try_from(in_body.unwrap_or(0))
+            .unwrap_or(usize::MAX)
+            .saturating_add(src.len());
         self.state = State::Head { scanned: 0 };
         src.clear();
         Err(HttpError::Truncated { received })
