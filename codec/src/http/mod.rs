@@ -17,6 +17,10 @@
 //!   `Connection: close` are handled by [`HttpServerCodec`].
 //! * [`format_http_date`] / [`parse_http_date`] read and write `Date`,
 //!   `Last-Modified` and `If-Modified-Since` values.
+//! * The client side (`client/`): [`HttpClientCodec`] writes [`HttpClientRequest`]s
+//!   (whole, or streamed chunked or with a length) and fires [`HttpResponsePart`]s,
+//!   the body streamed with backpressure and framed by RFC 9112 §6.3 (`HEAD`, 1xx,
+//!   204, 304, close-delimited; a truncated body is an error).
 //!
 //! Not supported: request or response streaming of unknown length beyond
 //! [`Body::Chunked`] (whose chunks are all known when the response is written),
@@ -24,6 +28,7 @@
 
 mod body;
 mod chunked;
+mod client;
 mod codec;
 mod date;
 mod decoder;
@@ -35,6 +40,11 @@ mod request;
 mod response;
 
 pub use body::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
+pub use client::{
+    DEFAULT_READ_WINDOW, HttpClientCodec, HttpClientCodecBuilder, HttpClientError,
+    HttpClientRequest, HttpRequestEncoder, HttpResponseDecoder, HttpResponseDecoderBuilder,
+    HttpResponseHead, HttpResponsePart,
+};
 pub use codec::{HttpServerCodec, HttpServerCodecBuilder};
 pub use date::{format_http_date, parse_http_date};
 pub use decoder::{
