@@ -16,7 +16,7 @@
 //!
 //! * **Streaming**: the body arrives as `HttpContent` parts of whatever each read
 //!   brought and is written to the file as it comes; the codec's read window
-//!   (1 MiB) pauses reading while parts are not yet written, so a download of any
+//!   (256 KiB) pauses reading while parts are not yet written, so a download of any
 //!   size passes through bounded memory. The file is written on the event loop
 //!   (one connection, nothing else to serve).
 //! * **Resume**: when `--output` already holds N > 0 bytes, the request asks for

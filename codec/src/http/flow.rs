@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use seine_channel::Channel;
 
 /// The state a codec shares with the credits it hands out.
-#[allow(dead_code)] // until the streaming decoder lands
 pub(crate) struct ReadWindow {
     /// Bytes delivered and not released.
     outstanding: AtomicU64,
@@ -31,7 +30,6 @@ pub(crate) struct ReadWindow {
     channel: Channel,
 }
 
-#[allow(dead_code)]
 impl ReadWindow {
     /// A window of `high` bytes (resuming at half of it) over `channel`.
     pub(crate) fn new(high: u64, channel: Channel) -> Arc<Self> {
@@ -65,11 +63,6 @@ impl ReadWindow {
             window: Some(self.clone()),
             bytes,
         }
-    }
-
-    /// Whether the window turned auto-read off and has not turned it back on.
-    pub(crate) fn is_paused(&self) -> bool {
-        self.paused.load(Ordering::SeqCst)
     }
 
     /// Bytes delivered and not yet released.

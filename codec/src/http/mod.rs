@@ -26,6 +26,7 @@
 //! [`Body::Chunked`] (whose chunks are all known when the response is written),
 //! transfer codings other than chunked, protocol upgrades, HTTP/2.
 
+mod aggregator;
 mod body;
 mod chunked;
 mod client;
@@ -39,13 +40,17 @@ mod headers;
 mod request;
 mod response;
 
+pub use aggregator::HttpObjectAggregator;
 pub use body::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
+pub use chunked::ChunkedDecoder;
 pub use client::{
-    DEFAULT_READ_WINDOW, HttpClientCodec, HttpClientCodecBuilder, HttpClientError,
-    HttpClientRequest, HttpRequestEncoder, HttpResponseDecoder, HttpResponseDecoderBuilder,
-    HttpResponseHead, HttpResponsePart,
+    HttpClientCodec, HttpClientCodecBuilder, HttpClientError, HttpClientRequest,
+    HttpRequestEncoder, HttpResponseDecoder, HttpResponseDecoderBuilder, HttpResponseHead,
+    HttpResponsePart,
 };
-pub use codec::{HttpServerCodec, HttpServerCodecBuilder};
+pub use codec::{
+    DEFAULT_LINGER, DEFAULT_READ_WINDOW, HttpServerCodec, HttpServerCodecBuilder, ServerMessage,
+};
 pub use date::{format_http_date, parse_http_date};
 pub use decoder::{
     DEFAULT_MAX_BODY_LENGTH, DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_HEADERS, HttpRequestDecoder,
@@ -56,4 +61,4 @@ pub use error::HttpError;
 pub use flow::ReadCredit;
 pub use headers::HttpHeaders;
 pub use request::{HttpRequest, Method, Version};
-pub use response::{Body, HttpResponse, reason_phrase};
+pub use response::{Body, BodyStream, HttpResponse, reason_phrase};

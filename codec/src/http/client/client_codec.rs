@@ -14,12 +14,8 @@ use super::response_decoder::{HttpResponseDecoder, HttpResponsePart};
 use crate::encoder::EncodeBuf;
 use crate::error::CodecError;
 use crate::http::flow::ReadWindow;
-use crate::http::{HttpContent, HttpPart, LastHttpContent};
+use crate::http::{DEFAULT_READ_WINDOW, HttpContent, HttpPart, LastHttpContent};
 use crate::resp::write_parts;
-
-/// Default [`HttpClientCodecBuilder::read_window`]: 1 MiB of body bytes delivered
-/// and not yet released before reading pauses.
-pub const DEFAULT_READ_WINDOW: u64 = 1024 * 1024;
 
 /// An HTTP/1.1 client in one pipeline slot (Netty's `HttpClientCodec`): accepts
 /// [`HttpClientRequest`]s and writes them, reads bytes and fires
@@ -125,7 +121,7 @@ impl HttpClientCodecBuilder {
     }
 
     /// Body bytes delivered and not released above which reading pauses (it
-    /// resumes at half of it). At least 1.
+    /// resumes at half of it); [`DEFAULT_READ_WINDOW`] (256 KiB) by default.
     pub fn read_window(mut self, bytes: u64) -> Self {
         self.read_window = bytes;
         self
@@ -156,8 +152,9 @@ impl Default for HttpClientCodec {
 }
 
 impl HttpClientCodec {
-    /// A codec with the default decoder limits (64 KiB head, 100 fields), a 1 MiB
-    /// read window and the adaptive cumulation.
+    /// A codec with the default decoder limits (64 KiB head, 100 fields), the
+    /// default read window ([`DEFAULT_READ_WINDOW`], 256 KiB, as the server
+    /// codec's) and the adaptive cumulation.
     ///
     /// ```
     /// let _handler: seine_channel::Handler = seine_codec::http::HttpClientCodec::new().into();

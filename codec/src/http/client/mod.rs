@@ -16,7 +16,7 @@ mod request_encoder;
 mod response_decoder;
 mod response_head;
 
-pub use client_codec::{DEFAULT_READ_WINDOW, HttpClientCodec, HttpClientCodecBuilder};
+pub use client_codec::{HttpClientCodec, HttpClientCodecBuilder};
 pub use error::HttpClientError;
 pub use request_encoder::{HttpClientRequest, HttpRequestEncoder};
 pub use response_decoder::{HttpResponseDecoder, HttpResponseDecoderBuilder, HttpResponsePart};

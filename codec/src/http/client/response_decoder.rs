@@ -9,11 +9,10 @@ use super::error::HttpClientError;
 use super::response_head::{HttpResponseHead, content_length};
 use crate::decoder::Decoder;
 use crate::error::CodecError;
-use crate::http::chunked::Chunked;
 use crate::http::decoder::scan_head;
 use crate::http::{
-    DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_HEADERS, HttpContent, HttpHeaders, HttpPart,
-    LastHttpContent, Method, Version,
+    ChunkedDecoder, DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_HEADERS, HttpContent, HttpHeaders,
+    HttpPart, LastHttpContent, Method, Version,
 };
 
 /// A streamed response: an [`HttpResponseHead`], then [`HttpContent`] body parts,
@@ -127,8 +126,8 @@ enum State {
     End { then: After },
     /// A `Content-Length` body with `left` of `length` bytes to come.
     Length { left: u64, length: u64 },
-    /// A chunked body, `received` data bytes so far.
-    Chunked { chunked: Chunked, received: u64 },
+    /// A chunked body (the request side's decoder, with trailers).
+    Chunked(ChunkedDecoder),
     /// A body that ends when the input does.
     UntilClose,
     /// The connection left HTTP (101, or a tunnel after `CONNECT`), or a
@@ -277,7 +276,7 @@ impl HttpResponseDecoder {
     pub fn in_response(&self) -> bool {
         matches!(
             self.state,
-            State::End { .. } | State::Length { .. } | State::Chunked { .. } | State::UntilClose
+            State::End { .. } | State::Length { .. } | State::Chunked(_) | State::UntilClose
         )
     }
 
@@ -357,8 +356,8 @@ impl HttpResponseDecoder {
                 received: length - left,
                 expected: Some(*length),
             },
-            State::Chunked { received, .. } => HttpClientError::TruncatedBody {
-                received: *received,
+            State::Chunked(chunked) => HttpClientError::TruncatedBody {
+                received: chunked.received(),
                 expected: None,
             },
             State::End { .. } => unreachable!("decode_part delivers the Last"),
@@ -395,13 +394,13 @@ impl HttpResponseDecoder {
                 self.state = State::Head { scanned: 0 };
                 Ok(Some(HttpPart::Last(LastHttpContent::new(data))))
             }
-            State::Chunked { chunked, received } => {
+            State::Chunked(chunked) => {
                 let mut data = CompositeBuf::new();
-                let done = chunked.advance(src, &mut data, usize::MAX, self.max_header_length)?;
-                *received += data.len() as u64;
-                if done {
+                if chunked.decode(src, &mut data)? {
+                    let mut last = LastHttpContent::new(data);
+                    last.trailers = chunked.take_trailers();
                     self.state = State::Head { scanned: 0 };
-                    return Ok(Some(HttpPart::Last(LastHttpContent::new(data))));
+                    return Ok(Some(HttpPart::Last(last)));
                 }
                 if data.is_empty() {
                     return Ok(None);
@@ -486,7 +485,7 @@ impl HttpResponseDecoder {
                     then: After::NextHead,
                 }
             } else {
-                body_framing(&head.headers)?
+                body_framing(&head.headers, self.max_header_length)?
             }
         };
         Ok(Some(HttpPart::Head(head)))
@@ -553,7 +552,7 @@ fn starts_with_http(src: &CompositeBuf) -> bool {
 }
 
 /// Items 4 to 7 of RFC 9112 §6.3, for a response that may have a body.
-fn body_framing(headers: &HttpHeaders) -> Result<State, HttpClientError> {
+fn body_framing(headers: &HttpHeaders, max_trailers: usize) -> Result<State, HttpClientError> {
     if headers.contains("transfer-encoding") {
         let last = headers
             .get_all("transfer-encoding")
@@ -562,10 +561,9 @@ fn body_framing(headers: &HttpHeaders) -> Result<State, HttpClientError> {
             .filter(|t| !t.is_empty())
             .last();
         return Ok(match last {
-            Some(t) if t.eq_ignore_ascii_case(b"chunked") => State::Chunked {
-                chunked: Chunked::Size,
-                received: 0,
-            },
+            Some(t) if t.eq_ignore_ascii_case(b"chunked") => {
+                State::Chunked(ChunkedDecoder::new(u64::MAX, max_trailers))
+            }
             _ => State::UntilClose,
         });
     }
