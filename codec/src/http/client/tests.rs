@@ -210,6 +210,25 @@ HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nzz\r\n0\r\n\r\n"
 }
 
 #[test]
+fn chunked_trailers_arrive_in_the_last_part() {
+    let mut dec = decoder(&[Method::Get]);
+    let mut buf = CompositeBuf::from(
+        &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 7\r\nX-More: a b\r\n\r\n"[..],
+    );
+    assert!(matches!(
+        dec.decode_part(&mut buf),
+        Ok(Some(HttpPart::Head(_)))
+    ));
+    let Ok(Some(HttpPart::Last(last))) = dec.decode_part(&mut buf) else {
+        panic!("no Last");
+    };
+    assert_eq!(last.data(), &b"abc"[..]);
+    assert_eq!(last.trailers.get_str("x-sum"), Some("7"));
+    assert_eq!(last.trailers.get_str("x-more"), Some("a b"));
+    assert!(buf.is_empty());
+}
+
+#[test]
 fn close_delimited_bodies_end_at_eof() {
     for wire in [
         &b"HTTP/1.0 200 OK\r\n\r\nall of this until the end"[..],
