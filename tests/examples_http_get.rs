@@ -6,10 +6,11 @@
 
 mod examples_support;
 
+use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -100,6 +101,56 @@ fn downloads_resumes_and_fails_against_the_file_server() {
     // Not http(s): exit 2.
     let (code, _) = http_get("ftp://127.0.0.1/x", &missing, &[]);
     assert_eq!(code, 2);
+}
+
+/// Peak resident memory of process `pid` so far (`VmHWM`), in KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn a_one_gib_download_streams_through_bounded_memory() {
+    // A sparse 1 GiB file (no disk used), written to /dev/null.
+    let root = TempDir::new("http-get-big");
+    let big = File::create(root.path().join("big.bin")).unwrap();
+    big.set_len(1 << 30).unwrap();
+    drop(big);
+    let srv = ExampleServer::start(
+        "http_file_server",
+        &["--root", root.path().to_str().unwrap(), "--threads", "1"],
+    );
+    let mut child = Command::new(example_bin("http_get"))
+        .args([
+            &format!("http://{}/big.bin", srv.addr),
+            "--output",
+            "/dev/null",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut peak = 0;
+    // Sampled until it exits (bounded: 10 minutes of 5 ms samples).
+    for _ in 0..120_000 {
+        if let Some(kib) = peak_rss_kib(child.id()) {
+            peak = peak.max(kib);
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("1073741824 bytes (1073741824 received)"),
+        "{err}"
+    );
+    eprintln!("http_get peak RSS for 1 GiB: {peak} KiB");
+    assert!(peak > 0, "no memory sample taken");
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB for a 1 GiB download");
 }
 
 #[test]
