@@ -86,7 +86,12 @@ struct Args {
 #[derive(Debug)]
 enum Outcome {
     /// The file is complete.
-    Done { written: u64, total: u64 },
+    Done {
+        /// Body bytes received by this run.
+        received: u64,
+        /// Bytes in the file.
+        total: u64,
+    },
     /// Go there next.
     Redirect(url::Url),
     /// An HTTP status the download cannot use.
@@ -107,6 +112,8 @@ struct Download {
     file: Option<File>,
     /// Bytes in the file (kept and received).
     written: u64,
+    /// Body bytes received by this run.
+    received: u64,
     /// What the response is used for.
     mode: Mode,
     outcome: Shared,
@@ -154,7 +161,7 @@ impl Download {
                     .and_then(|n| n.trim().parse::<u64>().ok());
                 if total == Some(self.resume_from) {
                     return Err(Outcome::Done {
-                        written: 0,
+                        received: 0,
                         total: self.resume_from,
                     });
                 }
@@ -209,6 +216,7 @@ impl Download {
                 .map_err(|e| Outcome::Failed(format!("{}: {e}", self.path.display())))?;
         }
         self.written += data.len() as u64;
+        self.received += data.len() as u64;
         Ok(())
     }
 }
@@ -240,19 +248,16 @@ impl InboundHandler for Download {
                 }
             },
             (HttpPart::Content(c), Mode::Writing) => self.write(c.data()),
-            (HttpPart::Last(l), Mode::Writing) => self
-                .write(l.data())
-                .map(|()| {
-                    let total = self.written;
-                    let _ = self.file.take().map(|f| f.sync_data());
-                    Outcome::Done {
-                        written: total - self.resume_from.min(total),
-                        total,
-                    }
-                })
-                .map(|done| {
-                    self.finish(ctx, done);
-                }),
+            (HttpPart::Last(l), Mode::Writing) => self.write(l.data()).map(|()| {
+                if let Some(Err(e)) = self.file.take().map(|f| f.sync_data()) {
+                    tracing::warn!("{}: {e}", self.path.display());
+                }
+                let done = Outcome::Done {
+                    received: self.received,
+                    total: self.written,
+                };
+                self.finish(ctx, done);
+            }),
             _ => Ok(()),
         };
         // The part (and its read credit) is dropped here: written, reading resumes.
@@ -357,6 +362,7 @@ async fn fetch(
                     resume_from,
                     file: None,
                     written: 0,
+                    received: 0,
                     mode: Mode::AwaitingHead,
                     outcome: outcome.clone(),
                 }),
@@ -413,9 +419,9 @@ async fn main() -> ExitCode {
             break 2;
         }
         match fetch(&args, &group, &url, &tls).await {
-            Outcome::Done { written, total } => {
+            Outcome::Done { received, total } => {
                 eprintln!(
-                    "http_get: {} complete: {total} bytes ({written} received)",
+                    "http_get: {} complete: {total} bytes ({received} received)",
                     args.output.display()
                 );
                 break 0;

@@ -254,6 +254,7 @@ fn body_framings_truncation_restarts_and_redirects() {
     let (addr, server) = canned(vec![whole]);
     let (code, err) = http_get(&format!("http://{addr}/f"), &file, &[]);
     assert_eq!(code, 0, "{err}");
+    assert!(err.contains("100000 bytes (100000 received)"), "{err}");
     assert!(std::fs::read(&file).unwrap() == body);
     let requests = server.join().unwrap();
     assert!(requests[0].contains("Range: bytes=10-\r\n"), "{requests:?}");
@@ -320,7 +321,7 @@ impl Nginx {
             root.display()
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-        let child = Command::new("nginx")
+        let mut child = Command::new("nginx")
             .args(["-p", d, "-e", &format!("{d}/error.log"), "-c"])
             .arg(dir.path().join("nginx.conf"))
             .spawn()
@@ -336,6 +337,8 @@ impl Nginx {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!(
             "nginx did not listen on {port}: {}",
             std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
