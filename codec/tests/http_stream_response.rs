@@ -2,9 +2,9 @@
 //! `HttpServerCodec`: framing, the pull only while the channel is writable,
 //! pipelined responses waiting their turn, inputs that break their promise.
 
-use std::cell::Cell;
 use std::io::Write;
-use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use seine_buffer::{Bytes, FileRegion};
 use seine_channel::prelude::*;
@@ -18,28 +18,28 @@ use seine_codec::http::{
 struct Pieces {
     size: usize,
     pieces: usize,
-    read: Rc<Cell<usize>>,
+    read: Arc<AtomicUsize>,
     /// The length announced (may be wrong on purpose).
     announce: Option<u64>,
 }
 
 impl ChunkedInput for Pieces {
     fn next_chunk(&mut self) -> Result<Option<Bytes>, seine_channel::Error> {
-        let i = self.read.get();
+        let i = self.read.load(Ordering::SeqCst);
         if i == self.pieces {
             return Ok(None);
         }
-        self.read.set(i + 1);
+        self.read.store(i + 1, Ordering::SeqCst);
         Ok(Some(Bytes::from(vec![b'a' + (i % 26) as u8; self.size])))
     }
     fn is_end(&self) -> bool {
-        self.read.get() == self.pieces
+        self.read.load(Ordering::SeqCst) == self.pieces
     }
     fn length(&self) -> Option<u64> {
         self.announce
     }
     fn progress(&self) -> u64 {
-        (self.read.get() * self.size) as u64
+        (self.read.load(Ordering::SeqCst) * self.size) as u64
     }
 }
 
@@ -49,8 +49,8 @@ impl ChunkedInput for Pieces {
 struct App {
     size: usize,
     pieces: usize,
-    read: Rc<Cell<usize>>,
-    file: std::sync::Arc<std::fs::File>,
+    read: Arc<AtomicUsize>,
+    file: Arc<std::fs::File>,
 }
 
 impl ChannelHandler for App {}
@@ -79,10 +79,10 @@ impl InboundHandler for App {
     }
 }
 
-fn channel(size: usize, pieces: usize) -> (EmbeddedChannel, Rc<Cell<usize>>) {
+fn channel(size: usize, pieces: usize) -> (EmbeddedChannel, Arc<AtomicUsize>) {
     let mut f = tempfile::tempfile().unwrap();
     f.write_all(b"0123456789").unwrap();
-    let read = Rc::new(Cell::new(0));
+    let read = Arc::new(AtomicUsize::new(0));
     let codec = HttpServerCodec::builder()
         .encoder(HttpResponseEncoder::builder().date(false).build().unwrap())
         .build()
@@ -95,7 +95,7 @@ fn channel(size: usize, pieces: usize) -> (EmbeddedChannel, Rc<Cell<usize>>) {
                 size,
                 pieces,
                 read: read.clone(),
-                file: std::sync::Arc::new(f),
+                file: Arc::new(f),
             }),
         ),
     ]);
@@ -166,25 +166,25 @@ fn the_input_is_read_only_while_the_channel_is_writable() {
     get(&mut ch, &["/stream", "/after"]);
     // The peer reads nothing: what was pulled stays within the high water mark
     // plus one piece.
-    let pulled = read.get() * size;
+    let pulled = read.load(Ordering::SeqCst) * size;
     assert!(pulled <= DEFAULT_HIGH_WATER_MARK + size, "{pulled}");
-    assert!(read.get() > 0);
+    assert!(read.load(Ordering::SeqCst) > 0);
     // The peer reads: the stream goes on to its end, then the next response.
     let mut out = Vec::new();
     for _ in 0..100_000 {
         ch.set_transport_budget(Some(64 * 1024));
         ch.run_pending_tasks().unwrap();
         out.extend(ch.read_outbound_bytes());
-        let in_flight = (read.get() * size).saturating_sub(out.len());
+        let in_flight = (read.load(Ordering::SeqCst) * size).saturating_sub(out.len());
         assert!(
             in_flight <= 2 * DEFAULT_HIGH_WATER_MARK + 2 * size,
             "{in_flight}"
         );
-        if read.get() == pieces && out.ends_with(b"/after") {
+        if read.load(Ordering::SeqCst) == pieces && out.ends_with(b"/after") {
             break;
         }
     }
-    assert_eq!(read.get(), pieces);
+    assert_eq!(read.load(Ordering::SeqCst), pieces);
     let text = String::from_utf8(out).unwrap();
     let body_end = text
         .find("0\r\n\r\nHTTP/1.1 200 OK")

@@ -344,7 +344,7 @@ impl HttpResponseEncoder {
 
 /// A response body still to be read from its input, piece by piece.
 pub(crate) struct OutStream {
-    input: Box<dyn seine_channel::ChunkedInput>,
+    input: Box<dyn seine_channel::ChunkedInput + Send>,
     /// With the chunked coding.
     framed: bool,
     /// The `Content-Length` announced, if any.

@@ -56,7 +56,7 @@ pub enum Body {
 ///
 /// ```
 /// use seine_buffer::Bytes;
-/// use seine_codec::http::{Body, BodyStream, HttpResponse};
+/// use seine_codec::http::{BodyStream, HttpResponse};
 /// # use seine_channel::{ChunkedInput, Error};
 /// # struct Rows(u32);
 /// # impl ChunkedInput for Rows {
@@ -77,18 +77,19 @@ pub struct BodyStream {
 }
 
 pub(crate) enum StreamSource {
-    Input(Box<dyn ChunkedInput>),
+    Input(Box<dyn ChunkedInput + Send>),
     File(FileRegion),
 }
 
 impl BodyStream {
-    /// A body read from `input`.
-    pub fn new(input: impl ChunkedInput) -> Self {
+    /// A body read from `input` (`Send`, as responses may be written from any
+    /// thread through a `Channel` handle).
+    pub fn new(input: impl ChunkedInput + Send) -> Self {
         Self::from_boxed(Box::new(input))
     }
 
     /// A body read from a boxed input.
-    pub fn from_boxed(input: Box<dyn ChunkedInput>) -> Self {
+    pub fn from_boxed(input: Box<dyn ChunkedInput + Send>) -> Self {
         BodyStream {
             source: StreamSource::Input(input),
             force_chunked: false,
@@ -394,5 +395,16 @@ pub fn reason_phrase(status: u16) -> &'static str {
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Responses are written from any thread through a `Channel` handle.
+    #[test]
+    fn responses_are_send() {
+        fn send<T: Send>() {}
+        send::<super::HttpResponse>();
+        send::<super::super::HttpRequestPart>();
     }
 }
