@@ -115,9 +115,15 @@ impl<M: ServerMessage> HttpServerCodec<M> {
         self.continue_owed = false;
         self.stop_reading();
         if answered {
-            // Its response went out already: nothing to answer, just close.
-            self.closing = true;
-            self.close_after_flush(ctx, linger);
+            // Its response went out already: nothing to answer, just close (once
+            // that response's streamed body, if any, has been written).
+            match &mut self.out_stream {
+                Some(active) => active.close = true,
+                None => {
+                    self.closing = true;
+                    self.close_after_flush(ctx, linger);
+                }
+            }
             ctx.fire_exception(e);
         } else if self.pending.is_empty() && self.out_stream.is_none() {
             self.answer_error(ctx, e, linger);

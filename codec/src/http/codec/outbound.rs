@@ -200,10 +200,17 @@ impl<M: ServerMessage> OutboundHandler for HttpServerCodec<M> {
 
     /// A close while lingering waits for the end of the lingering (the client's
     /// close, or the linger time): the exception the codec fires closes the
-    /// channel by default, and would cut the lingering short. `close_now` is not
-    /// delayed.
+    /// channel by default, and would cut the lingering short. A close while a
+    /// response body is streamed waits for its end. `close_now` is not delayed.
     fn close(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
-        if self.lingering && !ctx.is_closing_now() {
+        if ctx.is_closing_now() {
+            return ctx.close();
+        }
+        if self.lingering {
+            return;
+        }
+        if let Some(active) = &mut self.out_stream {
+            active.close = true;
             return;
         }
         ctx.close();
