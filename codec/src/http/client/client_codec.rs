@@ -43,6 +43,15 @@ use crate::resp::write_parts;
 ///   no more; remove it from the pipeline and the bytes it holds are passed on
 ///   to the next handler.
 ///
+/// Compared with Netty's `HttpClientCodec`: the end of input with requests still
+/// unanswered is always reported ([`HttpClientError::NoResponse`], Netty's
+/// `failOnMissingResponse`, off there by default); after a 2xx to `CONNECT`
+/// nothing more is parsed as HTTP (Netty's default,
+/// `parseHttpAfterConnectRequest = false`); messages are one enum per direction
+/// ([`HttpClientRequest`], [`HttpResponsePart`]) rather than `HttpObject`s of
+/// several classes, and a body cut short is an error rather than a
+/// `LastHttpContent` after a decoder-result failure.
+///
 /// The codec does not close the connection after a response that says
 /// `Connection: close` ([`HttpResponseHead::keep_alive`](super::HttpResponseHead::keep_alive)
 /// tells); the server does.
