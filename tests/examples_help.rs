@@ -96,6 +96,17 @@ fn the_flags_keep_their_names_and_units() {
     for flag in ["--upstream <HOST:PORT>", "--idle-timeout <SECS>"] {
         assert!(h.contains(flag), "proxy lacks {flag}");
     }
+    let h = help("http_get");
+    for flag in [
+        "<URL>",
+        "--output <FILE>",
+        "--no-resume",
+        "--max-redirects <N>",
+        "--idle-timeout <SECS>",
+        "--ca-file <FILE>",
+    ] {
+        assert!(h.contains(flag), "http_get lacks {flag}");
+    }
 }
 
 #[test]

@@ -9,32 +9,8 @@ use std::io::{Read, Write};
 use std::process::Command;
 use std::time::Duration;
 
-use examples_support::{ExampleServer, Rng, TempDir, have};
+use examples_support::{ExampleServer, Rng, TempDir, certificates, have};
 use seine::tls::rustls;
-
-/// A CA and a `localhost` certificate signed by it, as files in `dir`:
-/// (ca, cert, key).
-fn certificates(dir: &TempDir) -> (String, String, String) {
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "seine example CA");
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let leaf =
-        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .unwrap()
-            .signed_by(&key, &issuer)
-            .unwrap();
-    let path = |n: &str| dir.path().join(n).to_str().unwrap().to_string();
-    std::fs::write(path("ca.pem"), ca.pem()).unwrap();
-    std::fs::write(path("cert.pem"), leaf.pem()).unwrap();
-    std::fs::write(path("key.pem"), key.serialize_pem()).unwrap();
-    (path("ca.pem"), path("cert.pem"), path("key.pem"))
-}
 
 struct Https {
     _root: TempDir,

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::http::HttpError;
+use crate::http::{HttpClientError, HttpError};
 
 /// What a codec reports. Converts into [`seine_channel::Error`] and reaches handlers
 /// through `exception_caught`.
@@ -196,6 +196,8 @@ pub enum Corruption {
     RespUnbalancedQuotes,
     /// An HTTP request the decoder refused.
     Http(HttpError),
+    /// A malformed HTTP response (the client codec).
+    HttpClient(HttpClientError),
     /// A reason given as text, by a decoder outside this crate.
     Other(String),
 }
@@ -274,6 +276,7 @@ impl fmt::Display for Corruption {
             }
             Corruption::RespUnbalancedQuotes => f.write_str("unbalanced quotes in request"),
             Corruption::Http(e) => fmt::Display::fmt(e, f),
+            Corruption::HttpClient(e) => fmt::Display::fmt(e, f),
             Corruption::Other(text) => f.write_str(text),
         }
     }

@@ -34,6 +34,7 @@ pub mod edge;
 pub mod metrics;
 pub mod tls;
 
+#[allow(unused_imports)] // a client example (http_get) serves nothing
 pub use cli::ServerArgs;
 
 /// Parses the command line into `A` (printing help or the version and exiting 0

@@ -8,6 +8,7 @@
 
 pub mod common;
 pub mod dns;
+pub mod http_response;
 pub mod websocket;
 
 use seine_buffer::ByteOrder;
@@ -86,6 +87,32 @@ pub const TARGETS: &[Target] = &[
             b"0\r\n\r\n",
             b"ffffffffffffffff",
             b"Range: bytes=",
+        ],
+    },
+    Target {
+        name: "http_response",
+        run: http_response::http_response,
+        // Config: head limit, field limit and cumulation, HEAD (bit n) / CONNECT (bit 7).
+        seeds: &[
+            b"\x40\x07\x00HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1 204 No Content\r\n\r\n",
+            b"\x40\x27\x01HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;e=1\r\nhello\r\n0\r\nT: v\r\n\r\n",
+            b"\x40\x46\x00HTTP/1.0 200 OK\r\n\r\nuntil the end",
+            b"\x40\x07\x80HTTP/1.1 304 Not Modified\r\nContent-Length: 7\r\n\r\nHTTP/1.1 101 Switching Protocols\r\n\r\nraw",
+        ],
+        dictionary: &[
+            b"\r\n",
+            b"\r\n\r\n",
+            b"HTTP/1.1 ",
+            b"HTTP/1.0 ",
+            b"Content-Length: ",
+            b"Transfer-Encoding: chunked\r\n",
+            b"Transfer-Encoding: gzip\r\n",
+            b"0\r\n\r\n",
+            b"ffffffffffffffff",
+            b"100 Continue",
+            b"204",
+            b"304",
+            b"101",
         ],
     },
     Target {

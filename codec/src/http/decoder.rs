@@ -686,7 +686,7 @@ impl HttpRequestDecoder {
 /// the head ends (just past the empty line) if found, and where a later search
 /// resumes. Gives up once past `limit`.
 #[inline]
-fn scan_head(
+pub(crate) fn scan_head(
     find_lf: impl Fn(usize) -> Option<usize>,
     byte: impl Fn(usize) -> Option<u8>,
     len: usize,

@@ -406,7 +406,7 @@ impl OutStream {
 
 /// Appends `n` in base 10 or 16 (lower-case), without `fmt` (which cost a few
 /// hundred instructions per number, on every response).
-fn put_number(dst: &mut seine_buffer::BytesMut, mut n: u64, base: u64) {
+pub(crate) fn put_number(dst: &mut seine_buffer::BytesMut, mut n: u64, base: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     loop {
@@ -424,7 +424,7 @@ fn encode_error(reason: String) -> CodecError {
     CodecError::Encode { reason }
 }
 
-fn is_token(b: u8) -> bool {
+pub(crate) fn is_token(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

@@ -41,6 +41,10 @@
 //!   a `Content-Length` when its length is known, chunked otherwise or on request.
 //! * [`format_http_date`] / [`parse_http_date`] read and write `Date`,
 //!   `Last-Modified` and `If-Modified-Since` values.
+//! * The client side (`client/`): [`HttpClientCodec`] writes [`HttpClientRequest`]s
+//!   (whole, or streamed chunked or with a length) and fires [`HttpResponsePart`]s,
+//!   the body streamed with backpressure and framed by RFC 9112 §6.3 (`HEAD`, 1xx,
+//!   204, 304, close-delimited; a truncated body is an error).
 //!
 //! Not supported: transfer codings other than chunked (a request with one is
 //! answered 501), chunk extensions (accepted and ignored), trailers in responses
@@ -50,6 +54,7 @@
 mod aggregator;
 mod body;
 mod chunked;
+mod client;
 mod codec;
 mod date;
 mod decoder;
@@ -63,6 +68,11 @@ mod response;
 pub use aggregator::HttpObjectAggregator;
 pub use body::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
 pub use chunked::ChunkedDecoder;
+pub use client::{
+    HttpClientCodec, HttpClientCodecBuilder, HttpClientError, HttpClientRequest,
+    HttpRequestEncoder, HttpResponseDecoder, HttpResponseDecoderBuilder, HttpResponseHead,
+    HttpResponsePart,
+};
 pub use codec::{
     DEFAULT_LINGER, DEFAULT_READ_WINDOW, HttpServerCodec, HttpServerCodecBuilder, ServerMessage,
 };
