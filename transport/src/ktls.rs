@@ -178,7 +178,10 @@ mod tests {
     #[test]
     fn send_record_sends_the_payload_and_recv_reads_data() {
         let (a, mut b) = pair();
-        assert_eq!(send_record(a.as_fd(), CONTENT_ALERT, &CLOSE_NOTIFY).unwrap(), 2);
+        assert_eq!(
+            send_record(a.as_fd(), CONTENT_ALERT, &CLOSE_NOTIFY).unwrap(),
+            2
+        );
         send_close_notify(a.as_fd()).unwrap();
         let mut got = [0u8; 4];
         b.read_exact(&mut got).unwrap();
