@@ -81,7 +81,7 @@ mod tests {
     }
 
     fn info() -> CryptoInfo {
-        let secrets = ConnectionTrafficSecrets::Aes128Gcm {
+        let secrets = ConnectionTrafficSecrets::Aes256Gcm {
             key: [7u8; 32].into(),
             iv: [9u8; 12].into(),
         };
