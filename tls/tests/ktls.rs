@@ -114,10 +114,13 @@ fn without_a_socket_each_session_falls_back_once_and_works() {
     assert_eq!(counter(server.channel(), "tls_ktls_fallbacks"), 0);
 }
 
+/// The server's channel and the request it read.
+type Seen = Arc<Mutex<Option<(Channel, Vec<u8>)>>>;
+
 /// Answers the first read with the file, then closes gracefully.
 struct ServeFile {
     file: Arc<std::fs::File>,
-    seen: Arc<Mutex<Option<(Channel, Vec<u8>)>>>,
+    seen: Seen,
 }
 impl ChannelHandler for ServeFile {}
 impl InboundHandler for ServeFile {

@@ -84,6 +84,34 @@ impl RecordFramer {
     }
 }
 
+/// Gives rustls all of `rest` (whole records) and appends their plaintext to
+/// `plain`.
+fn take_records_plaintext(
+    conn: &mut rustls::Connection,
+    rest: &mut &[u8],
+    plain: &mut Vec<u8>,
+) -> Result<(), Result<Fallback, rustls::Error>> {
+    while !rest.is_empty() {
+        let before = rest.len();
+        // A slice reader never fails; a full rustls buffer is drained below.
+        let _ = conn.read_tls(rest);
+        conn.process_new_packets().map_err(Err)?;
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match conn.reader().read(&mut buf) {
+                // close_notify: left for the user-space path to answer.
+                Ok(0) => return Err(Ok(Fallback::PeerClosed)),
+                Ok(n) => plain.extend_from_slice(&buf[..n]),
+                Err(_) => break,
+            }
+        }
+        if rest.len() == before {
+            return Err(Ok(Fallback::PartialRecord));
+        }
+    }
+    Ok(())
+}
+
 impl Copy for RecordFramer {}
 impl Clone for RecordFramer {
     fn clone(&self) -> Self {
@@ -102,12 +130,13 @@ impl TlsHandler {
         ctx: &mut Context<'_>,
         rest: &mut &[u8],
     ) -> Result<(), TlsError> {
-        self.framer_done();
+        self.ktls_decided = true;
+        self.framer = None;
         let Some(conn) = self.conn.as_ref() else {
             return Ok(());
         };
         let version = match ktls::check_session(
-            KtlsSupport::get(),
+            self.support,
             conn.protocol_version(),
             conn.negotiated_cipher_suite().map(|s| s.suite()),
         ) {
@@ -161,13 +190,23 @@ impl TlsHandler {
         }
     }
 
-    /// Stops following record boundaries (the handshake is over).
-    pub(super) fn framer_done(&mut self) {
+    /// The handshake ended without a hand-off attempt: counts why.
+    pub(super) fn hand_off_skipped(&mut self) {
+        self.ktls_decided = true;
         self.framer = None;
-    }
-
-    pub(super) fn fell_back_partial(&mut self) {
-        self.fell_back(Fallback::PartialRecord);
+        let reason = match self.conn.as_ref().map(|c| {
+            ktls::check_session(
+                self.support,
+                c.protocol_version(),
+                c.negotiated_cipher_suite().map(|s| s.suite()),
+            )
+        }) {
+            Some(Err(f)) => f,
+            // Could have gone, but rustls finished inside a record (cannot happen
+            // when records are given one at a time).
+            _ => Fallback::PartialRecord,
+        };
+        self.fell_back(reason);
     }
 
     fn fell_back(&mut self, reason: Fallback) {
@@ -193,36 +232,11 @@ impl TlsHandler {
             return Err(Ok(Fallback::PeerClosed));
         };
         let mut plain = Vec::new();
-        while !rest.is_empty() {
-            let before = rest.len();
-            // A Vec reader never fails; a full rustls buffer is drained below.
-            let _ = conn.read_tls(rest);
-            if let Err(e) = conn.process_new_packets() {
-                return Err(Err(e));
-            }
-            let mut closed = false;
-            loop {
-                let mut buf = [0u8; 16 * 1024];
-                match conn.reader().read(&mut buf) {
-                    Ok(0) => {
-                        closed = true;
-                        break;
-                    }
-                    Ok(n) => plain.extend_from_slice(&buf[..n]),
-                    Err(_) => break,
-                }
-            }
-            if !plain.is_empty() {
-                self.early = Some(Bytes::from(std::mem::take(&mut plain)));
-            }
-            if closed {
-                return Err(Ok(Fallback::PeerClosed));
-            }
-            if rest.len() == before {
-                return Err(Ok(Fallback::PartialRecord));
-            }
+        let r = take_records_plaintext(conn, rest, &mut plain);
+        if !plain.is_empty() {
+            self.early = Some(Bytes::from(plain));
         }
-        Ok(())
+        r
     }
 
     /// With the record layer in the kernel: a write passes through as plaintext
@@ -265,24 +279,7 @@ impl TlsHandler {
                 tracing::debug!(channel = %ctx.channel().id(), ?alert, "kTLS: alert received");
                 self.kernel_fail(ctx, TlsError::Protocol(rustls::Error::AlertReceived(alert)));
             }
-            (HANDSHAKE, Some(NEW_SESSION_TICKET)) if self.client_name.is_some() => {
-                // A ticket for resumption: rustls' session store is not reachable
-                // any more; the next connection makes a full handshake.
-                tracing::trace!(channel = %ctx.channel().id(), "kTLS: NewSessionTicket skipped");
-            }
-            (HANDSHAKE, Some(KEY_UPDATE)) => {
-                tracing::warn!(
-                    channel = %ctx.channel().id(),
-                    "kTLS: the peer sent a TLS 1.3 KeyUpdate, which the kernel cannot follow: closing"
-                );
-                self.kernel_fail(
-                    ctx,
-                    TlsError::KtlsUnexpectedRecord {
-                        content_type: HANDSHAKE,
-                        reason: "KeyUpdate (new keys the kernel was not given)".into(),
-                    },
-                );
-            }
+            (HANDSHAKE, Some(_)) => self.kernel_handshake(ctx, &rec.payload),
             (t, m) => {
                 let reason = match m {
                     Some(m) => format!("handshake message {m} after the handshake"),
@@ -299,6 +296,47 @@ impl TlsHandler {
         }
     }
 
+    /// Handshake messages after the handshake: a client skips NewSessionTicket
+    /// (rustls' session store is out of reach: the next connection makes a full
+    /// handshake); KeyUpdate, whose new keys the kernel was not given, and
+    /// anything else close the channel.
+    fn kernel_handshake(&mut self, ctx: &mut Context<'_>, mut payload: &[u8]) {
+        while !payload.is_empty() {
+            // type (1), length (3), body: None if cut short.
+            let message = match payload {
+                [kind, a, b, c, rest @ ..] => {
+                    let len = u32::from_be_bytes([0, *a, *b, *c]) as usize;
+                    rest.get(len..).map(|after| (*kind, after))
+                }
+                _ => None,
+            };
+            let reason = match message {
+                Some((NEW_SESSION_TICKET, after)) if self.client_name.is_some() => {
+                    tracing::trace!(channel = %ctx.channel().id(), "kTLS: NewSessionTicket skipped");
+                    payload = after;
+                    continue;
+                }
+                Some((KEY_UPDATE, _)) => {
+                    tracing::warn!(
+                        channel = %ctx.channel().id(),
+                        "kTLS: the peer sent a TLS 1.3 KeyUpdate, which the kernel cannot \
+                         follow: closing"
+                    );
+                    "KeyUpdate (new keys the kernel was not given)".to_string()
+                }
+                Some((m, _)) => format!("handshake message {m} after the handshake"),
+                None => "a truncated handshake message".to_string(),
+            };
+            return self.kernel_fail(
+                ctx,
+                TlsError::KtlsUnexpectedRecord {
+                    content_type: HANDSHAKE,
+                    reason,
+                },
+            );
+        }
+    }
+
     /// The session cannot go on with the kernel's record layer: fire, close.
     fn kernel_fail(&mut self, ctx: &mut Context<'_>, error: TlsError) {
         if self.failed {
@@ -312,14 +350,299 @@ impl TlsHandler {
 }
 
 #[cfg(test)]
+impl TlsHandler {
+    /// As right after a hand-off: the kernel runs the record layer.
+    fn in_kernel_mode(mut self) -> Self {
+        self.conn = None;
+        self.kernel = true;
+        self.handshaking = false;
+        self.ktls_decided = true;
+        self.framer = None;
+        self.timeout = None;
+        self
+    }
+
+    /// As on a kernel with (or without) the `tls` ULP.
+    fn with_support(mut self, support: KtlsSupport) -> Self {
+        self.support = support;
+        self.framer = (self.ktls_wanted && support.kernel_encrypts()).then(RecordFramer::default);
+        self
+    }
+}
+
+#[cfg(test)]
 mod tests {
+    use seine_buffer::FileRegion;
+    use seine_channel::testing::EmbeddedChannel;
+    use seine_channel::{Handler, UserEvent};
+
     use super::*;
+    use crate::{TlsClientConfig, TlsServerConfig};
 
     fn record(len: u16) -> Vec<u8> {
         let mut r = vec![23, 3, 3];
         r.extend_from_slice(&len.to_be_bytes());
         r.extend(std::iter::repeat_n(0xaa, len as usize));
         r
+    }
+
+    /// A server for `localhost` with a self-signed certificate, and a client
+    /// that trusts it.
+    fn configs() -> (TlsServerConfig, TlsClientConfig) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let server = TlsServerConfig::builder()
+            .cert_and_key_der(
+                vec![cert.der().clone()],
+                rustls_pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .build()
+            .unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.der().clone()).unwrap();
+        let client = TlsClientConfig::from_rustls(std::sync::Arc::new(
+            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+        ));
+        (server, client)
+    }
+
+    fn server_config() -> TlsServerConfig {
+        configs().0
+    }
+
+    fn kernel_channel(client: bool) -> EmbeddedChannel {
+        let h = if client {
+            let cfg = TlsClientConfig::builder().webpki_roots().build().unwrap();
+            TlsHandler::client(&cfg, "localhost").unwrap()
+        } else {
+            TlsHandler::server(&server_config())
+        };
+        EmbeddedChannel::with_handlers([("tls", Handler::from(h.in_kernel_mode()))])
+    }
+
+    fn kernel_record(ch: &mut EmbeddedChannel, content_type: u8, payload: &[u8]) {
+        ch.core().fire_user_event(UserEvent::new(KernelTlsRecord {
+            content_type,
+            payload: Bytes::copy_from_slice(payload),
+        }));
+    }
+
+    fn counter(ch: &EmbeddedChannel, name: &str) -> u64 {
+        ch.channel()
+            .metrics()
+            .counters()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, v)| v)
+    }
+
+    fn tls_error(ch: &mut EmbeddedChannel) -> TlsError {
+        let e = ch.take_exception().expect_err("an error was fired");
+        e.downcast_ref::<TlsError>().expect("a TlsError").clone()
+    }
+
+    #[test]
+    fn plaintext_and_files_pass_through_to_the_kernel() {
+        let mut ch = kernel_channel(false);
+        ch.write_outbound(OutboundBuf::from("abc"));
+        let out: OutboundBuf = ch.read_outbound().unwrap();
+        assert_eq!(out.len(), 3);
+        assert!(!out.is_file());
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, &[7u8; 100_000]).unwrap();
+        let region = FileRegion::new(std::sync::Arc::new(f), 0, 100_000).unwrap();
+        ch.write_outbound(OutboundBuf::from(region));
+        let out: OutboundBuf = ch.read_outbound().unwrap();
+        assert!(
+            out.is_file(),
+            "the region reaches the transport whole: sendfile"
+        );
+        assert_eq!(counter(&ch, "tls_bytes_encrypted_kernel"), 100_003);
+        assert_eq!(counter(&ch, "tls_bytes_encrypted_user"), 0);
+        ch.write_inbound(Bytes::from_static(b"xyz")).unwrap();
+        assert_eq!(ch.read_inbound::<Bytes>().unwrap(), &b"xyz"[..]);
+        assert_eq!(counter(&ch, "tls_bytes_decrypted_kernel"), 3);
+    }
+
+    #[test]
+    fn close_notify_from_the_kernel_is_end_of_input_and_closes_gracefully() {
+        let mut ch = kernel_channel(false);
+        kernel_record(&mut ch, ALERT, &[1, 0]);
+        ch.take_exception().unwrap();
+        assert!(!ch.is_active(), "answered with close_notify and a close");
+        // Nothing after close_notify is read.
+        let _ = ch.write_inbound(Bytes::from_static(b"late"));
+        assert_eq!(ch.inbound_len(), 0);
+    }
+
+    #[test]
+    fn a_fatal_alert_from_the_kernel_closes_with_the_alert() {
+        let mut ch = kernel_channel(false);
+        kernel_record(&mut ch, ALERT, &[2, 40]);
+        match tls_error(&mut ch) {
+            TlsError::Protocol(rustls::Error::AlertReceived(a)) => {
+                assert_eq!(a, rustls::AlertDescription::HandshakeFailure)
+            }
+            e => panic!("{e}"),
+        }
+        assert!(!ch.is_active());
+    }
+
+    #[test]
+    fn a_client_skips_new_session_tickets() {
+        let mut ch = kernel_channel(true);
+        // Two tickets in one record.
+        let nst = [NEW_SESSION_TICKET, 0, 0, 2, 9, 9];
+        kernel_record(&mut ch, HANDSHAKE, &[&nst[..], &nst[..]].concat());
+        ch.take_exception().unwrap();
+        assert!(ch.is_active());
+        ch.write_inbound(Bytes::from_static(b"data")).unwrap();
+        assert_eq!(ch.read_inbound::<Bytes>().unwrap(), &b"data"[..]);
+    }
+
+    #[test]
+    fn key_update_closes_the_channel() {
+        let mut ch = kernel_channel(true);
+        kernel_record(&mut ch, HANDSHAKE, &[KEY_UPDATE, 0, 0, 1, 0]);
+        match tls_error(&mut ch) {
+            TlsError::KtlsUnexpectedRecord {
+                content_type,
+                reason,
+            } => {
+                assert_eq!(content_type, HANDSHAKE);
+                assert!(reason.contains("KeyUpdate"), "{reason}");
+            }
+            e => panic!("{e}"),
+        }
+        assert!(!ch.is_active());
+    }
+
+    #[test]
+    fn other_handshake_records_close_the_channel() {
+        // A ticket to a server, a truncated message, a ticket then garbage.
+        for payload in [
+            &[NEW_SESSION_TICKET, 0, 0, 0][..],
+            &[NEW_SESSION_TICKET, 0, 0, 9, 1][..],
+            &[1, 2][..],
+        ] {
+            let mut ch = kernel_channel(false);
+            kernel_record(&mut ch, HANDSHAKE, payload);
+            assert!(matches!(
+                tls_error(&mut ch),
+                TlsError::KtlsUnexpectedRecord { .. }
+            ));
+            assert!(!ch.is_active());
+        }
+        let mut ch = kernel_channel(true);
+        kernel_record(&mut ch, HANDSHAKE, &[NEW_SESSION_TICKET, 0, 0, 0, 7]);
+        assert!(matches!(
+            tls_error(&mut ch),
+            TlsError::KtlsUnexpectedRecord { .. }
+        ));
+        let mut ch = kernel_channel(false);
+        kernel_record(&mut ch, 99, &[]);
+        assert!(matches!(
+            tls_error(&mut ch),
+            TlsError::KtlsUnexpectedRecord {
+                content_type: 99,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_eof_without_close_notify_is_a_truncation() {
+        let mut ch = kernel_channel(false);
+        let e = ch.close_inbound().expect_err("a truncation");
+        assert!(matches!(
+            e.downcast_ref::<TlsError>(),
+            Some(TlsError::TruncatedWithoutCloseNotify)
+        ));
+    }
+
+    #[test]
+    fn a_graceful_close_shuts_the_output_down_then_closes() {
+        let mut ch = kernel_channel(false);
+        ch.write_outbound(OutboundBuf::from("last"));
+        ch.close();
+        ch.take_exception().unwrap();
+        assert!(!ch.is_active());
+        let out: OutboundBuf = ch.read_outbound().unwrap();
+        assert_eq!(out.len(), 4);
+    }
+
+    /// A client's Finished and its first records in one read: on a kernel with
+    /// the ULP they are taken by rustls before the hand-off, which an embedded
+    /// channel (no socket) then refuses: the session goes on in user space with
+    /// nothing lost, the handshake event first.
+    fn finished_and_data_in_one_read(data_cut: Option<usize>) -> (EmbeddedChannel, Vec<u8>) {
+        let (server_cfg, client_cfg) = configs();
+        let server = TlsHandler::server(&server_cfg).with_support(KtlsSupport::Available);
+        let mut s = EmbeddedChannel::with_handlers([("tls", Handler::from(server))]);
+        let client = TlsHandler::client(&client_cfg, "localhost").unwrap();
+        let mut c = EmbeddedChannel::with_handlers([("tls", Handler::from(client))]);
+        let hello = c.read_outbound_bytes();
+        s.write_inbound(Bytes::from(hello)).unwrap();
+        let flight = s.read_outbound_bytes();
+        c.write_inbound(Bytes::from(flight)).unwrap();
+        let data: Vec<u8> = (0..40_000u32).map(|i| (i % 249) as u8).collect();
+        c.write_outbound(OutboundBuf::from(data.clone()));
+        let both = c.read_outbound_bytes();
+        match data_cut {
+            None => s.write_inbound(Bytes::from(both)).unwrap(),
+            Some(cut) => {
+                let cut = both.len() - cut;
+                s.write_inbound(Bytes::copy_from_slice(&both[..cut]))
+                    .unwrap();
+                s.write_inbound(Bytes::copy_from_slice(&both[cut..]))
+                    .unwrap();
+            }
+        }
+        (s, data)
+    }
+
+    fn events_then_text(s: &mut EmbeddedChannel) -> (bool, Vec<u8>) {
+        let handshake_first = s
+            .take_user_events()
+            .iter()
+            .any(|e| e.is::<crate::HandshakeComplete>());
+        let mut text = Vec::new();
+        while let Some(b) = s.read_inbound::<Bytes>() {
+            text.extend_from_slice(&b);
+        }
+        (handshake_first, text)
+    }
+
+    #[test]
+    fn whole_records_read_with_the_finished_are_kept_when_the_hand_off_is_refused() {
+        let (mut s, data) = finished_and_data_in_one_read(None);
+        s.take_exception().unwrap();
+        let (event, text) = events_then_text(&mut s);
+        assert!(event);
+        assert!(text == data, "{} of {} bytes", text.len(), data.len());
+        // Refused by the transport (no socket): one fallback, user space goes on.
+        assert_eq!(counter(&s, "tls_ktls_fallbacks"), 1);
+        assert_eq!(counter(&s, "tls_ktls_offloaded"), 0);
+        assert_eq!(counter(&s, "tls_bytes_decrypted"), data.len() as u64);
+    }
+
+    #[test]
+    fn a_record_cut_after_the_finished_keeps_the_session_in_user_space() {
+        let (mut s, data) = finished_and_data_in_one_read(Some(100));
+        s.take_exception().unwrap();
+        let (event, text) = events_then_text(&mut s);
+        assert!(event);
+        assert!(text == data, "{} of {} bytes", text.len(), data.len());
+        assert_eq!(counter(&s, "tls_ktls_fallbacks"), 1);
     }
 
     #[test]

@@ -100,6 +100,10 @@ pub struct TlsHandler {
     framer: Option<RecordFramer>,
     /// The kernel runs the record layer (kTLS): plaintext and files pass through.
     kernel: bool,
+    /// The hand-off was tried or ruled out (once per session).
+    ktls_decided: bool,
+    /// What the kernel offers ([`KtlsSupport::get`]).
+    support: KtlsSupport,
     /// The handshake's outcome, kept when the connection goes to the kernel.
     completed: Option<HandshakeComplete>,
     /// Plaintext taken out of rustls just before the hand-off, passed on after
@@ -179,8 +183,12 @@ impl TlsHandler {
             failed: false,
             counters: None,
             ktls_wanted,
-            framer: ktls_wanted.then(RecordFramer::default),
+            // Records are followed only where the kernel may take them.
+            support: KtlsSupport::get(),
+            framer: (ktls_wanted && KtlsSupport::get().kernel_encrypts())
+                .then(RecordFramer::default),
             kernel: false,
+            ktls_decided: false,
             completed: None,
             early: None,
         }
@@ -205,10 +213,6 @@ impl TlsHandler {
             return;
         }
         self.started = true;
-        if self.ktls_wanted {
-            // Detected (and logged) once per process.
-            KtlsSupport::get();
-        }
         let m = ctx.channel().metrics();
         self.counters = Some(Counters {
             user: m.counter("tls_bytes_encrypted_user"),
@@ -280,10 +284,8 @@ impl TlsHandler {
         let finished = self.handshaking && !self.conn.as_ref().is_some_and(|c| c.is_handshaking());
         if finished {
             self.handshaking = false;
-            if self.framer.take().is_some() {
-                // Not at a record boundary when rustls finished: cannot happen
-                // when one record is given at a time, counted if it does.
-                self.fell_back_partial();
+            if self.ktls_wanted && !self.ktls_decided {
+                self.hand_off_skipped();
             }
             ctx.cancel_timer(HANDSHAKE_TIMER);
             let info = self.info();
