@@ -14,7 +14,9 @@ use seine_channel::{Context, KernelTlsRecord, OutboundBuf, Promise};
 
 use super::TlsHandler;
 use crate::error::TlsError;
-use crate::ktls::{self, Fallback, HandOffError, KtlsSupport};
+use crate::ktls::{self, Fallback, HandOffError};
+#[cfg(test)]
+use crate::ktls::KtlsSupport;
 
 /// TLS content types.
 const ALERT: u8 = 21;
