@@ -15,8 +15,6 @@ use seine_channel::{Context, KernelTlsRecord, OutboundBuf, Promise};
 use super::TlsHandler;
 use crate::error::TlsError;
 use crate::ktls::{self, Fallback, HandOffError};
-#[cfg(test)]
-use crate::ktls::KtlsSupport;
 
 /// TLS content types.
 const ALERT: u8 = 21;
@@ -365,7 +363,7 @@ impl TlsHandler {
     }
 
     /// As on a kernel with (or without) the `tls` ULP.
-    fn with_support(mut self, support: KtlsSupport) -> Self {
+    fn with_support(mut self, support: crate::KtlsSupport) -> Self {
         self.support = support;
         self.framer = (self.ktls_wanted && support.kernel_encrypts()).then(RecordFramer::default);
         self
@@ -588,7 +586,7 @@ mod tests {
     /// nothing lost, the handshake event first.
     fn finished_and_data_in_one_read(data_cut: Option<usize>) -> (EmbeddedChannel, Vec<u8>) {
         let (server_cfg, client_cfg) = configs();
-        let server = TlsHandler::server(&server_cfg).with_support(KtlsSupport::Available);
+        let server = TlsHandler::server(&server_cfg).with_support(crate::KtlsSupport::Available);
         let mut s = EmbeddedChannel::with_handlers([("tls", Handler::from(server))]);
         let client = TlsHandler::client(&client_cfg, "localhost").unwrap();
         let mut c = EmbeddedChannel::with_handlers([("tls", Handler::from(client))]);

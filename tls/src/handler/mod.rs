@@ -61,9 +61,23 @@ const HANDSHAKE_TIMER: u64 = 0;
 /// * **STARTTLS**: added to a running pipeline (`replace` the decoder that read the
 ///   command with it, so its leftover bytes — a pipelined ClientHello — reach it;
 ///   add the plaintext decoder after it) it starts at once.
+/// * **kTLS**: where the kernel has the `tls` ULP ([`KtlsSupport`]) and the
+///   configuration wants it (the default), the session's keys go to the kernel
+///   right after the handshake (TLS 1.3 / 1.2, AES-GCM or ChaCha20-Poly1305, on
+///   a TCP socket). Then the handler only passes plaintext through: writes go
+///   to the transport as they are, a `FileRegion` whole (to `sendfile`); reads
+///   are the kernel's plaintext; `close_notify` from the kernel is end of input,
+///   another alert or a KeyUpdate closes the channel, a NewSessionTicket to a
+///   client is skipped; a graceful close sends `close_notify` through the kernel
+///   before the FIN. Anything that prevents the hand-off before it touches the
+///   socket keeps the session in user space as described above (logged once per
+///   process, counted). While such a handshake runs, rustls is given one record
+///   at a time, so that the kernel takes over at a record boundary. The handler
+///   must sit next to the head for this (the hand-off talks to the transport).
 /// * **Metrics**: channel counters `tls_bytes_encrypted_user`,
-///   `tls_bytes_encrypted_kernel` (kTLS; 0 where the kernel has no `tls` ULP, see
-///   [`KtlsSupport`]), `tls_bytes_decrypted`.
+///   `tls_bytes_encrypted_kernel`, `tls_bytes_decrypted`,
+///   `tls_bytes_decrypted_kernel`, `tls_ktls_offloaded`, `tls_ktls_fallbacks`
+///   (see the crate documentation).
 ///
 /// ```
 /// use seine_channel::{Handler, testing::EmbeddedChannel};
