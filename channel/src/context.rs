@@ -246,7 +246,8 @@ impl<'a> Context<'a> {
         setup: &mut dyn FnMut(std::os::fd::BorrowedFd<'_>) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let inner = &mut *self.inner;
-        if inner.state.closed || inner.state.broken || inner.state.close_pending {
+        let s = &inner.state;
+        if s.closed || s.broken || s.close_pending || s.shutdown_pending || s.output_shut {
             return Err(std::io::ErrorKind::NotConnected.into());
         }
         inner.out.mark_flushed();
