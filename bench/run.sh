@@ -290,7 +290,8 @@ daemon off;
 $user_line
 pid $d/nginx.pid;
 error_log $d/error.log warn;
-events { worker_connections 4096; }
+worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
 http {
   access_log off;
   sendfile on;
@@ -382,8 +383,8 @@ only c && echo_scenario "c) echo 1 MiB, 4 conns x 2" "--size 1m --conns 4 --infl
 
 # ---------------------------------------------------------------- files (d, e)
 WWW=$TMP/www
+mkdir -p "$WWW"
 if only d || only e; then
-  mkdir -p "$WWW"
   head -c "$SMALL_SIZE" /dev/urandom >"$WWW/4k.bin"
   if only d; then
     # Real blocks (not a sparse file), read once so both servers find it in the page cache.
@@ -503,18 +504,34 @@ fi
 run_idle() {
   local scen=$1 side=$2 r=$3 port=$4 out
   if ! out=$(pin_load "$BIN/idle_conns" --addr "127.0.0.1:$port" --server-pid "$SRV_PID" \
-      --conns "$IDLE_CONNS" --json 2>"$TMP/idle.err"); then
+      --conns "$IDLE_CONNS" --proto "$IDLE_PROTO" --json 2>"$TMP/idle.err"); then
     note "$scen" "$side: idle_conns failed: $(head -c 300 "$TMP/idle.err" | tr '\n' ' ')"
     return 1
   fi
   rec "$scen" "$side" "$r" "RSS B/conn" "$(jget "$out" rss_per_conn_bytes)"
   log "$scen r$r $side: $(jget "$out" rss_per_conn_bytes) B/conn ($(jget "$out" conns) conns, RSS $(jget "$out" rss_before) -> $(jget "$out" rss_after))"
 }
+# The three servers, each after one round trip per connection (an echo frame, a
+# keep-alive GET /, a PING), against the anchor of its kind.
 if only g; then
-  scen="g) $IDLE_CONNS idle echo conns"
-  seine_bin echo; SEINE_ECHO=$SEINE_PATH
-  if [ -z "$SEINE_ECHO" ]; then note "$scen" "$SEINE_MISSING"
-  else log "$scen"; run_pairs "$scen" echo run_idle seine tokio_raw; fi
+  for kind in echo http resp; do
+    case $kind in
+      echo) IDLE_PROTO=echo; anchor=tokio_raw; seine_bin echo; SEINE_ECHO=$SEINE_PATH ;;
+      http) IDLE_PROTO=http; anchor=nginx; seine_bin http_file_server; SEINE_HTTP=$SEINE_PATH ;;
+      resp) IDLE_PROTO=resp; anchor=redis; seine_bin resp_server; SEINE_RESP=$SEINE_PATH ;;
+    esac
+    scen="g) $IDLE_CONNS idle $kind conns"
+    if [ -z "$SEINE_PATH" ]; then note "$scen" "$SEINE_MISSING"; continue; fi
+    if [ "$anchor" = redis ] && ! command -v redis-server >/dev/null; then
+      note "$scen" "redis-server not installed: seine only"; anchor=""
+    fi
+    if [ "$anchor" = nginx ] && ! command -v nginx >/dev/null; then
+      note "$scen" "nginx not installed: seine only"; anchor=""
+    fi
+    log "$scen"
+    # shellcheck disable=SC2086
+    run_pairs "$scen" "$kind" run_idle seine $anchor
+  done
 fi
 
 # ---------------------------------------------------------------- UDP echo (h)

@@ -145,6 +145,32 @@ pub fn vm_rss_bytes(pid: u32) -> io::Result<u64> {
     Err(io::Error::other("no VmRSS line"))
 }
 
+/// `VmRSS` of `pid` and all its descendants (a server with worker processes, as
+/// nginx's master and workers), in bytes. Processes that vanish count as 0.
+pub fn tree_rss_bytes(pid: u32) -> io::Result<u64> {
+    let mut total = vm_rss_bytes(pid)?;
+    let mut todo = child_pids(pid);
+    while let Some(p) = todo.pop() {
+        total += vm_rss_bytes(p).unwrap_or(0);
+        todo.extend(child_pids(p));
+    }
+    Ok(total)
+}
+
+/// The children of `pid`, from every thread's `children` list.
+fn child_pids(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for t in tasks.flatten() {
+        if let Ok(s) = fs::read_to_string(t.path().join("children")) {
+            out.extend(s.split_whitespace().filter_map(|x| x.parse::<u32>().ok()));
+        }
+    }
+    out
+}
+
 fn tv(t: libc::timeval) -> f64 {
     t.tv_sec as f64 + t.tv_usec as f64 / 1e6
 }
@@ -225,6 +251,22 @@ mod tests {
         assert_eq!(t.total(), t.user + t.system);
         assert!(self_cpu_seconds() > 0.0);
         assert!(vm_rss_bytes(pid).unwrap() > 0);
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        // Once exec'd, the child has its own resident pages.
+        for _ in 0..500 {
+            if vm_rss_bytes(child.id()).unwrap_or(0) > 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let own = vm_rss_bytes(pid).unwrap();
+        let tree = tree_rss_bytes(pid).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(tree > own, "a child's RSS is counted: {tree} vs {own}");
         assert!(process_tree(pid).contains(&pid));
     }
 }

@@ -73,7 +73,7 @@ impl<'a> Context<'a> {
     /// Whether a close was requested or has happened: the channel accepts no more
     /// writes, though it may still be flushing what it accepted.
     pub fn is_closing(&self) -> bool {
-        self.inner.state.close_pending || self.inner.state.closed
+        self.inner.life.is_closing()
     }
 
     /// Whether the channel is closing without flushing ([`close_now`](Self::close_now),
@@ -81,7 +81,7 @@ impl<'a> Context<'a> {
     /// still queued will be dropped. A handler that holds writes back (TLS with a
     /// file to encrypt) reads this in its `close` to drop them instead of waiting.
     pub fn is_closing_now(&self) -> bool {
-        self.inner.state.broken
+        self.inner.life.drops_unsent()
     }
 
     /// Whether the outbound buffer is below its high water mark.
@@ -213,7 +213,7 @@ impl<'a> Context<'a> {
     /// would wait forever. The close still passes through the outbound handlers
     /// before this one.
     pub fn close_now(&mut self) {
-        self.inner.state.broken = true;
+        self.inner.life.drop_unsent();
         self.forward(Event::Other(OwnedEvent::Close));
     }
 
@@ -222,7 +222,7 @@ impl<'a> Context<'a> {
     /// once (TCP `SO_LINGER` 0; nginx's `reset_timedout_connection`). For a peer
     /// that stopped reading, whose queued bytes would otherwise sit in the kernel.
     pub fn close_with_reset(&mut self) {
-        self.inner.state.abort = true;
+        self.inner.life.reset();
         self.close_now();
     }
 

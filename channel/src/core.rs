@@ -84,7 +84,7 @@ impl ChannelCore {
 
     /// Whether the channel has closed.
     pub fn is_closed(&self) -> bool {
-        self.inner.state.closed
+        self.inner.life.is_closed()
     }
 
     /// Whether the driver should read: open, input not ended, auto-read on or a
@@ -92,25 +92,23 @@ impl ChannelCore {
     /// that does not read what it asked for stops being read from
     /// ([`ChannelConfig::pause_reads_when_unwritable`]).
     pub fn wants_read(&self) -> bool {
-        let s = &self.inner.state;
-        !s.closed
-            && !s.input_closed
-            && !s.close_pending
+        let life = &self.inner.life;
+        !life.is_closing()
+            && !life.input_ended()
             && (self.inner.config.auto_read || self.inner.read_requested)
             && (self.inner.out.is_writable() || !self.inner.config.pause_reads_when_unwritable)
     }
 
     /// Whether flushed data waits for the socket to become writable.
     pub fn wants_write(&self) -> bool {
-        !self.inner.state.closed && self.inner.out.has_flushed()
+        !self.inner.life.is_closed() && self.inner.out.has_flushed()
     }
 
     /// The channel is connected: fires `channel_active`.
     pub fn fire_active(&mut self) {
-        if self.inner.state.active || self.inner.state.closed {
+        if !self.inner.life.activate() {
             return;
         }
-        self.inner.state.active = true;
         self.inner.channel.set_active(true);
         self.fire_from_head(OwnedEvent::Active);
         self.end_top();
@@ -120,7 +118,7 @@ impl ChannelCore {
     /// [`fire_read_complete`](Self::fire_read_complete)).
     #[inline]
     pub fn fire_read(&mut self, bytes: Bytes) {
-        if self.inner.state.closed {
+        if self.inner.life.is_closed() {
             return;
         }
         self.inner.in_read_batch = true;
@@ -138,7 +136,7 @@ impl ChannelCore {
 
     /// Fires any message from the head (the embedded channel's `write_inbound`).
     pub(crate) fn fire_message<M: 'static>(&mut self, msg: M) {
-        if self.inner.state.closed {
+        if self.inner.life.is_closed() {
             return;
         }
         self.inner.in_read_batch = true;
@@ -152,7 +150,7 @@ impl ChannelCore {
     pub fn fire_read_complete(&mut self) {
         self.inner.in_read_batch = false;
         self.inner.read_requested = false;
-        if !self.inner.state.closed {
+        if !self.inner.life.is_closed() {
             self.fire_from_head(OwnedEvent::ReadComplete);
         }
         self.end_top();
@@ -161,10 +159,9 @@ impl ChannelCore {
     /// The peer shut down its write side: fires `input_closed`; then, unless
     /// half-closure is allowed, closes (after flushing).
     pub fn fire_input_closed(&mut self) {
-        if self.inner.state.input_closed || self.inner.state.closed {
+        if !self.inner.life.end_input() {
             return;
         }
-        self.inner.state.input_closed = true;
         self.inner.in_read_batch = false;
         self.fire_from_head(OwnedEvent::InputClosed);
         if !self.inner.config.allow_half_closure {
@@ -206,7 +203,7 @@ impl ChannelCore {
 
     /// Closes at once without flushing (a deadline passed): pending writes fail.
     pub fn close_now(&mut self, cause: Option<Error>) {
-        self.inner.state.broken = true;
+        self.inner.life.drop_unsent();
         self.inner.do_close(cause);
     }
 
@@ -237,7 +234,7 @@ impl ChannelCore {
             } => {
                 let t = self.inner.next_ticket();
                 ticket.assign(t, &self.inner.channel.shared.completions);
-                if self.inner.state.closed {
+                if self.inner.life.is_closed() {
                     self.inner.resolve(t, Err(ChannelError::Closed.into()));
                     return;
                 }
@@ -313,7 +310,7 @@ impl ChannelCore {
     /// when no timer is set (or the channel closed). It may change after any call
     /// into the core.
     pub fn next_timeout(&self) -> Option<Instant> {
-        if self.inner.state.closed {
+        if self.inner.life.is_closed() {
             return None;
         }
         self.inner.timers.next_deadline()
@@ -381,7 +378,7 @@ impl ChannelCore {
         // A loop: a flush can fire writability_changed, whose handlers may write
         // again (answering the next request once the channel is writable); those
         // writes are flushed too, or they would wait for the next event.
-        while self.inner.dirty && !self.inner.in_read_batch && !self.inner.state.closed {
+        while self.inner.dirty && !self.inner.in_read_batch && !self.inner.life.is_closed() {
             self.flush_from_tail();
         }
         if !self.inner.graveyard.is_empty() {
@@ -392,7 +389,7 @@ impl ChannelCore {
 
 impl Drop for ChannelCore {
     fn drop(&mut self) {
-        if !self.inner.state.closed {
+        if !self.inner.life.is_closed() {
             self.close_now(None);
         }
     }

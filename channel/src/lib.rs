@@ -1,4 +1,5 @@
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 //! # seine-channel
 //!

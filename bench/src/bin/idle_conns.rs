@@ -1,7 +1,8 @@
 //! Opens N connections to a server, makes one round trip on each (a length-prefixed
 //! echo frame, a keep-alive HTTP `GET /`, or a RESP `PING`, by `--proto`), so every
 //! connection is accepted and served once, lets the server settle, and reports the
-//! server's resident memory per connection (`VmRSS` before/after). Then `--second`
+//! server's resident memory per connection (`VmRSS` before/after, its child
+//! processes included). Then `--second`
 //! random connections make a second round trip (the server kept them usable), it holds
 //! the connections for `--hold` seconds and closes them with a reset (no TIME_WAIT left
 //! behind). See `bench/README.md`.
@@ -143,7 +144,7 @@ fn main() {
         eprintln!("idle_conns: RLIMIT_NOFILE is {limit}, too low for {n} connections");
         std::process::exit(1);
     }
-    let rss0 = cpu::vm_rss_bytes(pid).unwrap_or_else(|e| {
+    let rss0 = cpu::tree_rss_bytes(pid).unwrap_or_else(|e| {
         eprintln!("idle_conns: server pid {pid}: {e}");
         std::process::exit(1)
     });
@@ -173,7 +174,7 @@ fn main() {
     }
     let open_s = t0.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_secs_f64(settle));
-    let rss1 = cpu::vm_rss_bytes(pid).unwrap_or(0);
+    let rss1 = cpu::tree_rss_bytes(pid).unwrap_or(0);
     let opened = conns.len() as u64;
     let per_conn = if opened > 0 {
         (rss1 as f64 - rss0 as f64) / opened as f64
