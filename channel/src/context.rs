@@ -246,13 +246,12 @@ impl<'a> Context<'a> {
         setup: &mut dyn FnMut(std::os::fd::BorrowedFd<'_>) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let inner = &mut *self.inner;
-        let s = &inner.state;
-        if s.closed || s.broken || s.close_pending || s.shutdown_pending || s.output_shut {
+        if inner.life.accepts_writes().is_err() || inner.life.drops_unsent() {
             return Err(std::io::ErrorKind::NotConnected.into());
         }
         inner.out.mark_flushed();
         inner.write_out();
-        if inner.state.closed || inner.state.broken {
+        if inner.life.is_closing() || inner.life.drops_unsent() {
             return Err(std::io::ErrorKind::NotConnected.into());
         }
         if inner.out.has_flushed() {
