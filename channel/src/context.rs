@@ -231,6 +231,35 @@ impl<'a> Context<'a> {
         self.forward(Event::Other(OwnedEvent::ShutdownOutput));
     }
 
+    /// Asks the transport to take over the channel's TLS record layer (kTLS; see
+    /// [`Transport::offload_tls`](crate::Transport::offload_tls)). What was written
+    /// so far is flushed first, straight to the transport (not through outbound
+    /// handlers), and must all reach the socket: otherwise `WouldBlock`, and
+    /// `setup` is not called. Meant for a TLS handler next to the head, right
+    /// after its handshake.
+    ///
+    /// # Errors
+    /// `WouldBlock` (written bytes wait), `NotConnected` (closing or closed),
+    /// `Unsupported` (the transport has no socket), or `setup`'s error.
+    pub fn offload_tls(
+        &mut self,
+        setup: &mut dyn FnMut(std::os::fd::BorrowedFd<'_>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let inner = &mut *self.inner;
+        if inner.life.accepts_writes().is_err() || inner.life.drops_unsent() {
+            return Err(std::io::ErrorKind::NotConnected.into());
+        }
+        inner.out.mark_flushed();
+        inner.write_out();
+        if inner.life.is_closing() || inner.life.drops_unsent() {
+            return Err(std::io::ErrorKind::NotConnected.into());
+        }
+        if inner.out.has_flushed() {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        inner.transport.offload_tls(setup)
+    }
+
     /// Resolves a promise this handler will not pass on, as written.
     pub fn complete_promise(&mut self, promise: Promise) {
         self.inner.resolve(promise.take_ticket(), Ok(()));

@@ -83,3 +83,16 @@ impl ShutdownRequested {
         self.taken.load(Ordering::Relaxed)
     }
 }
+
+/// A TLS record that is not application data (an alert, a TLS 1.3
+/// NewSessionTicket or KeyUpdate), read by a transport whose TLS record layer the
+/// kernel runs (kTLS, see [`Transport::offload_tls`](crate::Transport::offload_tls)).
+/// Fired as a user event from the head, in order with the plaintext; the TLS
+/// handler that asked for the offload consumes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelTlsRecord {
+    /// The record's content type (21 alert, 22 handshake, ...).
+    pub content_type: u8,
+    /// The record's decrypted payload.
+    pub payload: seine_buffer::Bytes,
+}

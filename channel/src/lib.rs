@@ -88,7 +88,7 @@ pub use context::{Context, InboundContext, OutboundContext, ScheduledEvent};
 pub use core::ChannelCore;
 pub use datagram::DatagramPacket;
 pub use error::{ChannelError, Direction, Error};
-pub use events::ShutdownRequested;
+pub use events::{KernelTlsRecord, ShutdownRequested};
 pub use executor::{BlockingJob, Executor, LocalTask};
 pub use handler::{ChannelHandler, Handler, InboundHandler, OutboundHandler, UserEvent};
 pub use message::OutboundBuf;

@@ -28,6 +28,8 @@
 //!    on an I/O error [`ChannelCore::fail`](crate::ChannelCore::fail), and stops once
 //!    [`ChannelCore::is_closed`](crate::ChannelCore::is_closed).
 
+use std::io;
+use std::os::fd::BorrowedFd;
 use std::time::Instant;
 
 use crate::error::Error;
@@ -62,6 +64,22 @@ pub trait Transport: 'static {
     /// [`ChannelCore::wants_read`](crate::ChannelCore::wants_read) after every event and
     /// need do nothing here.
     fn read_requested(&mut self) {}
+
+    /// Hands the channel's TLS record layer to the kernel (kTLS), for a TLS handler
+    /// that finished its handshake ([`Context::offload_tls`](crate::Context::offload_tls)
+    /// calls it once everything written is on the socket). `setup` configures the
+    /// socket (`TCP_ULP`, `TLS_TX`, `TLS_RX`); if it returns `Ok`, the transport
+    /// from then on reads plaintext, delivers each record that is not application
+    /// data as a [`KernelTlsRecord`](crate::KernelTlsRecord) user event, and sends
+    /// `close_notify` before the FIN of a graceful shutdown. `Unsupported` by default
+    /// (no socket: the TLS handler keeps the record layer in user space).
+    fn offload_tls(
+        &mut self,
+        setup: &mut dyn FnMut(BorrowedFd<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let _ = setup;
+        Err(io::ErrorKind::Unsupported.into())
+    }
 
     /// The time now, as handlers see it ([`Context::now`](crate::Context::now)) and
     /// as their timers are set. The real clock by default; a test transport has a

@@ -87,6 +87,22 @@ pub enum TlsError {
         /// What the read said.
         reason: String,
     },
+    /// The kernel refused the session's keys after they were taken out of
+    /// rustls (kTLS): the session cannot go on, the channel closes. (A refusal
+    /// before that — no `tls` ULP — keeps the session in user space instead.)
+    KtlsHandOff {
+        /// What failed.
+        reason: String,
+    },
+    /// With the record layer in the kernel (kTLS), the peer sent a record the
+    /// kernel cannot follow (a TLS 1.3 KeyUpdate) or that is not allowed
+    /// there; the channel closes.
+    KtlsUnexpectedRecord {
+        /// The record's content type (22: handshake).
+        content_type: u8,
+        /// What it was.
+        reason: String,
+    },
 }
 
 impl fmt::Display for TlsError {
@@ -144,6 +160,16 @@ impl fmt::Display for TlsError {
             TlsError::FileRegionUnreadable { reason } => {
                 write!(f, "a file region written through TLS could not be read: {reason}")
             }
+            TlsError::KtlsHandOff { reason } => {
+                write!(f, "the kernel refused the TLS session's keys (kTLS): {reason}")
+            }
+            TlsError::KtlsUnexpectedRecord {
+                content_type,
+                reason,
+            } => write!(
+                f,
+                "kTLS: a record of type {content_type} the kernel cannot follow: {reason}"
+            ),
         }
     }
 }

@@ -15,12 +15,15 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
-use seine_channel::{Addr, Channel, ChannelCore, ChannelError, MetricsRecorder, Pipeline};
+use seine_channel::{
+    Addr, Channel, ChannelCore, ChannelError, KernelTlsRecord, MetricsRecorder, Pipeline, UserEvent,
+};
 use tokio::sync::oneshot;
 use tracing::Instrument;
 
 use crate::channel_set::{ChannelSet, Slot};
 use crate::error::TransportError;
+use crate::ktls::{self, Received, RecordLayer};
 use crate::options::ChannelOptions;
 use crate::recv_buf::RecvBuf;
 use crate::socket_stream::SocketStream;
@@ -107,11 +110,13 @@ async fn run_inner<S: SocketStream>(
     }
 
     let stream = Rc::new(stream);
+    let record_layer = RecordLayer::default();
     let transport = StreamTransport::new(
         stream.clone(),
         channel.clone(),
         recorder.clone(),
         params.opts.clone(),
+        record_layer.clone(),
     );
     let mut core = ChannelCore::new(
         channel.clone(),
@@ -131,7 +136,7 @@ async fn run_inner<S: SocketStream>(
     if let Some(tx) = ready {
         let _ = tx.send(Ok(channel.clone()));
     }
-    drive(&mut core, &*stream, &params.opts, &recorder).await;
+    drive(&mut core, &*stream, &params.opts, &recorder, &record_layer).await;
     tracing::trace!("channel closed");
     drop(core);
     drop(reg);
@@ -176,6 +181,7 @@ async fn drive<S: SocketStream>(
     stream: &S,
     opts: &ChannelOptions,
     recorder: &MetricsRecorder,
+    record_layer: &RecordLayer,
 ) {
     let mut recv = RecvBuf::new(&opts.recv_buffer);
     let channel = core.channel().clone();
@@ -219,7 +225,13 @@ async fn drive<S: SocketStream>(
         }
         let more = match ev.readable {
             Some(Ok(())) if core.wants_read() => {
-                read_batch(core, stream, &mut recv, max_reads, &channel, recorder)
+                let io = Reader {
+                    stream,
+                    channel: &channel,
+                    recorder,
+                    record_layer,
+                };
+                read_batch(core, &io, &mut recv, max_reads)
             }
             Some(Err(e)) => {
                 fail(core, &channel, e, "waiting to read");
@@ -244,16 +256,48 @@ fn fail(core: &mut ChannelCore, channel: &Channel, e: io::Error, context: &'stat
     core.fail(err);
 }
 
+/// What a read batch reads from, and reports to.
+struct Reader<'a, S> {
+    stream: &'a S,
+    channel: &'a Channel,
+    recorder: &'a MetricsRecorder,
+    record_layer: &'a RecordLayer,
+}
+
+impl<S: SocketStream> Reader<'_, S> {
+    /// One read of up to `want` bytes into `buf`: `read(2)`, or where the kernel
+    /// runs the TLS record layer, `recvmsg(2)` with the record type.
+    fn read(&self, buf: &mut bytes::BytesMut, want: usize) -> io::Result<Received> {
+        if !self.record_layer.is_offloaded() {
+            return self
+                .stream
+                .try_read_buf(&mut bytes::BufMut::limit(buf, want))
+                .map(Received::Data);
+        }
+        let start = buf.len();
+        buf.resize(start + want, 0);
+        let r = self.stream.try_io(tokio::io::Interest::READABLE, || {
+            ktls::recv(self.stream.as_fd(), &mut buf[start..])
+        });
+        let n = match r {
+            Ok(Received::Data(n) | Received::Record { len: n, .. }) => n,
+            Err(_) => 0,
+        };
+        buf.truncate(start + n);
+        r
+    }
+}
+
 /// Reads up to `max_reads` times, firing each read, then `read_complete`. Returns
-/// whether more data may be waiting (the batch hit its limit).
+/// whether more data may be waiting (the batch hit its limit). A record other
+/// than application data (kTLS only) is fired as a [`KernelTlsRecord`] user event.
 fn read_batch<S: SocketStream>(
     core: &mut ChannelCore,
-    stream: &S,
+    io: &Reader<'_, S>,
     recv: &mut RecvBuf,
     max_reads: usize,
-    channel: &Channel,
-    recorder: &MetricsRecorder,
 ) -> bool {
+    let (stream, channel, recorder) = (io.stream, io.channel, io.recorder);
     let mut reads = 0;
     loop {
         if !core.wants_read() {
@@ -269,9 +313,18 @@ fn read_batch<S: SocketStream>(
         }
         let want = recv.guess();
         let buf = recv.buffer();
-        let res = stream.try_read_buf(&mut bytes::BufMut::limit(&mut *buf, want));
+        let res = io.read(buf, want);
         match res {
-            Ok(0) => {
+            Ok(Received::Record { content_type, len }) => {
+                recorder.record_read(len);
+                let payload = buf.split().freeze();
+                reads += 1;
+                core.fire_user_event(UserEvent::new(KernelTlsRecord {
+                    content_type,
+                    payload,
+                }));
+            }
+            Ok(Received::Data(0)) => {
                 recv.release();
                 if reads > 0 {
                     core.fire_read_complete();
@@ -280,7 +333,7 @@ fn read_batch<S: SocketStream>(
                 core.fire_input_closed();
                 return false;
             }
-            Ok(n) => {
+            Ok(Received::Data(n)) => {
                 recorder.record_read(n);
                 let bytes = buf.split().freeze();
                 recv.record(n);

@@ -92,6 +92,7 @@ mod driver;
 mod error;
 mod event_loop;
 mod executor;
+mod ktls;
 pub mod listen_fds;
 mod metrics;
 mod options;

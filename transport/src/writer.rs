@@ -28,6 +28,7 @@
 
 use std::cell::RefCell;
 use std::io::{self, IoSlice};
+use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ use seine_channel::{Channel, Error, MetricsRecorder, OutboundBuffer, Transport};
 use tokio::io::Interest;
 
 use crate::error::TransportError;
+use crate::ktls::{self, RecordLayer};
 use crate::options::ChannelOptions;
 use crate::sendfile::{advise_willneed, is_unsupported, sendfile_region};
 use crate::socket_stream::SocketStream;
@@ -100,6 +102,8 @@ pub(crate) struct StreamTransport<S> {
     corked: bool,
     /// False once the socket refused `TCP_CORK` (a Unix socket): not asked again.
     cork_ok: bool,
+    /// Whether the kernel runs the TLS record layer (kTLS), shared with the reader.
+    record_layer: RecordLayer,
 }
 
 impl<S: SocketStream> StreamTransport<S> {
@@ -108,8 +112,10 @@ impl<S: SocketStream> StreamTransport<S> {
         channel: Channel,
         recorder: MetricsRecorder,
         opts: Arc<ChannelOptions>,
+        record_layer: RecordLayer,
     ) -> Self {
         StreamTransport {
+            record_layer,
             stream,
             channel,
             recorder,
@@ -486,6 +492,14 @@ impl<S: SocketStream> Transport for StreamTransport<S> {
     }
 
     fn shutdown_output(&mut self) -> Result<(), Error> {
+        if self.record_layer.is_offloaded() {
+            // The TLS handler's graceful close: close_notify before the FIN. A
+            // send buffer too full for two bytes leaves the peer a bare FIN
+            // (which it reports as a truncation, as it should).
+            if let Err(e) = ktls::send_close_notify(self.stream.as_fd()) {
+                tracing::debug!(error = %e, "kTLS: close_notify not sent");
+            }
+        }
         socket2::SockRef::from(&*self.stream)
             .shutdown(std::net::Shutdown::Write)
             .map_err(|e| self.error(e, "shutdown(SHUT_WR)"))
@@ -494,6 +508,19 @@ impl<S: SocketStream> Transport for StreamTransport<S> {
     fn close(&mut self) {
         // The socket closes when the driver drops its last handle to it, right after
         // the channel reports closed.
+    }
+
+    fn offload_tls(
+        &mut self,
+        setup: &mut dyn FnMut(std::os::fd::BorrowedFd<'_>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if self.record_layer.is_offloaded() {
+            return Err(io::ErrorKind::AlreadyExists.into());
+        }
+        setup(self.stream.as_fd())?;
+        self.record_layer.set_offloaded();
+        tracing::debug!("kTLS: the kernel runs the TLS record layer");
+        Ok(())
     }
 
     fn abort(&mut self) {

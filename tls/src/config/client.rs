@@ -8,6 +8,7 @@ use rustls::RootCertStore;
 
 use super::{pem, protocol_versions, provider};
 use crate::error::TlsError;
+use crate::ktls::KtlsSupport;
 
 /// A TLS client configuration (cloning is O(1)). Connect with
 /// [`TlsHandler::client`](crate::TlsHandler::client), naming the server.
@@ -25,6 +26,8 @@ use crate::error::TlsError;
 #[derive(Clone)]
 pub struct TlsClientConfig {
     pub(crate) inner: Arc<rustls::ClientConfig>,
+    /// Hand sessions to the kernel after the handshake where it can (kTLS).
+    pub(crate) ktls: bool,
 }
 
 impl TlsClientConfig {
@@ -33,9 +36,19 @@ impl TlsClientConfig {
         TlsClientConfigBuilder::default()
     }
 
-    /// Wraps a rustls configuration made by hand.
+    /// Wraps a rustls configuration made by hand. kTLS is tried where the
+    /// configuration allows it (`enable_secret_extraction`).
     pub fn from_rustls(config: Arc<rustls::ClientConfig>) -> Self {
-        TlsClientConfig { inner: config }
+        TlsClientConfig {
+            ktls: config.enable_secret_extraction,
+            inner: config,
+        }
+    }
+
+    /// Whether sessions are handed to the kernel after the handshake where it
+    /// can take them (see [`KtlsSupport`](crate::KtlsSupport)).
+    pub fn ktls(&self) -> bool {
+        self.ktls
     }
 
     /// The rustls configuration.
@@ -59,6 +72,7 @@ pub struct TlsClientConfigBuilder {
     ca_files: Vec<PathBuf>,
     alpn: Vec<Vec<u8>>,
     client_cert: Option<(PathBuf, PathBuf)>,
+    no_ktls: bool,
 }
 
 impl TlsClientConfigBuilder {
@@ -94,6 +108,14 @@ impl TlsClientConfigBuilder {
         self
     }
 
+    /// Keeps every session's record layer in user space, even where the kernel
+    /// offers kTLS (by default sessions are handed to the kernel after the
+    /// handshake where it can take them; see [`KtlsSupport`]).
+    pub fn no_ktls(mut self) -> Self {
+        self.no_ktls = true;
+        self
+    }
+
     /// Reads the files and builds the configuration.
     ///
     /// # Errors
@@ -125,8 +147,11 @@ impl TlsClientConfigBuilder {
             }
         };
         config.alpn_protocols = self.alpn;
+        // The secrets stay extractable only where they may go to the kernel.
+        config.enable_secret_extraction = !self.no_ktls && KtlsSupport::get().kernel_encrypts();
         Ok(TlsClientConfig {
             inner: Arc::new(config),
+            ktls: !self.no_ktls,
         })
     }
 }

@@ -12,6 +12,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::{pem, protocol_versions, provider};
 use crate::error::TlsError;
+use crate::ktls::KtlsSupport;
 
 /// A TLS server configuration, ready to make [`TlsHandler`](crate::TlsHandler)s
 /// (cloning is O(1): one shared rustls `ServerConfig`).
@@ -32,6 +33,8 @@ use crate::error::TlsError;
 #[derive(Clone)]
 pub struct TlsServerConfig {
     pub(crate) inner: Arc<rustls::ServerConfig>,
+    /// Hand sessions to the kernel after the handshake where it can (kTLS).
+    pub(crate) ktls: bool,
 }
 
 impl TlsServerConfig {
@@ -40,9 +43,19 @@ impl TlsServerConfig {
         TlsServerConfigBuilder::default()
     }
 
-    /// Wraps a rustls configuration made by hand.
+    /// Wraps a rustls configuration made by hand. kTLS is tried where the
+    /// configuration allows it (`enable_secret_extraction`).
     pub fn from_rustls(config: Arc<rustls::ServerConfig>) -> Self {
-        TlsServerConfig { inner: config }
+        TlsServerConfig {
+            ktls: config.enable_secret_extraction,
+            inner: config,
+        }
+    }
+
+    /// Whether sessions are handed to the kernel after the handshake where it
+    /// can take them (see [`KtlsSupport`](crate::KtlsSupport)).
+    pub fn ktls(&self) -> bool {
+        self.ktls
     }
 
     /// The rustls configuration.
@@ -74,6 +87,7 @@ pub struct TlsServerConfigBuilder {
     client_ca: Option<PathBuf>,
     client_auth_optional: bool,
     no_resumption: bool,
+    no_ktls: bool,
 }
 
 impl TlsServerConfigBuilder {
@@ -148,6 +162,14 @@ impl TlsServerConfigBuilder {
         self
     }
 
+    /// Keeps every session's record layer in user space, even where the kernel
+    /// offers kTLS (by default sessions are handed to the kernel after the
+    /// handshake where it can take them; see [`KtlsSupport`]).
+    pub fn no_ktls(mut self) -> Self {
+        self.no_ktls = true;
+        self
+    }
+
     /// Reads the files and builds the configuration.
     ///
     /// # Errors
@@ -212,8 +234,11 @@ impl TlsServerConfigBuilder {
                     reason: e.to_string(),
                 })?;
         }
+        // The secrets stay extractable only where they may go to the kernel.
+        config.enable_secret_extraction = !self.no_ktls && KtlsSupport::get().kernel_encrypts();
         Ok(TlsServerConfig {
             inner: Arc::new(config),
+            ktls: !self.no_ktls,
         })
     }
 }

@@ -9,7 +9,7 @@ use rustls_pki_types::ServerName;
 use seine_buffer::Bytes;
 use seine_channel::{
     ChannelError, ChannelHandler, Context, Counter, Handler, InboundContext, InboundHandler,
-    OutboundBuf, OutboundContext, OutboundHandler, Promise,
+    KernelTlsRecord, OutboundBuf, OutboundContext, OutboundHandler, Promise, UserEvent,
 };
 
 use crate::config::{TlsClientConfig, TlsServerConfig};
@@ -17,7 +17,10 @@ use crate::error::TlsError;
 use crate::handshake::{Handshake, HandshakeComplete};
 use crate::ktls::KtlsSupport;
 
+mod ktls;
 mod outbound;
+
+use ktls::RecordFramer;
 
 /// The handshake timeout unless set otherwise: 10 s.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -58,9 +61,23 @@ const HANDSHAKE_TIMER: u64 = 0;
 /// * **STARTTLS**: added to a running pipeline (`replace` the decoder that read the
 ///   command with it, so its leftover bytes — a pipelined ClientHello — reach it;
 ///   add the plaintext decoder after it) it starts at once.
+/// * **kTLS**: where the kernel has the `tls` ULP ([`KtlsSupport`]) and the
+///   configuration wants it (the default), the session's keys go to the kernel
+///   right after the handshake (TLS 1.3 / 1.2, AES-GCM or ChaCha20-Poly1305, on
+///   a TCP socket). Then the handler only passes plaintext through: writes go
+///   to the transport as they are, a `FileRegion` whole (to `sendfile`); reads
+///   are the kernel's plaintext; `close_notify` from the kernel is end of input,
+///   another alert or a KeyUpdate closes the channel, a NewSessionTicket to a
+///   client is skipped; a graceful close sends `close_notify` through the kernel
+///   before the FIN. Anything that prevents the hand-off before it touches the
+///   socket keeps the session in user space as described above (logged once per
+///   process, counted). While such a handshake runs, rustls is given one record
+///   at a time, so that the kernel takes over at a record boundary. The handler
+///   must sit next to the head for this (the hand-off talks to the transport).
 /// * **Metrics**: channel counters `tls_bytes_encrypted_user`,
-///   `tls_bytes_encrypted_kernel` (kTLS; 0 where the kernel has no `tls` ULP, see
-///   [`KtlsSupport`]), `tls_bytes_decrypted`.
+///   `tls_bytes_encrypted_kernel`, `tls_bytes_decrypted`,
+///   `tls_bytes_decrypted_kernel`, `tls_ktls_offloaded`, `tls_ktls_fallbacks`
+///   (see the crate documentation).
 ///
 /// ```
 /// use seine_channel::{Handler, testing::EmbeddedChannel};
@@ -75,7 +92,8 @@ const HANDSHAKE_TIMER: u64 = 0;
 /// assert!(handshake.result().is_none());
 /// ```
 pub struct TlsHandler {
-    conn: Connection,
+    /// rustls' connection; `None` once the kernel runs the record layer.
+    conn: Option<Connection>,
     /// The name a client connected to.
     client_name: Option<String>,
     timeout: Option<Duration>,
@@ -89,6 +107,22 @@ pub struct TlsHandler {
     sent_close_notify: bool,
     failed: bool,
     counters: Option<Counters>,
+    /// The configuration asks for kTLS (see [`KtlsSupport`]).
+    ktls_wanted: bool,
+    /// Record boundaries of what rustls got, while a handshake that may be
+    /// handed off to the kernel runs.
+    framer: Option<RecordFramer>,
+    /// The kernel runs the record layer (kTLS): plaintext and files pass through.
+    kernel: bool,
+    /// The hand-off was tried or ruled out (once per session).
+    ktls_decided: bool,
+    /// What the kernel offers ([`KtlsSupport::get`]).
+    support: KtlsSupport,
+    /// The handshake's outcome, kept when the connection goes to the kernel.
+    completed: Option<HandshakeComplete>,
+    /// Plaintext taken out of rustls just before the hand-off, passed on after
+    /// the handshake event.
+    early: Option<Bytes>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -101,6 +135,10 @@ enum PendingClose {
 struct Counters {
     user: Counter,
     decrypted: Counter,
+    kernel: Counter,
+    kernel_decrypted: Counter,
+    offloaded: Counter,
+    fallbacks: Counter,
 }
 
 impl TlsHandler {
@@ -110,7 +148,7 @@ impl TlsHandler {
         // TlsServerConfig never builds; a hand-made one is the caller's.
         let conn = rustls::ServerConnection::new(config.inner.clone())
             .expect("a server configuration with protocol versions");
-        Self::with_connection(conn.into(), None)
+        Self::with_connection(conn.into(), None, config.ktls)
     }
 
     /// A client-side handler that connects to `server_name` (a DNS name, checked
@@ -132,15 +170,20 @@ impl TlsHandler {
         Ok(Self::with_connection(
             conn.into(),
             Some(server_name.to_owned()),
+            config.ktls,
         ))
     }
 
-    fn with_connection(mut conn: Connection, client_name: Option<String>) -> Self {
+    fn with_connection(
+        mut conn: Connection,
+        client_name: Option<String>,
+        ktls_wanted: bool,
+    ) -> Self {
         // The handler bounds what it gives rustls itself (one record's worth
         // at a time, files only while writable).
         conn.set_buffer_limit(None);
         TlsHandler {
-            conn,
+            conn: Some(conn),
             client_name,
             timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
             handshake: Handshake::default(),
@@ -153,6 +196,15 @@ impl TlsHandler {
             sent_close_notify: false,
             failed: false,
             counters: None,
+            ktls_wanted,
+            // Records are followed only where the kernel may take them.
+            support: KtlsSupport::get(),
+            framer: (ktls_wanted && KtlsSupport::get().kernel_encrypts())
+                .then(RecordFramer::default),
+            kernel: false,
+            ktls_decided: false,
+            completed: None,
+            early: None,
         }
     }
 
@@ -175,17 +227,15 @@ impl TlsHandler {
             return;
         }
         self.started = true;
-        let support = KtlsSupport::get();
         let m = ctx.channel().metrics();
-        // Registered so that it reads 0 until kTLS hands records to the kernel.
-        m.counter("tls_bytes_encrypted_kernel");
         self.counters = Some(Counters {
             user: m.counter("tls_bytes_encrypted_user"),
             decrypted: m.counter("tls_bytes_decrypted"),
+            kernel: m.counter("tls_bytes_encrypted_kernel"),
+            kernel_decrypted: m.counter("tls_bytes_decrypted_kernel"),
+            offloaded: m.counter("tls_ktls_offloaded"),
+            fallbacks: m.counter("tls_ktls_fallbacks"),
         });
-        if support.kernel_encrypts() {
-            tracing::trace!("kTLS hand-off is not built: encrypting in user space");
-        }
         if let Some(t) = self.timeout {
             ctx.set_timer_after(HANDSHAKE_TIMER, t);
         }
@@ -195,7 +245,16 @@ impl TlsHandler {
     }
 
     fn info(&self) -> HandshakeComplete {
-        let conn = &self.conn;
+        let Some(conn) = &self.conn else {
+            return self.completed.clone().unwrap_or_else(|| HandshakeComplete {
+                protocol_version: ProtocolVersion::Unknown(0),
+                cipher_suite: CipherSuite::Unknown(0),
+                alpn_protocol: None,
+                server_name: self.client_name.clone(),
+                peer_certificates: Vec::new(),
+                resumed: false,
+            });
+        };
         HandshakeComplete {
             protocol_version: conn
                 .protocol_version()
@@ -236,9 +295,12 @@ impl TlsHandler {
     /// After rustls processed records: the handshake's end, records to send,
     /// plaintext to pass on.
     fn after_packets(&mut self, ctx: &mut InboundContext<'_, Bytes>) {
-        let finished = self.handshaking && !self.conn.is_handshaking();
+        let finished = self.handshaking && !self.conn.as_ref().is_some_and(|c| c.is_handshaking());
         if finished {
             self.handshaking = false;
+            if self.ktls_wanted && !self.ktls_decided {
+                self.hand_off_skipped();
+            }
             ctx.cancel_timer(HANDSHAKE_TIMER);
             let info = self.info();
             tracing::debug!(
@@ -259,8 +321,20 @@ impl TlsHandler {
 
     /// Passes on the plaintext rustls decrypted; notes a received close_notify.
     fn read_plaintext(&mut self, ctx: &mut InboundContext<'_, Bytes>) {
+        if let Some(early) = self.early.take() {
+            if let Some(c) = &self.counters {
+                c.decrypted.add(early.len() as u64);
+            }
+            ctx.fire_read(early);
+            if self.failed || ctx.is_removed() {
+                return;
+            }
+        }
         loop {
-            let mut reader = self.conn.reader();
+            let Some(conn) = self.conn.as_mut() else {
+                return;
+            };
+            let mut reader = conn.reader();
             match reader.fill_buf() {
                 Ok([]) => {
                     self.received_close_notify = true;
@@ -346,12 +420,31 @@ impl InboundHandler for TlsHandler {
         if self.failed || self.received_close_notify {
             return; // nothing after an error or close_notify is read
         }
+        if self.kernel {
+            // The kernel decrypted it.
+            if let Some(c) = &self.counters {
+                c.kernel_decrypted.add(msg.len() as u64);
+            }
+            return ctx.fire_read(msg);
+        }
         let mut rd: &[u8] = &msg;
         let mut stuck = false;
         while !rd.is_empty() {
-            match self.conn.read_tls(&mut rd) {
+            let Some(conn) = self.conn.as_mut() else {
+                return;
+            };
+            // While a handshake that may go to the kernel runs: one record at a time.
+            let limit = self.framer.as_ref().map_or(rd.len(), |f| f.span(rd));
+            let mut part = &rd[..limit];
+            match conn.read_tls(&mut part) {
                 Ok(0) => return, // close_notify was received
-                Ok(_) => stuck = false,
+                Ok(n) => {
+                    stuck = false;
+                    if let Some(f) = self.framer.as_mut() {
+                        f.consume(&rd[..n]);
+                    }
+                    rd = &rd[n..];
+                }
                 // rustls' plaintext buffer is full: drained below, then retried.
                 Err(e) if !stuck => {
                     stuck = true;
@@ -362,13 +455,37 @@ impl InboundHandler for TlsHandler {
                     return self.fail(ctx, err);
                 }
             }
-            if let Err(e) = self.conn.process_new_packets() {
+            if let Err(e) = conn.process_new_packets() {
                 return self.fail(ctx, TlsError::Protocol(e));
+            }
+            if self.framer.is_some()
+                && !conn.is_handshaking()
+                && self.framer.as_ref().is_some_and(RecordFramer::at_boundary)
+                && let Err(e) = self.try_hand_off(ctx, &mut rd)
+            {
+                return self.fail(ctx, e);
             }
             self.after_packets(ctx);
             if self.failed || self.received_close_notify || ctx.is_removed() {
                 return;
             }
+            if self.kernel && !rd.is_empty() {
+                // Cannot happen: the hand-off takes whole records only.
+                return self.fail(
+                    ctx,
+                    TlsError::KtlsHandOff {
+                        reason: "bytes left after the hand-off".into(),
+                    },
+                );
+            }
+        }
+    }
+
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, Bytes>, event: UserEvent) {
+        match event.downcast::<KernelTlsRecord>() {
+            Ok(rec) if self.kernel => self.kernel_record(ctx, &rec),
+            Ok(rec) => ctx.fire_user_event(rec),
+            Err(event) => ctx.fire_user_event(event),
         }
     }
 
@@ -408,16 +525,27 @@ impl InboundHandler for TlsHandler {
 
 impl OutboundHandler for TlsHandler {
     type Write = OutboundBuf;
-    type Emit = Bytes;
+    type Emit = OutboundBuf;
 
-    fn write(&mut self, ctx: &mut OutboundContext<'_, Bytes>, msg: OutboundBuf, promise: Promise) {
+    fn write(
+        &mut self,
+        ctx: &mut OutboundContext<'_, OutboundBuf>,
+        msg: OutboundBuf,
+        promise: Promise,
+    ) {
         if self.failed || self.sent_close_notify || self.close != PendingClose::None {
             return ctx.fail_promise(promise, ChannelError::Closed);
+        }
+        if self.kernel && self.queue.is_empty() {
+            if let Some(c) = &self.counters {
+                c.kernel.add(msg.len() as u64);
+            }
+            return ctx.write(msg, promise);
         }
         if self.queue.is_empty() && !self.handshaking && !msg.is_file() {
             self.encrypt_buf(msg);
             match self.take_records() {
-                Some(b) => ctx.write(b, promise),
+                Some(b) => ctx.write(b.into(), promise),
                 None => ctx.complete_promise(promise),
             }
             return;
@@ -426,12 +554,12 @@ impl OutboundHandler for TlsHandler {
         self.pump(ctx);
     }
 
-    fn flush(&mut self, ctx: &mut OutboundContext<'_, Bytes>) {
+    fn flush(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
         self.pump(ctx);
         ctx.flush();
     }
 
-    fn close(&mut self, ctx: &mut OutboundContext<'_, Bytes>) {
+    fn close(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
         if ctx.is_closing_now() || self.failed || self.handshaking {
             self.queue.clear();
             return ctx.close();
@@ -439,7 +567,7 @@ impl OutboundHandler for TlsHandler {
         self.graceful_close(ctx);
     }
 
-    fn shutdown_output(&mut self, ctx: &mut OutboundContext<'_, Bytes>) {
+    fn shutdown_output(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
         if self.failed || self.handshaking {
             return ctx.shutdown_output();
         }

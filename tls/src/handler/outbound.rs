@@ -19,7 +19,7 @@ use crate::error::TlsError;
 impl TlsHandler {
     /// Takes the records rustls has ready, as one buffer (a copy out of rustls).
     pub(super) fn take_records(&mut self) -> Option<Bytes> {
-        take_records(&mut self.conn)
+        self.conn.as_mut().and_then(take_records)
     }
 
     /// Writes the records ready with no completion; whether there were any.
@@ -35,7 +35,9 @@ impl TlsHandler {
 
     /// Encrypts `data` into records (rustls copies it into the records).
     pub(super) fn encrypt(&mut self, data: &[u8]) {
-        encrypt(&mut self.conn, self.counters.as_ref(), data);
+        if let Some(conn) = self.conn.as_mut() {
+            encrypt(conn, self.counters.as_ref(), data);
+        }
     }
 
     /// Encrypts a buffer in memory, segment by segment.
@@ -61,7 +63,17 @@ impl TlsHandler {
             return false;
         }
         let mut wrote = false;
+        if self.kernel {
+            // Queued before the hand-off: plaintext now, files to sendfile.
+            while let Some((msg, promise)) = self.queue.pop_front() {
+                self.write_through(ctx, msg, promise);
+                wrote = true;
+            }
+        }
         while let Some((msg, _)) = self.queue.front_mut() {
+            let Some(conn) = self.conn.as_mut() else {
+                break;
+            };
             if let OutboundBuf::File(region) = msg {
                 while region.remaining() > 0 {
                     if !ctx.is_writable() {
@@ -83,9 +95,9 @@ impl TlsHandler {
                         }
                     };
                     region.advance(chunk.len() as u64);
-                    encrypt(&mut self.conn, self.counters.as_ref(), &chunk);
+                    encrypt(conn, self.counters.as_ref(), &chunk);
                     if region.remaining() > 0
-                        && let Some(b) = take_records(&mut self.conn)
+                        && let Some(b) = take_records(conn)
                     {
                         ctx.write_void(b);
                         wrote = true;
@@ -136,8 +148,15 @@ impl TlsHandler {
             return;
         }
         self.sent_close_notify = true;
-        self.conn.send_close_notify();
-        self.emit_void(ctx);
+        match self.conn.as_mut() {
+            Some(conn) => {
+                conn.send_close_notify();
+                self.emit_void(ctx);
+            }
+            // The kernel runs the record layer: the transport sends close_notify
+            // when the output shuts down (after what was written).
+            None => ctx.shutdown_output(),
+        }
     }
 }
 
