@@ -3,8 +3,8 @@
 //! its connection lives on.
 //!
 //! ```text
-//! cargo run --release --example ws_chat -- --addr 127.0.0.1:8080
-//! open http://127.0.0.1:8080/
+//! cargo run --release --example ws_chat -- --addr 127.0.0.1:8081
+//! open http://127.0.0.1:8081/
 //! cargo run --release --example ws_chat -- --help
 //! ```
 //!
@@ -157,7 +157,7 @@ fn lock(room: &Room) -> std::sync::MutexGuard<'_, HashMap<ChannelId, Channel>> {
 #[command(name = "ws_chat", version, args_override_self = true)]
 struct Args {
     #[command(flatten)]
-    server: support::ServerArgs<8080>,
+    server: support::ServerArgs<8081>,
 
     /// Accept permessage-deflate when a client offers it (declined by default).
     #[arg(long)]
