@@ -771,6 +771,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .group(&group)
         .options(DatagramOptions {
             max_datagram_size: 4096,
+            // Answers are sized not to fragment (512 bytes, or the EDNS size up
+            // to 1232): DF on, as DNS over UDP wants (RFC 8900).
+            dont_fragment: true,
             ..DatagramOptions::default()
         })
         .handler(move |p| udp_pipeline(p, z.clone(), s.clone()))
