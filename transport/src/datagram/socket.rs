@@ -8,7 +8,6 @@ use std::sync::OnceLock;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::mmsg::SO_RXQ_OVFL;
 use super::options::DatagramOptions;
 use crate::error::TransportError;
 
@@ -69,12 +68,9 @@ pub(crate) fn kernel_has_gso() -> bool {
     })
 }
 
-/// Turns on what the driver uses: `SO_RXQ_OVFL` (drop counting) always, `UDP_GRO`
-/// if asked and available. Returns the path in use, logged once per process.
+/// Turns on what the driver uses: `UDP_GRO` if asked and available. Returns the
+/// path in use, logged once per process.
 pub(crate) fn enable_path(fd: RawFd, opts: &DatagramOptions) -> DatagramPath {
-    if !set_int(fd, libc::SOL_SOCKET, SO_RXQ_OVFL, 1) {
-        tracing::debug!("SO_RXQ_OVFL refused: kernel drops at the receive queue go uncounted");
-    }
     let gro = opts.gro && set_int(fd, libc::SOL_UDP, libc::UDP_GRO, 1);
     let path = DatagramPath {
         gso: opts.gso && kernel_has_gso(),
