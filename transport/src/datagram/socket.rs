@@ -98,9 +98,19 @@ fn set_dont_fragment(fd: RawFd, v6: bool) -> std::io::Result<()> {
             libc::IPPROTO_IPV6,
             libc::IPV6_MTU_DISCOVER,
             libc::IPV6_PMTUDISC_PROBE,
-        ) && set_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, libc::IP_PMTUDISC_PROBE)
+        ) && set_int(
+            fd,
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            libc::IP_PMTUDISC_PROBE,
+        )
     } else {
-        set_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, libc::IP_PMTUDISC_PROBE)
+        set_int(
+            fd,
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            libc::IP_PMTUDISC_PROBE,
+        )
     };
     if ok {
         Ok(())
@@ -193,7 +203,10 @@ mod tests {
         let fd = s.as_raw_fd();
         if addr.is_ipv6() {
             let v6 = get_int(fd, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER);
-            (v6, Some(get_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)))
+            (
+                v6,
+                Some(get_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)),
+            )
         } else {
             (get_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER), None)
         }
