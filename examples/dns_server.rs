@@ -22,6 +22,14 @@
 //!   and only the question, so the client retries over TCP.
 //! * Every positive answer is encoded once at start; a query then costs a lookup,
 //!   a copy of the answer, and patching its ID, RD bit and the question's case.
+//!   The common query (one uncompressed question of class IN, at most an OPT
+//!   record with COOKIE or padding) is read by a strict, bounds-checked parser
+//!   beside hickory-proto; anything else, and every answer not precomputed
+//!   (NXDOMAIN, NODATA, truncation, errors), takes hickory-proto's path. Both
+//!   paths give the same bytes (`tests/examples_dns_fast_path.rs`, the `dns`
+//!   fuzz target).
+//! * Answers leave with the DF bit and are never fragmented
+//!   (`DatagramOptions::dont_fragment`): they are sized to fit (RFC 8900).
 //! * Datagrams that are responses, or too short to carry a header, are dropped and
 //!   counted; the counts are printed at exit.
 
