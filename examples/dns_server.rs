@@ -22,6 +22,14 @@
 //!   and only the question, so the client retries over TCP.
 //! * Every positive answer is encoded once at start; a query then costs a lookup,
 //!   a copy of the answer, and patching its ID, RD bit and the question's case.
+//!   The common query (one uncompressed question of class IN, at most an OPT
+//!   record with COOKIE or padding) is read by a strict, bounds-checked parser
+//!   beside hickory-proto; anything else, and every answer not precomputed
+//!   (NXDOMAIN, NODATA, truncation, errors), takes hickory-proto's path. Both
+//!   paths give the same bytes (`tests/examples_dns_fast_path.rs`, the `dns`
+//!   fuzz target).
+//! * Answers leave with the DF bit and are never fragmented
+//!   (`DatagramOptions::dont_fragment`): they are sized to fit (RFC 8900).
 //! * Datagrams that are responses, or too short to carry a header, are dropped and
 //!   counted; the counts are printed at exit.
 
@@ -69,13 +77,46 @@ struct Args {
 
 // ---- the zone and its precomputed answers ----
 
+/// A multiply-rotate hasher for the answer table's keys (a name and a type, a
+/// few dozen bytes): the keys come from the zone file, not from peers, so the
+/// table needs speed rather than SipHash's resistance to chosen collisions (a
+/// peer only chooses what to look up).
+#[derive(Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write(&(n as u64).to_le_bytes());
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type KeyHash = std::hash::BuildHasherDefault<KeyHasher>;
+
 /// One zone, ready to answer.
 pub struct Zone {
     origin: LowerName,
     /// Positive answers by lowercase wire name + type (big-endian), encoded once.
-    answers: HashMap<Box<[u8]>, Encoded>,
+    answers: HashMap<Box<[u8]>, Encoded, KeyHash>,
     /// Every name that exists (for NODATA versus NXDOMAIN), lowercase wire form.
-    names: HashSet<Box<[u8]>>,
+    names: HashSet<Box<[u8]>, KeyHash>,
     soa: Option<Record>,
 }
 
@@ -121,7 +162,7 @@ impl Zone {
             .parse()
             .map_err(|e| ZoneError(format!("zone file: {e}")))?;
         let mut by_key: HashMap<(Name, RecordType), Vec<Record>> = HashMap::new();
-        let mut names = HashSet::new();
+        let mut names = HashSet::default();
         let mut soa = None;
         for (key, set) in sets {
             for r in set.records_without_rrsigs() {
@@ -144,7 +185,7 @@ impl Zone {
                 n = n.base_name();
             }
         }
-        let mut answers = HashMap::new();
+        let mut answers = HashMap::default();
         for ((name, ty), records) in by_key {
             let mut m = Message::response(0, OpCode::Query);
             m.metadata.authoritative = true;
@@ -191,11 +232,12 @@ pub struct DnsQuery {
 
 /// What the decoder read from a query.
 enum Read {
-    /// The common case, read with hickory-proto's header and question decoders
-    /// only: a query with one question, no answer or authority records, at most
-    /// an OPT record, nothing after it.
+    /// The common case, read by [`read_simple`]'s strict parser alone: a query
+    /// with one question, no answer or authority records, at most an OPT record,
+    /// nothing after it.
     Simple(Simple),
-    /// Anything else, read as a whole message (`None`: it does not parse).
+    /// Anything else, read as a whole message by hickory-proto (`None`: it does
+    /// not parse).
     Full(Option<Box<Message>>),
 }
 
@@ -205,52 +247,120 @@ struct Simple {
     recursion_desired: bool,
     /// Length of the question's name in wire form (it starts at byte 12).
     name_len: usize,
-    query_type: RecordType,
-    /// The OPT record's payload size and version, if there is one.
-    edns: Option<(u16, u8)>,
+    query_type: u16,
+    /// The OPT record's UDP payload size, if there is one.
+    edns_payload: Option<u16>,
 }
 
-/// Reads `raw` as a [`Read::Simple`] query, or `None`.
+/// The OPT record's type (RFC 6891).
+const OPT: u16 = 41;
+/// EDNS options the fast path passes over: COOKIE (RFC 7873) and Padding (RFC
+/// 7830), which hickory-proto keeps as opaque bytes too. Any other option sends
+/// the query down hickory-proto's path.
+const OPAQUE_OPTIONS: [u16; 2] = [10, 12];
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+/// Reads `raw` as a [`Read::Simple`] query, or `None` for anything else (which
+/// then goes to hickory-proto): a strict, bounds-checked parser of the one shape
+/// resolvers and load tools send. Uncompressed question name of at most 255
+/// bytes, class IN, an optional OPT record (root owner, version 0, no extended
+/// RCODE, options that are well framed and opaque), and nothing after it.
 fn read_simple(raw: &[u8]) -> Option<Simple> {
-    use hickory_proto::op::Header;
-    use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
-    let mut d = BinDecoder::new(raw);
-    let h = Header::read(&mut d).ok()?;
-    let c = h.counts;
-    if h.metadata.message_type != MessageType::Query
-        || h.metadata.op_code != OpCode::Query
-        || c.queries != 1
-        || c.answers != 0
-        || c.authorities != 0
-        || c.additionals > 1
-    {
+    let flags = *raw.get(2)?;
+    // QR clear (a query), opcode 0 (QUERY); AA, TC and RD as they come.
+    if flags & 0xf8 != 0 {
         return None;
     }
-    let q = Query::read(&mut d).ok()?;
-    let name_len = d.index().checked_sub(HEADER + 4)?;
-    if q.query_class() != DNSClass::IN {
-        return None;
-    }
-    let edns = if c.additionals == 1 {
-        let r = Record::read(&mut d).ok()?;
-        if r.record_type() != RecordType::OPT {
+    let counts = (be16(raw, 4)?, be16(raw, 6)?, be16(raw, 8)?, be16(raw, 10)?);
+    let additionals = match counts {
+        (1, 0, 0, n @ (0 | 1)) => n,
+        _ => return None,
+    };
+    let mut at = HEADER;
+    loop {
+        let len = usize::from(*raw.get(at)?);
+        at += 1 + len;
+        if len == 0 {
+            break;
+        }
+        // Compression pointers and the reserved label types: hickory-proto's path.
+        if len > 63 || at - HEADER > 255 {
             return None;
         }
-        let e = Edns::from(&r);
-        Some((e.max_payload(), e.version()))
+    }
+    let name_len = at - HEADER;
+    if name_len > 255 {
+        return None;
+    }
+    let query_type = be16(raw, at)?;
+    if be16(raw, at + 2)? != u16::from(DNSClass::IN) {
+        return None;
+    }
+    at += 4;
+    let edns_payload = if additionals == 1 {
+        // Owner (the root), type, class (the payload size), TTL (extended RCODE,
+        // version, flags), RDLENGTH.
+        if *raw.get(at)? != 0 || be16(raw, at + 1)? != OPT {
+            return None;
+        }
+        let payload = be16(raw, at + 3)?;
+        if be16(raw, at + 5)? != 0 {
+            return None; // an extended RCODE or an EDNS version above 0
+        }
+        let rdlen = usize::from(be16(raw, at + 9)?);
+        at += 11;
+        let end = at.checked_add(rdlen)?;
+        let mut opt = at;
+        while opt < end {
+            let code = be16(raw, opt)?;
+            let len = usize::from(be16(raw, opt + 2)?);
+            opt += 4 + len;
+            if !OPAQUE_OPTIONS.contains(&code) || opt > end {
+                return None;
+            }
+        }
+        at = end;
+        Some(payload)
     } else {
         None
     };
-    if d.index() != raw.len() {
+    if at != raw.len() {
         return None;
     }
     Some(Simple {
-        id: h.metadata.id,
-        recursion_desired: h.metadata.recursion_desired,
+        id: be16(raw, 0)?,
+        recursion_desired: flags & 0x01 != 0,
         name_len,
-        query_type: q.query_type(),
-        edns,
+        query_type,
+        edns_payload,
     })
+}
+
+impl DnsQuery {
+    /// Reads one message: the strict fast parser first, hickory-proto for
+    /// anything it does not take.
+    pub fn read(raw: Bytes) -> DnsQuery {
+        let read = match read_simple(&raw) {
+            Some(simple) => Read::Simple(simple),
+            None => Read::Full(Message::from_vec(&raw).ok().map(Box::new)),
+        };
+        DnsQuery { raw, read }
+    }
+
+    /// Reads one message with hickory-proto alone: the reference the fast path
+    /// is held to (the answers must be byte for byte the same).
+    pub fn read_full(raw: Bytes) -> DnsQuery {
+        let read = Read::Full(Message::from_vec(&raw).ok().map(Box::new));
+        DnsQuery { raw, read }
+    }
+
+    /// Whether the strict fast parser took this query.
+    pub fn is_simple(&self) -> bool {
+        matches!(self.read, Read::Simple(_))
+    }
 }
 
 /// Cuts and parses DNS messages: one per datagram (UDP), or each behind a 2-byte
@@ -293,11 +403,7 @@ impl Decoder for DnsDecoder {
             let n = src.len();
             src.copy_to_bytes(n)
         };
-        let read = match read_simple(&raw) {
-            Some(simple) => Read::Simple(simple),
-            None => Read::Full(Message::from_vec(&raw).ok().map(Box::new)),
-        };
-        Ok(Some(DnsQuery { raw, read }))
+        Ok(Some(DnsQuery::read(raw)))
     }
 
     fn decode_eof(&mut self, src: &mut CompositeBuf) -> Result<Option<DnsQuery>, CodecError> {
@@ -490,20 +596,16 @@ impl<M: Request> DnsHandler<M> {
 
     /// A precomputed answer to a simple query, if there is one (and it fits).
     fn answer_simple(&mut self, raw: &[u8], q: &Simple) -> Option<BytesMut> {
-        if q.edns.is_some_and(|(_, version)| version != 0) {
-            return None; // an EDNS version this table was not built for: the full path
-        }
         let n = q.name_len;
-        let mut key = [0u8; 258];
-        if n > 255 || raw.len() < HEADER + n {
-            return None;
-        }
-        key[..n].copy_from_slice(&raw[HEADER..HEADER + n]);
+        let name = raw.get(HEADER..HEADER + n)?;
+        let mut key = [0u8; 257]; // a name of at most 255 bytes and a type
+        let key = key.get_mut(..n + 2)?;
+        key[..n].copy_from_slice(name);
         key[..n].make_ascii_lowercase();
-        key[n..n + 2].copy_from_slice(&u16::from(q.query_type).to_be_bytes());
-        let enc = self.zone.answers.get(&key[..n + 2])?;
-        let (bytes, limit) = match q.edns {
-            Some((payload, _)) => (&enc.edns, usize::from(payload.clamp(512, EDNS_PAYLOAD))),
+        key[n..].copy_from_slice(&q.query_type.to_be_bytes());
+        let enc = self.zone.answers.get(&*key)?;
+        let (bytes, limit) = match q.edns_payload {
+            Some(payload) => (&enc.edns, usize::from(payload.clamp(512, EDNS_PAYLOAD))),
             None => (&enc.plain, PLAIN_UDP_MAX),
         };
         if M::DATAGRAM && bytes.len() > limit {
@@ -515,9 +617,17 @@ impl<M: Request> DnsHandler<M> {
         out[..2].copy_from_slice(&q.id.to_be_bytes());
         out[2] |= u8::from(q.recursion_desired);
         // The question as asked (case kept, as clients using 0x20 expect).
-        out[HEADER..HEADER + n].copy_from_slice(&raw[HEADER..HEADER + n]);
+        out[HEADER..HEADER + n].copy_from_slice(name);
         Stats::bump(&self.stats.answered);
         Some(self.buf.split())
+    }
+
+    /// The answer to `q` as this transport sends it (no TCP length prefix), or
+    /// `None` where the query is dropped.
+    pub fn answer_bytes(&mut self, q: &DnsQuery) -> Option<Bytes> {
+        let mut answer = self.answer(q)?;
+        answer.advance(2);
+        Some(answer.freeze())
     }
 
     fn drop_buf(&mut self) -> Option<BytesMut> {
@@ -669,6 +779,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .group(&group)
         .options(DatagramOptions {
             max_datagram_size: 4096,
+            // Answers are sized not to fragment (512 bytes, or the EDNS size up
+            // to 1232): DF on, as DNS over UDP wants (RFC 8900).
+            dont_fragment: true,
             ..DatagramOptions::default()
         })
         .handler(move |p| udp_pipeline(p, z.clone(), s.clone()))

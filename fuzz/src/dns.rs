@@ -1,7 +1,8 @@
 //! The dns_server example's input path (its DnsDecoder and DnsHandler, as wired in
 //! `examples/dns_server.rs`, compiled here as a module) on arbitrary bytes, over
 //! UDP and over 2-byte-framed TCP. Answers must carry the query's ID, be
-//! responses, and fit the UDP size the query allows; TCP length prefixes must match.
+//! responses, and fit the UDP size the query allows; TCP length prefixes must match;
+//! the fast path's answer is byte for byte hickory-proto's path's.
 
 use std::sync::{Arc, OnceLock};
 
@@ -41,7 +42,11 @@ fn udp_limit(query: &[u8]) -> usize {
 
 fn check_answer(query: &[u8], answer: &[u8]) {
     assert!(answer.len() >= 12, "an answer has a header");
-    assert_eq!(&answer[..2], &query[..2], "the answer carries the query's ID");
+    assert_eq!(
+        &answer[..2],
+        &query[..2],
+        "the answer carries the query's ID"
+    );
     assert!(answer[2] & 0x80 != 0, "an answer is a response");
 }
 
@@ -64,7 +69,10 @@ pub fn dns(data: &[u8]) {
         answers += 1;
         assert_eq!(out.recipient, Some(from), "answered to the sender");
         check_answer(data, &out.content);
-        assert!(out.content.len() <= udp_limit(data), "UDP answer over the allowed size");
+        assert!(
+            out.content.len() <= udp_limit(data),
+            "UDP answer over the allowed size"
+        );
     }
     assert!(answers <= 1, "one datagram, at most one answer");
 
@@ -72,7 +80,9 @@ pub fn dns(data: &[u8]) {
     let mut tcp = EmbeddedChannel::new();
     dns_server::tcp_pipeline(&mut tcp.pipeline(), zone(), stats).expect("pipeline");
     tcp.activate();
-    let cut = data.first().map_or(0, |&b| usize::from(b) % (data.len() + 1));
+    let cut = data
+        .first()
+        .map_or(0, |&b| usize::from(b) % (data.len() + 1));
     let _ = tcp.write_inbound(Bytes::copy_from_slice(&data[..cut]));
     let _ = tcp.write_inbound(Bytes::copy_from_slice(&data[cut..]));
     while let Some(out) = tcp.read_outbound::<Bytes>() {
@@ -81,4 +91,22 @@ pub fn dns(data: &[u8]) {
         assert_eq!(len, out.len() - 2, "the length prefix matches");
         assert!(out[4] & 0x80 != 0, "an answer is a response");
     }
+
+    // The fast path (strict parser, precomputed answers) agrees with
+    // hickory-proto's path byte for byte, on both transports.
+    same_on_both_paths::<DatagramPacket<dns_server::DnsQuery>>(data);
+    same_on_both_paths::<dns_server::DnsQuery>(data);
+}
+
+fn same_on_both_paths<M: dns_server::Request>(data: &[u8]) {
+    let stats = Arc::new(dns_server::Stats::default());
+    let mut fast_handler = dns_server::DnsHandler::<M>::new(zone(), stats.clone());
+    let mut full_handler = dns_server::DnsHandler::<M>::new(zone(), stats);
+    let raw = Bytes::copy_from_slice(data);
+    let fast = fast_handler.answer_bytes(&dns_server::DnsQuery::read(raw.clone()));
+    let full = full_handler.answer_bytes(&dns_server::DnsQuery::read_full(raw));
+    assert_eq!(
+        fast, full,
+        "the fast path and hickory-proto's answer differently"
+    );
 }

@@ -143,6 +143,50 @@ fn replies_to_one_peer_leave_as_gso_messages_where_the_kernel_has_it() {
 }
 
 #[test]
+fn datagrams_the_kernel_drops_at_a_full_queue_are_counted() {
+    let group = EventLoopGroup::new(1).unwrap();
+    let mut opts = DatagramOptions {
+        recv_buffer_size: Some(1), // the kernel's minimum: a few datagrams
+        ..DatagramOptions::default()
+    };
+    opts.config.auto_read = false;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let server = DatagramBootstrap::new()
+        .group(&group)
+        .options(opts)
+        .handler(move |p| {
+            p.add_last("record", Handler::inbound(Record(record.clone())))?;
+            Ok(())
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+    let c = client("127.0.0.1:0");
+    for _ in 0..64 {
+        c.send_to(&[7u8; 1000], server.local_addr()).unwrap();
+    }
+    server.channel().set_auto_read(true);
+    // Bounded wait: every datagram is received or counted as dropped.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let m = loop {
+        let m = server.metrics();
+        if m.received + m.dropped_kernel >= 64 {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "received + dropped_kernel never reached 64: {m}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(m.received + m.dropped_kernel, 64, "{m}");
+    assert!(m.dropped_kernel > 0, "a tiny queue overflows: {m}");
+    assert_eq!(seen.lock().unwrap().len() as u64, m.received);
+    server.shutdown_gracefully_blocking(Duration::from_secs(1));
+    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+}
+
+#[test]
 fn a_datagram_longer_than_the_maximum_is_dropped_and_counted() {
     let group = EventLoopGroup::new(1).unwrap();
     let opts = DatagramOptions {

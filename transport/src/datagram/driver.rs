@@ -21,7 +21,7 @@ use tokio::net::UdpSocket;
 use tracing::Instrument;
 
 use super::metrics::Counters;
-use super::mmsg::{Receiver, RecvMeta};
+use super::mmsg::{Receiver, RecvMeta, kernel_drops};
 use super::options::DatagramOptions;
 use super::pool::RecvPool;
 use super::socket::DatagramPath;
@@ -201,6 +201,7 @@ struct Reader {
     local: SocketAddr,
     connected: bool,
     counters: Arc<Counters>,
+    /// The socket's drop count when last read.
     kernel_drops: u32,
 }
 
@@ -215,6 +216,7 @@ impl Reader {
     ) -> bool {
         let mut fired = false;
         let mut more = false;
+        let mut received = 0;
         for round in 0..max_reads {
             if !core.wants_read() {
                 break;
@@ -226,6 +228,7 @@ impl Reader {
             match res {
                 Ok(n) => {
                     Counters::add(&self.counters.recv_calls, 1);
+                    received += n;
                     let frozen = block.freeze();
                     fired |= self.fire(core, &frozen);
                     self.pool.hold(frozen);
@@ -259,6 +262,12 @@ impl Reader {
                 }
             }
         }
+        if received > 0 {
+            // Drops happen while datagrams wait: once per wake-up that found
+            // some (one system call per batch under load, instead of a control
+            // message per datagram).
+            self.count_kernel_drops(socket.as_raw_fd());
+        }
         let allocs = self.pool.allocations();
         let seen = self
             .counters
@@ -273,6 +282,19 @@ impl Reader {
         more
     }
 
+    /// Adds what the kernel dropped at the receive queue since the last look.
+    fn count_kernel_drops(&mut self, fd: std::os::fd::RawFd) {
+        if let Some(d) = kernel_drops(fd)
+            && d != self.kernel_drops
+        {
+            Counters::add(
+                &self.counters.dropped_kernel,
+                u64::from(d.wrapping_sub(self.kernel_drops)),
+            );
+            self.kernel_drops = d;
+        }
+    }
+
     /// Fires the datagrams of one `recvmmsg` (slices of `block`, no copy).
     fn fire(&mut self, core: &mut ChannelCore, block: &bytes::Bytes) -> bool {
         let mut fired = false;
@@ -280,15 +302,6 @@ impl Reader {
         let mut bytes = 0usize;
         for i in 0..self.meta.len() {
             let m = self.meta[i];
-            if let Some(d) = m.kernel_drops
-                && d != self.kernel_drops
-            {
-                Counters::add(
-                    &self.counters.dropped_kernel,
-                    d.wrapping_sub(self.kernel_drops) as u64,
-                );
-                self.kernel_drops = d;
-            }
             if m.truncated {
                 Counters::add(&self.counters.dropped_truncated, 1);
                 tracing::debug!(sender = ?m.sender, slot = self.slot, "datagram longer than max_datagram_size: dropped");

@@ -16,7 +16,8 @@ pub struct DatagramMetrics {
     /// dropped here.
     pub dropped_truncated: u64,
     /// Datagrams the kernel dropped at the socket's receive queue (full buffer),
-    /// as `SO_RXQ_OVFL` reports them.
+    /// as the socket's drop count (`SO_MEMINFO`) reports them, read after every
+    /// wake-up that received datagrams.
     pub dropped_kernel: u64,
     /// Datagrams whose send failed (no route, too large, refused): their write
     /// completions failed with the error.

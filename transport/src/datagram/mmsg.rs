@@ -1,5 +1,5 @@
 //! `recvmmsg(2)` and `sendmmsg(2)`: many datagrams per system call, with the
-//! control messages UDP GRO/GSO and drop counting need.
+//! control messages UDP GRO/GSO need; the socket's receive-queue drop count.
 //!
 //! Both keep their `mmsghdr`/`iovec`/address/control arrays between calls (no
 //! allocation per batch once warm); the pointers in them are set right before each
@@ -10,13 +10,37 @@ use std::mem::{size_of, zeroed};
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
-/// `SO_RXQ_OVFL` (asm-generic/socket.h): a cumulative count of datagrams the kernel
-/// dropped at this socket's receive queue arrives with each datagram.
-pub(crate) const SO_RXQ_OVFL: libc::c_int = 40;
+/// `SO_MEMINFO` (asm-generic/socket.h): the socket's memory counters, among them
+/// `SK_MEMINFO_DROPS`, the datagrams dropped at its receive queue. Read once in a
+/// while by the driver rather than with every datagram (`SO_RXQ_OVFL` would cost
+/// a control message per datagram, a few percent of the kernel's receive path).
+const SO_MEMINFO: libc::c_int = 55;
+/// The counters `SO_MEMINFO` fills (`SK_MEMINFO_VARS`, Linux 4.6+).
+const SK_MEMINFO_VARS: usize = 9;
 
-/// Room for the control messages of one datagram: `UDP_GRO` (an int) and
-/// `SO_RXQ_OVFL` (a u32) received; `UDP_SEGMENT` (a u16) sent. Each takes
-/// `CMSG_SPACE(4)` = 24 bytes on 64-bit Linux.
+/// The socket's cumulative count of datagrams dropped at its receive queue, or
+/// `None` where the kernel does not say (before Linux 4.6).
+pub(crate) fn kernel_drops(fd: RawFd) -> Option<u32> {
+    let mut info = [0u32; SK_MEMINFO_VARS];
+    let mut len = size_of::<[u32; SK_MEMINFO_VARS]>() as libc::socklen_t;
+    // SAFETY: `fd` is a socket; the kernel writes at most `len` bytes into `info`
+    // and the length it wrote into `len`.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    let drops = libc::SK_MEMINFO_DROPS as usize;
+    (r == 0 && len as usize >= (drops + 1) * size_of::<u32>()).then(|| info[drops])
+}
+
+/// Room for the control messages of one datagram: `UDP_GRO` (an int) received,
+/// `UDP_SEGMENT` (a u16) sent. Each takes `CMSG_SPACE(4)` = 24 bytes on 64-bit
+/// Linux.
 const CMSG_ROOM: usize = 64;
 
 /// A control-message buffer aligned as `cmsghdr` requires.
@@ -35,8 +59,6 @@ pub(crate) struct RecvMeta {
     pub(crate) truncated: bool,
     /// GRO coalesced several datagrams of this size into the slot.
     pub(crate) segment: Option<usize>,
-    /// The socket's cumulative receive-queue drop count (`SO_RXQ_OVFL`), if sent.
-    pub(crate) kernel_drops: Option<u32>,
 }
 
 /// Reusable `recvmmsg` arrays for up to `batch` datagrams.
@@ -126,25 +148,23 @@ impl Receiver {
             let len = (h.msg_len as usize).min(slot);
             let sender = sockaddr_to_std(&self.names[i], h.msg_hdr.msg_namelen);
             let truncated = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
-            let (segment, kernel_drops) = parse_recv_cmsgs(&h.msg_hdr);
+            let segment = parse_recv_cmsgs(&h.msg_hdr);
             meta.push(RecvMeta {
                 len,
                 sender,
                 truncated,
                 segment,
-                kernel_drops,
             });
         }
         Ok(got)
     }
 }
 
-/// Reads `UDP_GRO` and `SO_RXQ_OVFL` from a received header's control data.
-fn parse_recv_cmsgs(h: &libc::msghdr) -> (Option<usize>, Option<u32>) {
+/// Reads `UDP_GRO` from a received header's control data.
+fn parse_recv_cmsgs(h: &libc::msghdr) -> Option<usize> {
     let mut segment = None;
-    let mut drops = None;
     if h.msg_control.is_null() || h.msg_controllen == 0 {
-        return (segment, drops);
+        return segment;
     }
     // SAFETY: `h` was filled by `recvmmsg`: `msg_control` points at our CMSG_ROOM
     // buffer and `msg_controllen` is what the kernel wrote into it, so the CMSG_*
@@ -161,13 +181,11 @@ fn parse_recv_cmsgs(h: &libc::msghdr) -> (Option<usize>, Option<u32>) {
                 if v > 0 {
                     segment = Some(v as usize);
                 }
-            } else if level == libc::SOL_SOCKET && ty == SO_RXQ_OVFL {
-                drops = Some(std::ptr::read_unaligned(data.cast::<u32>()));
             }
             c = libc::CMSG_NXTHDR(h, c);
         }
     }
-    (segment, drops)
+    segment
 }
 
 /// A `sockaddr_storage` the kernel filled (`len` bytes) as a `SocketAddr`.
@@ -378,21 +396,10 @@ mod tests {
     }
 
     #[test]
-    fn rxq_ovfl_reports_the_kernels_drop_count() {
+    fn so_meminfo_reports_the_kernels_drop_count() {
         let (a, b) = pair();
+        assert_eq!(kernel_drops(b.as_raw_fd()), Some(0), "nothing dropped yet");
         socket2::SockRef::from(&b).set_recv_buffer_size(1).unwrap();
-        let on: libc::c_int = 1;
-        // SAFETY: a valid socket, a pointer to an int and its size.
-        let r = unsafe {
-            libc::setsockopt(
-                b.as_raw_fd(),
-                libc::SOL_SOCKET,
-                SO_RXQ_OVFL,
-                (&raw const on).cast(),
-                size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        assert_eq!(r, 0);
         let to = b.local_addr().unwrap();
         for _ in 0..64 {
             a.send_to(&[1u8; 1000], to).unwrap();
@@ -405,10 +412,7 @@ mod tests {
             (1..64).contains(&got),
             "a tiny buffer holds few of 64: {got}"
         );
-        // The count rides on datagrams queued after the drops: send one more.
-        a.send_to(&[2u8; 10], to).unwrap();
-        rx.recv(b.as_raw_fd(), &mut buf, 1024, &mut meta).unwrap();
-        let drops = meta[0].kernel_drops.expect("SO_RXQ_OVFL is on");
+        let drops = kernel_drops(b.as_raw_fd()).expect("Linux 4.6+ reports drops");
         assert_eq!(
             drops as usize + got,
             64,

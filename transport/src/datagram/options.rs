@@ -54,6 +54,16 @@ pub struct DatagramOptions {
     /// `IPV6_V6ONLY` for IPv6 sockets (default: the kernel's; Linux accepts IPv4
     /// too on `[::]`, senders then appear as IPv4-mapped addresses).
     pub only_v6: Option<bool>,
+    /// Never fragment what this socket sends (default off: the kernel's path MTU
+    /// discovery, which fragments a datagram over the path MTU). On, datagrams
+    /// leave with the DF bit and the kernel neither fragments them nor shrinks
+    /// them to a path MTU learnt from (spoofable) ICMP (`IP_MTU_DISCOVER` /
+    /// `IPV6_MTU_DISCOVER` = `IP_PMTUDISC_PROBE`); one over the interface MTU
+    /// fails alone with `EMSGSIZE`, counted in
+    /// [`DatagramMetrics::dropped_send_failed`](crate::DatagramMetrics). What a DNS
+    /// server wants (answers sized to avoid fragmentation, RFC 8900); IPv4 sends
+    /// then also skip the kernel's shared IP ID generator.
+    pub dont_fragment: bool,
 }
 
 impl Default for DatagramOptions {
@@ -79,6 +89,7 @@ impl Default for DatagramOptions {
             multicast_loop: None,
             multicast_ttl: None,
             only_v6: None,
+            dont_fragment: false,
         }
     }
 }

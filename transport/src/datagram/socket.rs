@@ -8,7 +8,6 @@ use std::sync::OnceLock;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::mmsg::SO_RXQ_OVFL;
 use super::options::DatagramOptions;
 use crate::error::TransportError;
 
@@ -69,12 +68,9 @@ pub(crate) fn kernel_has_gso() -> bool {
     })
 }
 
-/// Turns on what the driver uses: `SO_RXQ_OVFL` (drop counting) always, `UDP_GRO`
-/// if asked and available. Returns the path in use, logged once per process.
+/// Turns on what the driver uses: `UDP_GRO` if asked and available. Returns the
+/// path in use, logged once per process.
 pub(crate) fn enable_path(fd: RawFd, opts: &DatagramOptions) -> DatagramPath {
-    if !set_int(fd, libc::SOL_SOCKET, SO_RXQ_OVFL, 1) {
-        tracing::debug!("SO_RXQ_OVFL refused: kernel drops at the receive queue go uncounted");
-    }
     let gro = opts.gro && set_int(fd, libc::SOL_UDP, libc::UDP_GRO, 1);
     let path = DatagramPath {
         gso: opts.gso && kernel_has_gso(),
@@ -91,6 +87,36 @@ pub(crate) fn enable_path(fd: RawFd, opts: &DatagramOptions) -> DatagramPath {
         }
     }
     path
+}
+
+/// DF on, no fragmentation, path MTU ignored (`IP_PMTUDISC_PROBE`); on an IPv6
+/// socket for both its IPv6 and its IPv4-mapped traffic.
+fn set_dont_fragment(fd: RawFd, v6: bool) -> std::io::Result<()> {
+    let ok = if v6 {
+        set_int(
+            fd,
+            libc::IPPROTO_IPV6,
+            libc::IPV6_MTU_DISCOVER,
+            libc::IPV6_PMTUDISC_PROBE,
+        ) && set_int(
+            fd,
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            libc::IP_PMTUDISC_PROBE,
+        )
+    } else {
+        set_int(
+            fd,
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            libc::IP_PMTUDISC_PROBE,
+        )
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// A non-blocking UDP socket bound to `addr` with `opts` applied.
@@ -124,6 +150,9 @@ pub(crate) fn bind_socket(
     if opts.broadcast {
         s.set_broadcast(true).map_err(err)?;
     }
+    if opts.dont_fragment {
+        set_dont_fragment(s.as_raw_fd(), addr.is_ipv6()).map_err(err)?;
+    }
     if let Some(on) = opts.multicast_loop {
         if addr.is_ipv4() {
             s.set_multicast_loop_v4(on).map_err(err)?;
@@ -148,4 +177,55 @@ pub(crate) fn local_addr(s: &Socket, asked: SocketAddr) -> SocketAddr {
         .ok()
         .and_then(|a| a.as_socket())
         .unwrap_or(asked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> libc::c_int {
+        let mut v: libc::c_int = -1;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: `fd` is an open socket; the kernel writes at most `len` bytes
+        // into `v`, an int, and its length into `len`.
+        let r = unsafe { libc::getsockopt(fd, level, name, (&raw mut v).cast(), &mut len) };
+        assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
+        v
+    }
+
+    fn pmtu_modes(addr: &str, dont_fragment: bool) -> (libc::c_int, Option<libc::c_int>) {
+        let addr: SocketAddr = addr.parse().unwrap();
+        let opts = DatagramOptions {
+            dont_fragment,
+            ..DatagramOptions::default()
+        };
+        let s = bind_socket(addr, &opts, false).expect("bind");
+        let fd = s.as_raw_fd();
+        if addr.is_ipv6() {
+            let v6 = get_int(fd, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER);
+            (
+                v6,
+                Some(get_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)),
+            )
+        } else {
+            (get_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER), None)
+        }
+    }
+
+    #[test]
+    fn dont_fragment_sets_df_and_ignores_the_path_mtu() {
+        assert_eq!(
+            pmtu_modes("127.0.0.1:0", true),
+            (libc::IP_PMTUDISC_PROBE, None)
+        );
+        assert_ne!(pmtu_modes("127.0.0.1:0", false).0, libc::IP_PMTUDISC_PROBE);
+        // IPv6 may be missing in a container: then there is nothing to check.
+        if std::net::UdpSocket::bind("[::1]:0").is_ok() {
+            assert_eq!(
+                pmtu_modes("[::1]:0", true),
+                (libc::IPV6_PMTUDISC_PROBE, Some(libc::IP_PMTUDISC_PROBE))
+            );
+            assert_ne!(pmtu_modes("[::1]:0", false).0, libc::IPV6_PMTUDISC_PROBE);
+        }
+    }
 }
