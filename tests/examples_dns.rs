@@ -330,17 +330,26 @@ fn garbage_gets_formerr_or_is_dropped_and_never_stops_the_server() {
     let dns = start();
     let c = udp_client(dns.server.addr);
     let mut rng = Rng(7);
+    let mut sent_ids = std::collections::HashSet::new();
     for i in 0..300 {
         let mut junk = rng.bytes(1 + (i % 100));
         if junk.len() >= 3 {
             junk[2] &= 0x7f; // a query header, mostly
+        }
+        if junk.len() >= 2 {
+            sent_ids.insert([junk[0], junk[1]]);
         }
         if let Some(raw) = udp_raw(&c, &junk, Duration::from_millis(50)) {
             assert!(
                 raw.len() >= 12 && raw[2] & 0x80 != 0,
                 "an answer is a response"
             );
-            assert_eq!(&raw[..2], &junk[..2]);
+            // On a busy machine the answer to an earlier datagram may arrive
+            // only now: it must still answer one of ours.
+            assert!(
+                sent_ids.contains(&[raw[0], raw[1]]),
+                "an answer carries the ID of a query sent"
+            );
         }
     }
     still_serves(dns.server.addr);
