@@ -74,8 +74,8 @@ pub mod idle_state;
 pub mod logging;
 mod output;
 pub mod rate;
-pub mod static_files;
 pub mod read_timeout;
+pub mod static_files;
 pub mod traffic_shaping;
 pub mod write_timeout;
 

@@ -97,7 +97,10 @@ mod tests {
             (vec![("If-None-Match", "\"x\"")], None),
             // If-None-Match wins over If-Modified-Since.
             (
-                vec![("If-None-Match", "\"x\""), ("If-Modified-Since", lm.as_str())],
+                vec![
+                    ("If-None-Match", "\"x\""),
+                    ("If-Modified-Since", lm.as_str()),
+                ],
                 None,
             ),
             (vec![("If-Modified-Since", lm.as_str())], Some(304)),

@@ -98,7 +98,11 @@ impl StaticFilesBuilder {
     pub fn build(self) -> Result<StaticFiles, HandlerError> {
         let invalid = |reason: String| HandlerError::InvalidConfig { reason };
         if let Some(name) = &self.index_file
-            && (name.is_empty() || name.contains('/') || name == "." || name == ".." || name.contains('\0'))
+            && (name.is_empty()
+                || name.contains('/')
+                || name == "."
+                || name == ".."
+                || name.contains('\0'))
         {
             return Err(invalid(format!(
                 "static files: index file {name:?} is not a bare file name"

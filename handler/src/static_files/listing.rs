@@ -78,13 +78,22 @@ mod tests {
             ("sub dir".to_string(), true),
         ];
         let page = render("/x<y>/", &entries);
-        assert!(page.contains("<title>Index of /x&lt;y&gt;/</title>"), "{page}");
-        assert!(page.contains("<a href=\"a%26b.txt\">a&amp;b.txt</a>"), "{page}");
+        assert!(
+            page.contains("<title>Index of /x&lt;y&gt;/</title>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<a href=\"a%26b.txt\">a&amp;b.txt</a>"),
+            "{page}"
+        );
         assert!(
             page.contains("<a href=\"%3Cscript%3E%22%27\">&lt;script&gt;&quot;&#39;</a>"),
             "{page}"
         );
-        assert!(page.contains("<a href=\"sub%20dir/\">sub dir/</a>"), "{page}");
+        assert!(
+            page.contains("<a href=\"sub%20dir/\">sub dir/</a>"),
+            "{page}"
+        );
         assert!(!page.contains("<script>"));
     }
 

@@ -52,7 +52,7 @@
 //! ch.run_pending_tasks().unwrap(); // the blocking open, then the answer
 //! let resp: HttpResponse = ch.read_outbound().unwrap();
 //! assert_eq!(resp.status, 200);
-//! assert_eq!(resp.headers.get("content-type"), Some(&b"text/plain; charset=utf-8"[..]));
+//! assert_eq!(resp.headers.get_str("content-type"), Some("text/plain; charset=utf-8"));
 //! assert!(matches!(resp.body, Body::File(_)));
 //! ```
 

@@ -161,14 +161,8 @@ mod tests {
 
     #[test]
     fn several_ranges_are_sorted_and_merged() {
-        assert_eq!(
-            parse("bytes=0-1,3-4", 13, 16),
-            ranges(&[(0, 1), (3, 4)])
-        );
-        assert_eq!(
-            parse("bytes=8-9, 0-1", 13, 16),
-            ranges(&[(0, 1), (8, 9)])
-        );
+        assert_eq!(parse("bytes=0-1,3-4", 13, 16), ranges(&[(0, 1), (3, 4)]));
+        assert_eq!(parse("bytes=8-9, 0-1", 13, 16), ranges(&[(0, 1), (8, 9)]));
         assert_eq!(parse("bytes=0-5,3-8,9-9", 13, 16), ranges(&[(0, 9)]));
         assert_eq!(parse("bytes=0-1,,-2", 13, 16), ranges(&[(0, 1), (11, 12)]));
         // Unsatisfiable members are dropped; all of them: 416.
