@@ -317,6 +317,8 @@ pub enum InvalidConfig {
     EmptyDelimiter,
     /// A fixed frame length must be positive.
     ZeroFrameLength,
+    /// A streaming HTTP codec's read window must be positive.
+    ZeroReadWindow,
 }
 
 impl fmt::Display for InvalidConfig {
@@ -341,6 +343,7 @@ impl fmt::Display for InvalidConfig {
             InvalidConfig::NoDelimiter => f.write_str("at least one delimiter is needed"),
             InvalidConfig::EmptyDelimiter => f.write_str("a delimiter must not be empty"),
             InvalidConfig::ZeroFrameLength => f.write_str("frame_length must be positive"),
+            InvalidConfig::ZeroReadWindow => f.write_str("read_window must be positive"),
         }
     }
 }

@@ -1,18 +1,20 @@
-//! The chunked transfer coding of request bodies (RFC 9112 §7.1), decoded
-//! incrementally: each chunk's data is moved into the body as it arrives, without
-//! copying.
+//! The chunked transfer coding (RFC 9112 §7.1), decoded incrementally: each
+//! chunk's data is moved out as it arrives, without copying. Used for request
+//! bodies by [`HttpRequestDecoder`](super::HttpRequestDecoder); public as
+//! [`ChunkedDecoder`] for any other message (a response decoder).
 
-use seine_buffer::{Buf, CompositeBuf};
+use seine_buffer::{Buf, Bytes, CompositeBuf};
 use smallvec::SmallVec;
 
 use super::error::HttpError;
+use super::headers::HttpHeaders;
 
 /// Longest chunk-size line accepted (size, extensions, CRLF).
 pub(crate) const MAX_CHUNK_LINE: usize = 4096;
 
 /// Where the decoder is inside a chunked body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Chunked {
+enum State {
     /// Expecting a chunk-size line.
     Size,
     /// Inside a chunk's data, this many bytes left.
@@ -21,52 +23,128 @@ pub(crate) enum Chunked {
     DataEnd,
     /// After the last chunk: trailer lines until an empty line; bytes seen so far.
     Trailer(usize),
+    /// The body and its trailers are complete.
+    Done,
 }
 
-impl Chunked {
-    /// Moves what `src` holds of the body into `body`. Returns `Ok(true)` when the
-    /// body (trailers included) is complete, `Ok(false)` when more bytes are needed.
-    pub(crate) fn advance(
+/// Decodes a body in the chunked transfer coding, as its bytes arrive.
+///
+/// [`decode`](Self::decode) moves the data of the chunks (their framing stripped)
+/// from the input to an output buffer, without copying, and reports when the last
+/// chunk and the trailer section have been read; the trailer fields are then in
+/// [`take_trailers`](Self::take_trailers). Bytes after the body stay in the input.
+///
+/// # Limits and bad input
+///
+/// * the sum of the chunk sizes over `max_body`: [`HttpError::BodyTooLarge`], as
+///   soon as a chunk-size line announces it (before its data is read);
+/// * a chunk-size line that is not hex digits (optionally followed by
+///   extensions), of more than 16 significant digits (a 2^64 claim), longer than
+///   4 KiB or not ended by CRLF, chunk data not followed by CRLF, a trailer line
+///   without `:`: [`HttpError::BadRequest`];
+/// * a trailer section over `max_trailers` bytes: [`HttpError::HeadersTooLarge`].
+///
+/// Nothing is buffered beyond one chunk-size or trailer line; the decoder never
+/// allocates for a size a peer claims. After an error the body is not framed any
+/// more: the connection must close.
+///
+/// ```
+/// use seine_buffer::CompositeBuf;
+/// use seine_codec::http::ChunkedDecoder;
+///
+/// let mut dec = ChunkedDecoder::new(1 << 20, 1024);
+/// let mut src = CompositeBuf::from(&b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nSum: 5\r\n\r\nNEXT"[..]);
+/// let mut body = CompositeBuf::new();
+/// assert!(dec.decode(&mut src, &mut body).unwrap());
+/// assert_eq!(body, b"abcde"[..]);
+/// assert_eq!(dec.take_trailers().get_str("sum"), Some("5"));
+/// assert_eq!(src, b"NEXT"[..]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct ChunkedDecoder {
+    state: State,
+    received: u64,
+    max_body: u64,
+    max_trailers: usize,
+    trailers: HttpHeaders,
+}
+
+impl ChunkedDecoder {
+    /// A decoder for one body of at most `max_body` bytes of data, with a trailer
+    /// section of at most `max_trailers` bytes.
+    pub fn new(max_body: u64, max_trailers: usize) -> Self {
+        ChunkedDecoder {
+            state: State::Size,
+            received: 0,
+            max_body,
+            max_trailers,
+            trailers: HttpHeaders::new(),
+        }
+    }
+
+    /// Data bytes decoded so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
+    /// Whether the body and its trailers are complete.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// The trailer fields read (all of them once [`is_done`](Self::is_done)).
+    pub fn take_trailers(&mut self) -> HttpHeaders {
+        std::mem::take(&mut self.trailers)
+    }
+
+    /// Moves what `src` holds of the body's data to the end of `out`. Returns
+    /// `Ok(true)` once the body (trailers included) is complete, `Ok(false)` when
+    /// more bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// See the type's documentation.
+    pub fn decode(
         &mut self,
         src: &mut CompositeBuf,
-        body: &mut CompositeBuf,
-        max_body: usize,
-        max_trailers: usize,
+        out: &mut CompositeBuf,
     ) -> Result<bool, HttpError> {
         loop {
-            match *self {
-                Chunked::Size => {
+            match self.state {
+                State::Done => return Ok(true),
+                State::Size => {
                     let Some(line) = line(src, MAX_CHUNK_LINE, "chunk-size line")? else {
                         return Ok(false);
                     };
                     let size = parse_chunk_size(&line)?;
                     if size == 0 {
-                        *self = Chunked::Trailer(0);
+                        self.state = State::Trailer(0);
                         continue;
                     }
-                    let total = (body.len() as u64).saturating_add(size);
-                    if total > max_body as u64 {
+                    let total = self.received.saturating_add(size);
+                    if total > self.max_body {
                         return Err(HttpError::BodyTooLarge {
                             length: total,
-                            max: max_body,
+                            max: usize::try_from(self.max_body).unwrap_or(usize::MAX),
                         });
                     }
-                    *self = Chunked::Data(size);
+                    self.state = State::Data(size);
                 }
-                Chunked::Data(left) => {
+                State::Data(left) => {
                     if src.is_empty() {
                         return Ok(false);
                     }
                     let n = left.min(src.len() as u64) as usize;
                     let mut data = src.split_to(n);
-                    body.append(&mut data);
-                    *self = if n as u64 == left {
-                        Chunked::DataEnd
+                    out.append(&mut data);
+                    self.received += n as u64;
+                    self.state = if n as u64 == left {
+                        State::DataEnd
                     } else {
-                        Chunked::Data(left - n as u64)
+                        State::Data(left - n as u64)
                     };
                 }
-                Chunked::DataEnd => {
+                State::DataEnd => {
                     if src.len() < 2 {
                         return Ok(false);
                     }
@@ -74,14 +152,15 @@ impl Chunked {
                         return Err(HttpError::bad("chunk data not followed by CRLF"));
                     }
                     src.advance(2);
-                    *self = Chunked::Size;
+                    self.state = State::Size;
                 }
-                Chunked::Trailer(seen) => {
-                    let left = max_trailers.saturating_sub(seen);
+                State::Trailer(seen) => {
+                    let max = self.max_trailers;
+                    let left = max.saturating_sub(seen);
                     let Some(line) = line(src, left, "trailer section").map_err(|e| match e {
                         HttpError::HeadersTooLarge { size, .. } => HttpError::HeadersTooLarge {
                             size: seen + size,
-                            max: max_trailers,
+                            max,
                         },
                         other => other,
                     })?
@@ -89,16 +168,31 @@ impl Chunked {
                         return Ok(false);
                     };
                     if line.is_empty() {
+                        self.state = State::Done;
                         return Ok(true);
                     }
-                    if !line.contains(&b':') {
+                    let Some(colon) = line.iter().position(|&b| b == b':') else {
                         return Err(HttpError::bad("a trailer line without ':'"));
+                    };
+                    let name = &line[..colon];
+                    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+                        return Err(HttpError::bad("a trailer field name that is not a token"));
                     }
-                    *self = Chunked::Trailer(seen + line.len() + 2);
+                    let value = line[colon + 1..].trim_ascii();
+                    if value.iter().any(|&b| b == 0 || b == b'\r') {
+                        return Err(HttpError::bad("a control character in a trailer value"));
+                    }
+                    self.trailers
+                        .append(Bytes::copy_from_slice(name), Bytes::copy_from_slice(value));
+                    self.state = State::Trailer(seen + line.len() + 2);
                 }
             }
         }
     }
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// Cuts the next CRLF-terminated line off `src` (without its CRLF), copied into a
@@ -203,11 +297,12 @@ mod tests {
         for at in 0..wire.len() {
             let mut src = CompositeBuf::from(Bytes::copy_from_slice(&wire[..at]));
             let mut body = CompositeBuf::new();
-            let mut state = Chunked::Size;
-            let done = state.advance(&mut src, &mut body, 1 << 20, 1024).unwrap();
+            let mut state = ChunkedDecoder::new(1 << 20, 1024);
+            let done = state.decode(&mut src, &mut body).unwrap();
             assert!(!done || at >= wire.len() - 4, "done early at {at}");
             src.push(Bytes::copy_from_slice(&wire[at..]));
-            assert!(state.advance(&mut src, &mut body, 1 << 20, 1024).unwrap() || done);
+            assert!(state.decode(&mut src, &mut body).unwrap() || done);
+            assert_eq!(state.take_trailers().get_str("trailer"), Some("x"));
             assert_eq!(body, b"abc0123456789abcdef"[..], "split at {at}");
             assert_eq!(src, b"NEXT"[..]);
         }
@@ -217,7 +312,7 @@ mod tests {
     fn limits_and_errors() {
         let run = |wire: &[u8], max_body: usize| {
             let mut src = CompositeBuf::from(wire.to_vec());
-            Chunked::Size.advance(&mut src, &mut CompositeBuf::new(), max_body, 64)
+            ChunkedDecoder::new(max_body as u64, 64).decode(&mut src, &mut CompositeBuf::new())
         };
         assert!(matches!(
             run(b"11\r\n", 16),

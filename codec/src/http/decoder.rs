@@ -2,7 +2,8 @@
 
 use seine_buffer::{Buf, Bytes, CompositeBuf};
 
-use super::chunked::Chunked;
+use super::body::{HttpContent, HttpPart, LastHttpContent};
+use super::chunked::ChunkedDecoder;
 use super::error::HttpError;
 use super::headers::HttpHeaders;
 use super::request::{HttpRequest, Method, Version};
@@ -96,18 +97,34 @@ pub struct HttpRequestDecoder {
 enum State {
     /// Looking for the end of a head; `scanned` bytes hold no end yet.
     Head { scanned: usize },
-    /// The head is parsed; the body is being read.
+    /// The head is parsed; the body is being read (into `req` when the request is
+    /// delivered whole, streamed when `req` is `None`).
     Body {
-        req: Box<HttpRequest>,
+        req: Option<Box<HttpRequest>>,
         framing: Framing,
         continue_pending: bool,
     },
+    /// A streamed request without a body: its (empty) last part is next.
+    EmptyBody,
 }
 
 #[derive(Clone, Debug)]
 enum Framing {
-    Length(usize),
-    Chunked(Chunked),
+    /// `Content-Length`: `total` bytes, `left` still to come.
+    Length {
+        total: u64,
+        left: u64,
+    },
+    Chunked(ChunkedDecoder),
+}
+
+impl Framing {
+    fn received(&self) -> u64 {
+        match self {
+            Framing::Length { total, left } => total - left,
+            Framing::Chunked(c) => c.received(),
+        }
+    }
 }
 
 /// Configures an [`HttpRequestDecoder`]; made by [`HttpRequestDecoder::builder`].
@@ -282,7 +299,7 @@ impl HttpRequestDecoder {
             State::Body {
                 continue_pending, ..
             } => std::mem::take(continue_pending),
-            State::Head { .. } => false,
+            State::Head { .. } | State::EmptyBody => false,
         }
     }
 
@@ -303,57 +320,201 @@ impl HttpRequestDecoder {
         result
     }
 
-    fn step(&mut self, src: &mut CompositeBuf) -> Result<Option<HttpRequest>, HttpError> {
-        if let State::Head { scanned } = &mut self.state {
-            if *scanned == 0 {
-                // RFC 9112 §2.2: ignore empty lines before a request line (clients
-                // sometimes send a CRLF after a body).
-                while matches!(src.get_u8_at(0), Some(b'\r' | b'\n')) {
-                    src.advance(1);
-                }
-            }
-            let Some(end) = self.find_head_end(src)? else {
-                return Ok(None);
-            };
-            let req = self.parse_head(src, end)?;
+    /// Decodes the next part of a streamed request: its head (an [`HttpRequest`]
+    /// with an empty body), then the body as it arrives ([`HttpPart::Content`],
+    /// not copied), then exactly one [`HttpPart::Last`] (with the trailers of a
+    /// chunked body), also for a request without a body. `None` when more input is
+    /// needed. The limits are those of whole requests: a `Content-Length` over
+    /// `max_body_length` is refused before the head is returned, a chunked body
+    /// when its chunk sizes add up to more.
+    ///
+    /// Use one decoder either for whole requests or for parts, not both.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_request`](Self::decode_request).
+    ///
+    /// ```
+    /// use seine_buffer::CompositeBuf;
+    /// use seine_codec::http::{HttpPart, HttpRequestDecoder};
+    ///
+    /// let mut dec = HttpRequestDecoder::new();
+    /// let mut buf = CompositeBuf::from(&b"PUT /f HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello"[..]);
+    /// let Some(HttpPart::Head(head)) = dec.decode_part(&mut buf).unwrap() else { panic!() };
+    /// assert_eq!(head.path(), "/f");
+    /// let Some(HttpPart::Content(part)) = dec.decode_part(&mut buf).unwrap() else { panic!() };
+    /// assert_eq!(part.data(), &b"hello"[..]);
+    /// assert!(dec.decode_part(&mut buf).unwrap().is_none());
+    /// buf.push("world".into());
+    /// let Some(HttpPart::Last(last)) = dec.decode_part(&mut buf).unwrap() else { panic!() };
+    /// assert_eq!(last.data(), &b"world"[..]);
+    /// ```
+    pub fn decode_part(
+        &mut self,
+        src: &mut CompositeBuf,
+    ) -> Result<Option<HttpPart<HttpRequest>>, HttpError> {
+        let result = self.step_part(src);
+        if result.is_err() {
             self.state = State::Head { scanned: 0 };
-            let (framing, continue_pending) = self.framing(&req)?;
-            match framing {
-                Framing::Length(0) => return Ok(Some(req)),
-                framing => {
-                    self.state = State::Body {
-                        req: Box::new(req),
+        }
+        result
+    }
+
+    /// At the end of input: the next part if complete, `None` if the input ended
+    /// between requests, [`HttpError::Truncated`] inside one.
+    ///
+    /// # Errors
+    ///
+    /// As [`decode_part`](Self::decode_part), plus [`HttpError::Truncated`].
+    pub fn decode_part_eof(
+        &mut self,
+        src: &mut CompositeBuf,
+    ) -> Result<Option<HttpPart<HttpRequest>>, HttpError> {
+        if let Some(part) = self.decode_part(src)? {
+            return Ok(Some(part));
+        }
+        self.truncated(src)
+    }
+
+    fn step_part(
+        &mut self,
+        src: &mut CompositeBuf,
+    ) -> Result<Option<HttpPart<HttpRequest>>, HttpError> {
+        match &mut self.state {
+            State::EmptyBody => {
+                self.state = State::Head { scanned: 0 };
+                return Ok(Some(HttpPart::Last(LastHttpContent::empty())));
+            }
+            State::Head { .. } => {
+                let Some((req, framing, continue_pending)) = self.head(src)? else {
+                    return Ok(None);
+                };
+                self.state = match framing {
+                    Framing::Length { total: 0, .. } => State::EmptyBody,
+                    framing => State::Body {
+                        req: None,
                         framing,
                         continue_pending,
+                    },
+                };
+                return Ok(Some(HttpPart::Head(req)));
+            }
+            State::Body { req: Some(_), .. } => {
+                return Err(HttpError::bad(
+                    "decode_part called inside a request decoded whole",
+                ));
+            }
+            State::Body { req: None, .. } => {}
+        }
+        let State::Body { framing, .. } = &mut self.state else {
+            unreachable!("in a streamed body");
+        };
+        let part = match framing {
+            Framing::Length { left, .. } => {
+                if src.is_empty() {
+                    return Ok(None);
+                }
+                let n = (*left).min(src.len() as u64);
+                let data = src.split_to(n as usize);
+                *left -= n;
+                if *left > 0 {
+                    return Ok(Some(HttpPart::Content(HttpContent::new(data))));
+                }
+                HttpPart::Last(LastHttpContent::new(data))
+            }
+            Framing::Chunked(c) => {
+                let mut data = CompositeBuf::new();
+                if !c.decode(src, &mut data)? {
+                    if data.is_empty() {
+                        return Ok(None);
+                    }
+                    return Ok(Some(HttpPart::Content(HttpContent::new(data))));
+                }
+                let mut last = LastHttpContent::new(data);
+                last.trailers = c.take_trailers();
+                HttpPart::Last(last)
+            }
+        };
+        self.state = State::Head { scanned: 0 };
+        Ok(Some(part))
+    }
+
+    /// Reads and checks a head, if it has all arrived.
+    #[allow(clippy::type_complexity)]
+    fn head(
+        &mut self,
+        src: &mut CompositeBuf,
+    ) -> Result<Option<(HttpRequest, Framing, bool)>, HttpError> {
+        let State::Head { scanned } = &mut self.state else {
+            unreachable!("called in the head state");
+        };
+        if *scanned == 0 {
+            // RFC 9112 §2.2: ignore empty lines before a request line (clients
+            // sometimes send a CRLF after a body).
+            while matches!(src.get_u8_at(0), Some(b'\r' | b'\n')) {
+                src.advance(1);
+            }
+        }
+        let Some(end) = self.find_head_end(src)? else {
+            return Ok(None);
+        };
+        let req = self.parse_head(src, end)?;
+        self.state = State::Head { scanned: 0 };
+        let (framing, continue_pending) = self.framing(&req)?;
+        Ok(Some((req, framing, continue_pending)))
+    }
+
+    fn step(&mut self, src: &mut CompositeBuf) -> Result<Option<HttpRequest>, HttpError> {
+        match &self.state {
+            State::Head { .. } => {
+                let Some((req, framing, continue_pending)) = self.head(src)? else {
+                    return Ok(None);
+                };
+                match framing {
+                    Framing::Length { total: 0, .. } => return Ok(Some(req)),
+                    framing => {
+                        self.state = State::Body {
+                            req: Some(Box::new(req)),
+                            framing,
+                            continue_pending,
+                        }
                     }
                 }
             }
+            State::Body { req: Some(_), .. } => {}
+            State::Body { req: None, .. } | State::EmptyBody => {
+                return Err(HttpError::bad(
+                    "decode_request called inside a streamed request",
+                ));
+            }
         }
-        let State::Body { req, framing, .. } = &mut self.state else {
+        let State::Body {
+            req: Some(req),
+            framing,
+            ..
+        } = &mut self.state
+        else {
             unreachable!("the head was parsed above");
         };
         let done = match framing {
-            Framing::Length(n) => {
-                if src.len() < *n {
+            Framing::Length { total, left } => {
+                // `total` was checked against max_body_length (a usize).
+                if (src.len() as u64) < *total {
                     false
                 } else {
-                    req.body = src.split_to(*n);
+                    req.body = src.split_to(*total as usize);
+                    *left = 0;
                     true
                 }
             }
-            Framing::Chunked(c) => c.advance(
-                src,
-                &mut req.body,
-                self.max_body_length,
-                self.max_header_length,
-            )?,
+            Framing::Chunked(c) => c.decode(src, &mut req.body)?,
         };
         if !done {
             return Ok(None);
         }
         match std::mem::replace(&mut self.state, State::Head { scanned: 0 }) {
-            State::Body { req, .. } => Ok(Some(*req)),
-            State::Head { .. } => unreachable!("in a body"),
+            State::Body { req: Some(req), .. } => Ok(Some(*req)),
+            _ => unreachable!("in a body"),
         }
     }
 
@@ -557,10 +718,13 @@ impl HttpRequestDecoder {
             });
         }
         let framing = if chunked {
-            Framing::Chunked(Chunked::Size)
+            Framing::Chunked(ChunkedDecoder::new(
+                self.max_body_length as u64,
+                self.max_header_length,
+            ))
         } else {
-            // Checked against max_body_length (a usize) above.
-            Framing::Length(length.unwrap_or(0) as usize)
+            let total = length.unwrap_or(0);
+            Framing::Length { total, left: total }
         };
         let mut continue_pending = false;
         if let Some(expect) = h.get("expect") {
@@ -569,8 +733,8 @@ impl HttpRequestDecoder {
                     value: String::from_utf8_lossy(expect).into_owned(),
                 });
             }
-            continue_pending =
-                req.version == Version::Http11 && !matches!(framing, Framing::Length(0));
+            continue_pending = req.version == Version::Http11
+                && !matches!(framing, Framing::Length { total: 0, .. });
         }
         Ok((framing, continue_pending))
     }
@@ -610,14 +774,22 @@ impl HttpRequestDecoder {
         if let Some(req) = self.decode_request(src)? {
             return Ok(Some(req));
         }
+        self.truncated(src)
+    }
+
+    /// The end of input where no more could be decoded: fine between requests,
+    /// [`HttpError::Truncated`] inside one.
+    fn truncated<T>(&mut self, src: &mut CompositeBuf) -> Result<Option<T>, HttpError> {
         let in_body = match &self.state {
-            State::Body { req, .. } => Some(req.body.len()),
-            State::Head { .. } => None,
+            State::Body { framing, .. } => Some(framing.received()),
+            State::Head { .. } | State::EmptyBody => None,
         };
         if in_body.is_none() && src.is_empty() {
             return Ok(None);
         }
-        let received = src.len() + in_body.unwrap_or(0);
+        let received = usize::try_from(in_body.unwrap_or(0))
+            .unwrap_or(usize::MAX)
+            .saturating_add(src.len());
         self.state = State::Head { scanned: 0 };
         src.clear();
         Err(HttpError::Truncated { received })

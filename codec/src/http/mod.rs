@@ -22,17 +22,25 @@
 //! [`Body::Chunked`] (whose chunks are all known when the response is written),
 //! transfer codings other than chunked, protocol upgrades, HTTP/2.
 
+mod aggregator;
+mod body;
 mod chunked;
 mod codec;
 mod date;
 mod decoder;
 mod encoder;
 mod error;
+mod flow;
 mod headers;
 mod request;
 mod response;
 
-pub use codec::{HttpServerCodec, HttpServerCodecBuilder};
+pub use aggregator::HttpObjectAggregator;
+pub use body::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
+pub use chunked::ChunkedDecoder;
+pub use codec::{
+    DEFAULT_LINGER, DEFAULT_READ_WINDOW, HttpServerCodec, HttpServerCodecBuilder, ServerMessage,
+};
 pub use date::{format_http_date, parse_http_date};
 pub use decoder::{
     DEFAULT_MAX_BODY_LENGTH, DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_HEADERS, HttpRequestDecoder,
@@ -40,6 +48,7 @@ pub use decoder::{
 };
 pub use encoder::{HttpResponseEncoder, HttpResponseEncoderBuilder, ResponseContext};
 pub use error::HttpError;
+pub use flow::ReadCredit;
 pub use headers::HttpHeaders;
 pub use request::{HttpRequest, Method, Version};
 pub use response::{Body, HttpResponse, reason_phrase};
