@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use seine_codec::http::HttpRequestPart;
+
 use super::StaticFiles;
 use super::resolve::Root;
 use crate::error::HandlerError;
@@ -16,6 +18,7 @@ pub(crate) struct Config {
     pub(crate) max_ranges: usize,
     pub(crate) max_multipart_bytes: u64,
     pub(crate) off_loop: bool,
+    pub(crate) allow_put: bool,
 }
 
 /// Builds a [`StaticFiles`] handler: [`StaticFiles::builder`].
@@ -27,6 +30,7 @@ pub struct StaticFilesBuilder {
     max_ranges: usize,
     max_multipart_bytes: u64,
     off_loop: bool,
+    allow_put: bool,
 }
 
 /// The default of [`StaticFilesBuilder::max_ranges`].
@@ -43,6 +47,7 @@ impl StaticFilesBuilder {
             max_ranges: DEFAULT_MAX_RANGES,
             max_multipart_bytes: DEFAULT_MAX_MULTIPART_BYTES,
             off_loop: true,
+            allow_put: false,
         }
     }
 
@@ -89,6 +94,18 @@ impl StaticFilesBuilder {
         self
     }
 
+    /// Whether `PUT /a/b` stores its body as ROOT/a/b (off by default: 405),
+    /// creating the directories on the way beneath the root, and answers 201
+    /// (created) or 204 (replaced). The body goes to a temporary file in the same
+    /// directory, renamed over the target once complete: readers never see half
+    /// an upload, and an upload cut short leaves nothing. With a streaming codec
+    /// ([`build_streaming`](Self::build_streaming)) the body is written as it
+    /// arrives, never whole in memory; the codec's `max_body_length` bounds it.
+    pub fn allow_put(mut self, on: bool) -> Self {
+        self.allow_put = on;
+        self
+    }
+
     /// Opens the root and builds the handler (clone it for each connection: the
     /// clones share the root).
     ///
@@ -96,6 +113,21 @@ impl StaticFilesBuilder {
     /// [`HandlerError::InvalidConfig`] if the root is not a directory that can be
     /// opened, or the index file name is not a bare file name.
     pub fn build(self) -> Result<StaticFiles, HandlerError> {
+        self.config().map(StaticFiles::with_config)
+    }
+
+    /// Like [`build`](Self::build), for a streaming codec
+    /// ([`HttpServerCodec::streaming`](seine_codec::http::HttpServerCodec::streaming)):
+    /// the handler reads [`HttpRequestPart`]s, and an upload's body is written
+    /// to disk part by part, each part's read credit released once written.
+    ///
+    /// # Errors
+    /// As [`build`](Self::build).
+    pub fn build_streaming(self) -> Result<StaticFiles<HttpRequestPart>, HandlerError> {
+        self.config().map(StaticFiles::with_config)
+    }
+
+    fn config(self) -> Result<Arc<Config>, HandlerError> {
         let invalid = |reason: String| HandlerError::InvalidConfig { reason };
         if let Some(name) = &self.index_file
             && (name.is_empty()
@@ -114,13 +146,14 @@ impl StaticFilesBuilder {
                 self.root.display()
             ))
         })?;
-        Ok(StaticFiles::with_config(Arc::new(Config {
+        Ok(Arc::new(Config {
             root,
             index_file: self.index_file,
             listing: self.listing,
             max_ranges: self.max_ranges,
             max_multipart_bytes: self.max_multipart_bytes,
             off_loop: self.off_loop,
-        })))
+            allow_put: self.allow_put,
+        }))
     }
 }

@@ -19,6 +19,15 @@ pub(crate) fn error(status: u16) -> HttpResponse {
     HttpResponse::text(status, format!("{status} {}\n", reason_phrase(status)))
 }
 
+/// The methods served: the `Allow` header of a 405.
+pub(crate) fn allow(config: &Config) -> &'static str {
+    if config.allow_put {
+        "GET, HEAD, PUT"
+    } else {
+        "GET, HEAD"
+    }
+}
+
 /// The response to `req` for the tree under the configured root.
 pub(crate) fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
     match req.method {
@@ -26,7 +35,7 @@ pub(crate) fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
         // A method nobody knows (`get` included: methods are case-sensitive):
         // 501, as RFC 9110 §15.6.2 says; a known one: 405.
         Method::Other(_) => return error(501),
-        _ => return error(405).with_header("Allow", "GET, HEAD"),
+        _ => return error(405).with_header("Allow", allow(config)),
     }
     let decoded = match decoded_path(req.path()) {
         Ok(d) => d,
