@@ -392,3 +392,137 @@ fn on_the_loop_when_asked() {
         .unwrap();
     assert_eq!((served.status, served.body_bytes), (200, 0));
 }
+
+// ---- uploads ----
+
+use seine_codec::http::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
+
+fn put_head(path: &str) -> HttpRequestPart {
+    HttpPart::Head(HttpRequest::new(Method::Put, path.to_string()))
+}
+
+fn content(s: &'static str) -> HttpRequestPart {
+    HttpPart::Content(HttpContent::new(s))
+}
+
+fn last() -> HttpRequestPart {
+    HttpPart::Last(LastHttpContent::empty())
+}
+
+fn streaming(root: &Path) -> EmbeddedChannel {
+    let files = StaticFiles::builder(root)
+        .allow_put(true)
+        .build_streaming()
+        .unwrap();
+    EmbeddedChannel::with_handlers([("files", Handler::inbound(files))])
+}
+
+#[test]
+fn a_streamed_put_is_written_part_by_part_and_renamed_at_the_end() {
+    let t = tree();
+    let mut ch = streaming(t.dir.path());
+    ch.write_inbound(put_head("/up/new%20dir/f.txt")).unwrap();
+    ch.write_inbound(content("hello ")).unwrap();
+    ch.write_inbound(content("world")).unwrap();
+    let target = t.dir.path().join("up/new dir/f.txt");
+    assert!(!target.exists(), "not before the last part");
+    // The temporary file is there, with what was written so far.
+    let dir = t.dir.path().join("up/new dir");
+    let temps: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(temps.len(), 1);
+    assert_eq!(std::fs::read(&temps[0]).unwrap(), b"hello world");
+    assert_eq!(ch.outbound_len(), 0);
+    ch.write_inbound(last()).unwrap();
+    let r = ch.read_outbound::<HttpResponse>().unwrap();
+    assert_eq!((r.status, r.body.len()), (201, Some(0)));
+    assert_eq!(std::fs::read(&target).unwrap(), b"hello world");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary left"
+    );
+
+    // Replacing: 204; then a GET on the same connection sees the new file.
+    ch.write_inbound_all([put_head("/hello.txt"), content("new"), last()])
+        .unwrap();
+    let r = ch.read_outbound::<HttpResponse>().unwrap();
+    assert_eq!(r.status, 204);
+    ch.write_inbound_all([HttpPart::Head(request("/hello.txt", &[])), last()])
+        .unwrap();
+    let r = ch.read_outbound::<HttpResponse>().unwrap();
+    assert_eq!(body(&r), b"new");
+}
+
+#[test]
+fn uploads_refused_where_they_must_be() {
+    let t = tree();
+    // PUT not allowed: 405 listing the methods, the body discarded.
+    let off = StaticFiles::builder(t.dir.path())
+        .build_streaming()
+        .unwrap();
+    let mut ch = EmbeddedChannel::with_handlers([("files", Handler::inbound(off))]);
+    ch.write_inbound_all([put_head("/x"), content("data"), last()])
+        .unwrap();
+    let r = ch.read_outbound::<HttpResponse>().unwrap();
+    assert_eq!((r.status, header(&r, "allow")), (405, Some("GET, HEAD")));
+    assert!(!t.dir.path().join("x").exists());
+
+    let mut ch = streaming(t.dir.path());
+    for (path, status) in [
+        ("/link-out", 204), // replaces the link itself, not its target
+        ("/sub", 409),
+        ("/hello.txt/x", 409),
+        ("/../x", 403),
+        ("/bad%zz", 400),
+    ] {
+        ch.write_inbound_all([put_head(path), content("d"), last()])
+            .unwrap();
+        let r = ch.read_outbound::<HttpResponse>().unwrap();
+        assert_eq!(r.status, status, "{path}");
+    }
+    assert_eq!(
+        std::fs::read(t._outside.path().join("secret")).unwrap(),
+        b"secret"
+    );
+}
+
+#[test]
+fn an_upload_cut_short_leaves_nothing() {
+    let t = tree();
+    let mut ch = streaming(t.dir.path());
+    ch.write_inbound_all([put_head("/hello.txt"), content("partial")])
+        .unwrap();
+    ch.close();
+    ch.run_pending_tasks().unwrap();
+    assert_eq!(
+        std::fs::read(t.dir.path().join("hello.txt")).unwrap(),
+        b"hello, world\n"
+    );
+    let names: Vec<_> = std::fs::read_dir(t.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains("upload"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[test]
+fn a_whole_put_is_stored_too() {
+    let t = tree();
+    let files = StaticFiles::builder(t.dir.path())
+        .allow_put(true)
+        .build()
+        .unwrap();
+    let mut ch = channel(files);
+    let mut put = HttpRequest::new(Method::Put, "/w/x.bin");
+    put.body = seine_buffer::CompositeBuf::from(&b"whole body"[..]);
+    let r = ask(&mut ch, put);
+    assert_eq!(r.status, 201);
+    assert_eq!(
+        std::fs::read(t.dir.path().join("w/x.bin")).unwrap(),
+        b"whole body"
+    );
+}

@@ -72,9 +72,7 @@ use seine_buffer::CompositeBuf;
 use seine_channel::{
     ChannelError, ChannelHandler, Completion, Context, InboundContext, InboundHandler, UserEvent,
 };
-use seine_codec::http::{
-    HttpPart, HttpRequest, HttpRequestPart, HttpResponse, Method, ReadCredit,
-};
+use seine_codec::http::{HttpPart, HttpRequest, HttpRequestPart, HttpResponse, Method, ReadCredit};
 
 pub mod conditional;
 mod config;
@@ -249,7 +247,9 @@ impl<M> StaticFiles<M> {
                 if !matches!(e, ChannelError::NoExecutor) {
                     tracing::warn!(error = %e, "static files: cannot start blocking work");
                 } else {
-                    tracing::warn!("static files: the transport runs no blocking work (use off_loop(false))");
+                    tracing::warn!(
+                        "static files: the transport runs no blocking work (use off_loop(false))"
+                    );
                 }
                 ctx.close();
             }
@@ -292,7 +292,11 @@ impl<M> StaticFiles<M> {
                         Err(status) => {
                             self.skipping = true;
                             let response = respond::error(status);
-                            let answer = Answer { request, response, received };
+                            let answer = Answer {
+                                request,
+                                response,
+                                received,
+                            };
                             self.finish(ctx, answer, !in_read);
                         }
                     }
@@ -558,7 +562,11 @@ impl InboundHandler for StaticFiles<HttpRequestPart> {
     /// Never fired: every request is answered here.
     type Fire = HttpRequestPart;
 
-    fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequestPart>, part: HttpRequestPart) {
+    fn channel_read(
+        &mut self,
+        ctx: &mut InboundContext<'_, HttpRequestPart>,
+        part: HttpRequestPart,
+    ) {
         self.take_in(ctx, Item::Part(part));
     }
 

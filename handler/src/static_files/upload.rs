@@ -93,8 +93,13 @@ impl Upload {
     /// Renames the file over its target: the upload is done. Returns 201 if the
     /// target is new, 204 if it was replaced.
     pub(crate) fn commit(mut self) -> Result<u16, u16> {
-        renameat(&self.dir, self.temp.as_os_str(), &self.dir, self.name.as_os_str())
-            .map_err(|e| status_of(e.into()))?;
+        renameat(
+            &self.dir,
+            self.temp.as_os_str(),
+            &self.dir,
+            self.name.as_os_str(),
+        )
+        .map_err(|e| status_of(e.into()))?;
         self.committed = true;
         Ok(if self.existed { 204 } else { 201 })
     }
@@ -159,7 +164,11 @@ fn make_dirs(root: &Root, parent: &[u8]) -> Result<OwnedFd, u16> {
     for seg in parent.split(|&b| b == b'/') {
         end += seg.len();
         if !seg.is_empty() && seg != b"." {
-            match mkdirat(&dir, OsStr::from_bytes(seg), Mode::from_bits_truncate(0o755)) {
+            match mkdirat(
+                &dir,
+                OsStr::from_bytes(seg),
+                Mode::from_bits_truncate(0o755),
+            ) {
                 Ok(()) | Err(Errno::EEXIST) => {}
                 Err(e) => return Err(refuse(e)),
             }
@@ -185,15 +194,24 @@ mod tests {
         let mut up = Upload::start(&root, b"/a/b/c.txt").unwrap();
         up.write(&data(b"hello ")).unwrap();
         up.write(&data(b"world")).unwrap();
-        assert!(!dir.path().join("a/b/c.txt").exists(), "not before the commit");
+        assert!(
+            !dir.path().join("a/b/c.txt").exists(),
+            "not before the commit"
+        );
         assert_eq!(up.commit(), Ok(201));
-        assert_eq!(std::fs::read(dir.path().join("a/b/c.txt")).unwrap(), b"hello world");
+        assert_eq!(
+            std::fs::read(dir.path().join("a/b/c.txt")).unwrap(),
+            b"hello world"
+        );
         let mut up = Upload::start(&root, b"/a/b/c.txt").unwrap();
         up.write(&data(b"new")).unwrap();
         assert_eq!(up.commit(), Ok(204));
         assert_eq!(std::fs::read(dir.path().join("a/b/c.txt")).unwrap(), b"new");
         // Nothing else left in the directory (no temporary file).
-        assert_eq!(std::fs::read_dir(dir.path().join("a/b")).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("a/b")).unwrap().count(),
+            1
+        );
     }
 
     #[test]
