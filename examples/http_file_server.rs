@@ -43,11 +43,15 @@
 //!   left after `--shutdown-grace` seconds (default 30). Under systemd socket
 //!   activation it serves the socket it is given (`LISTEN_FDS`).
 
+use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use seine::codec::http::{HttpRequest, HttpRequestDecoder, HttpResponse, HttpServerCodec};
+use seine::channel::{ChannelError, Pipeline};
+use seine::codec::http::{
+    HttpRequest, HttpRequestDecoder, HttpRequestPart, HttpResponse, HttpServerCodec,
+};
 use seine::handler::{
     CloseMode, FlowControlHandler, IdleState, IdleStateEvent, IdleStateHandler, Rate,
     RequestReceived, Served, StaticFiles, TrafficShapingHandler,
@@ -67,7 +71,7 @@ struct Config {
 /// asks for the next request (from the `FlowControlHandler`) only once the
 /// previous one is answered and the connection is writable, times request heads
 /// and idle connections, and logs each response once it is sent.
-struct Connection {
+struct Connection<M> {
     config: Arc<Config>,
     /// Where each request is logged once its response is sent (`--access-log`).
     log: Option<AccessLog>,
@@ -76,12 +80,14 @@ struct Connection {
     /// Bytes read when the header timer was set (to tell a quiet keep-alive
     /// connection from a slow request head).
     read_at_header_timer: u64,
+    /// What it reads: whole requests, or parts with `--allow-put`.
+    _read: PhantomData<fn(M)>,
 }
 
 /// The key of the header timer.
 const HEADER: u64 = 0;
 
-impl Connection {
+impl<M> Connection<M> {
     /// Asks for the next request; it must be complete within the header timeout.
     fn next_request(&mut self, ctx: &mut Context<'_>) {
         self.waiting_to_send = false;
@@ -109,7 +115,7 @@ impl Connection {
     }
 }
 
-impl ChannelHandler for Connection {
+impl<M: 'static> ChannelHandler for Connection<M> {
     fn timer_fired(&mut self, ctx: &mut Context<'_>, _key: u64) {
         let read = ctx.channel().metrics().snapshot().bytes_read;
         if read == self.read_at_header_timer && self.read_at_header_timer > 0 {
@@ -122,27 +128,27 @@ impl ChannelHandler for Connection {
     }
 }
 
-impl InboundHandler for Connection {
-    type Read = HttpRequest;
-    type Fire = HttpRequest;
+impl<M: 'static> InboundHandler for Connection<M> {
+    type Read = M;
+    type Fire = M;
 
-    fn channel_active(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+    fn channel_active(&mut self, ctx: &mut InboundContext<'_, M>) {
         self.next_request(ctx);
         ctx.fire_active();
     }
 
-    fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, M>, req: M) {
         ctx.fire_read(req); // StaticFiles answers every request: never reached
     }
 
-    fn channel_writability_changed(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+    fn channel_writability_changed(&mut self, ctx: &mut InboundContext<'_, M>) {
         if ctx.is_writable() && self.waiting_to_send {
             self.next_request(ctx);
         }
         ctx.fire_writability_changed();
     }
 
-    fn user_event(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, event: UserEvent) {
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, M>, event: UserEvent) {
         if event.is::<RequestReceived>() {
             // A whole head arrived; the header timer is set again for the next.
             ctx.cancel_timer(HEADER);
@@ -217,13 +223,65 @@ struct Args {
     /// Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).
     #[arg(long, value_name = "HOST:PORT")]
     metrics_addr: Option<String>,
+
+    /// Store the body of PUT /a/b as ROOT/a/b (directories on the way are made),
+    /// streamed to disk through a temporary file renamed at the end: 201 Created
+    /// or 204 No Content.
+    #[arg(long)]
+    allow_put: bool,
+
+    /// Largest request body in bytes; a larger one is answered 413 as soon as its
+    /// head is read (instead of 100 Continue). Default: 65536, or no limit with
+    /// --allow-put.
+    #[arg(long, value_name = "BYTES")]
+    max_body: Option<u64>,
+}
+
+/// The serving handler, for whole requests or (uploads on) request parts.
+enum Files {
+    Whole(StaticFiles<HttpRequest>),
+    Streaming(StaticFiles<HttpRequestPart>),
+}
+
+/// The codec, then what serves its requests `M`: flow control, the files, the
+/// connection's policy, the error counts.
+fn serve<M: 'static>(
+    pipeline: &mut Pipeline<'_>,
+    codec: Handler,
+    files: &StaticFiles<M>,
+    (config, log): (&Arc<Config>, &Option<AccessLog>),
+    counted: &ErrorCounts,
+) -> Result<(), ChannelError>
+where
+    StaticFiles<M>: InboundHandler<Read = M, Fire = M>,
+{
+    pipeline.add_last("http", codec)?;
+    let flow = FlowControlHandler::<M, HttpResponse>::new();
+    pipeline.add_last("flow", Handler::duplex(flow))?;
+    pipeline.add_last("files", Handler::inbound(files.clone()))?;
+    let connection = Connection::<M> {
+        config: config.clone(),
+        log: log.clone(),
+        waiting_to_send: false,
+        read_at_header_timer: 0,
+        _read: PhantomData,
+    };
+    pipeline.add_last("connection", Handler::inbound(connection))?;
+    let count = CountErrors::<M>::new(counted.clone());
+    pipeline.add_last("errors", Handler::inbound(count))?;
+    Ok(())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
     let tls = args.tls.config(&["http/1.1"])?;
     let signals = seine::transport::ShutdownSignals::install()?;
-    let files = StaticFiles::builder(&args.root).build()?;
+    let files = StaticFiles::builder(&args.root).allow_put(args.allow_put);
+    // Uploads stream to disk: the codec then fires request parts.
+    let files = match args.allow_put {
+        true => Files::Streaming(files.build_streaming()?),
+        false => Files::Whole(files.build()?),
+    };
     let config = Arc::new(Config {
         header_timeout: Duration::from_secs(args.header_timeout),
         send_close: match args.send_timeout_reset {
@@ -245,9 +303,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counted = errors.clone();
     let edge = args.edge.clone();
 
-    // GET and HEAD carry no body worth buffering.
+    // GET and HEAD carry no body worth buffering; uploads any size by default.
+    let max_body = match (args.max_body, args.allow_put) {
+        (Some(max), _) => max,
+        (None, true) => u64::MAX,
+        (None, false) => 64 * 1024,
+    };
     let decoder = HttpRequestDecoder::builder()
-        .max_body_length(64 * 1024)
+        .max_body_length(usize::try_from(max_body).unwrap_or(usize::MAX))
         .build()?;
     // Requests are read when the handler asks (FlowControlHandler).
     let mut options = ChannelOptions::default();
@@ -268,20 +331,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(proxy) = edge.proxy_decoder(config.header_timeout) {
                 pipeline.add_first("proxy", proxy.into())?;
             }
-            let codec = HttpServerCodec::with_decoder(decoder.clone());
-            pipeline.add_last("http", codec.into())?;
-            let flow = FlowControlHandler::<HttpRequest, HttpResponse>::new();
-            pipeline.add_last("flow", Handler::duplex(flow))?;
-            pipeline.add_last("files", Handler::inbound(files.clone()))?;
-            let connection = Connection {
-                config: config.clone(),
-                log: log.clone(),
-                waiting_to_send: false,
-                read_at_header_timer: 0,
-            };
-            pipeline.add_last("connection", Handler::inbound(connection))?;
-            let count = CountErrors::<HttpRequest>::new(counted.clone());
-            pipeline.add_last("errors", Handler::inbound(count))?;
+            let connection = (&config, &log);
+            match &files {
+                Files::Whole(files) => {
+                    let codec = HttpServerCodec::with_decoder(decoder.clone());
+                    serve(pipeline, codec.into(), files, connection, &counted)?;
+                }
+                Files::Streaming(files) => {
+                    let codec = HttpServerCodec::streaming(decoder.clone());
+                    serve(pipeline, codec.into(), files, connection, &counted)?;
+                }
+            }
             Ok(())
         })
         .bind_activated_or(&args.server.addr)?;
