@@ -13,8 +13,11 @@
 //! `mime_guess`, `Last-Modified` and `ETag`, conditional requests, ranges (several
 //! as `multipart/byteranges`), directory listings, files opened beneath the root
 //! with `openat2(RESOLVE_BENEATH)`, and every `open`, `stat` and `readdir` off the
-//! event loop (`spawn_blocking`), so that a slow disk stalls one request, not
-//! every connection of a loop. This file is the connection policy around it:
+//! event loop (`spawn_blocking`; `--fs-on-loop` keeps them on it), so that a slow
+//! disk stalls one request, not every connection of a loop. With `--allow-put` it
+//! stores `PUT` bodies under the root, streamed to disk through a temporary file
+//! renamed at the end (`--max-body` bounds them: 413 as soon as the head is read,
+//! instead of `100 Continue`). This file is the connection policy around it:
 //!
 //! * Connections, on `seine::handler`: keep-alive (from `HttpServerCodec`). A
 //!   connection that has not completed a request head `--header-timeout` seconds
@@ -235,6 +238,12 @@ struct Args {
     /// --allow-put.
     #[arg(long, value_name = "BYTES")]
     max_body: Option<u64>,
+
+    /// Run open, stat and readdir on the event loop instead of a blocking-work
+    /// thread: saves a thread hand-off per request where the tree always is in
+    /// the page cache, but a slow disk then stalls every connection of the loop.
+    #[arg(long)]
+    fs_on_loop: bool,
 }
 
 /// The serving handler, for whole requests or (uploads on) request parts.
@@ -276,7 +285,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
     let tls = args.tls.config(&["http/1.1"])?;
     let signals = seine::transport::ShutdownSignals::install()?;
-    let files = StaticFiles::builder(&args.root).allow_put(args.allow_put);
+    let files = StaticFiles::builder(&args.root)
+        .allow_put(args.allow_put)
+        .off_loop(!args.fs_on_loop);
     // Uploads stream to disk: the codec then fires request parts.
     let files = match args.allow_put {
         true => Files::Streaming(files.build_streaming()?),
