@@ -7,26 +7,27 @@
 //! (with [`ChunkedWriteHandler::files_as_chunks`](crate::ChunkedWriteHandler::files_as_chunks)
 //! in front of the TLS handler to turn file regions into bytes).
 //!
-//! * **Resolution** ([`resolve`]): the target is percent-decoded, slashes merged
+//! * **Resolution** (`resolve.rs`): the target is percent-decoded, slashes merged
 //!   (`//etc/passwd` is looked up under the root), a `..` segment refused (403),
 //!   and the file opened with `openat2(RESOLVE_BENEATH)` relative to the root, so
 //!   a symlink may point anywhere under the root but not out of it (403); missing
 //!   is 404. Linux before 5.6 falls back to `canonicalize` and a prefix check.
 //!   FIFOs, sockets and devices are 403 (opened non-blocking, never read).
 //! * **Validators** (`Last-Modified`, an `ETag` of modification time and size)
-//!   and **conditional requests** ([`conditional`]): `If-Match` and
+//!   and **conditional requests** (`conditional.rs`): `If-Match` and
 //!   `If-Unmodified-Since` (412), `If-None-Match` and `If-Modified-Since` (304),
 //!   `If-Range`, in RFC 9110 §13.2.2's order.
-//! * **Ranges** ([`range`]): `bytes=a-b`, `a-`, `-n`: 206 with a file region, 416
+//! * **Ranges** (`range.rs`): `bytes=a-b`, `a-`, `-n`: 206 with a file region, 416
 //!   when none is satisfiable; several ranges are sorted and merged, and answered
-//!   as `multipart/byteranges` ([`multipart`]) up to
+//!   as `multipart/byteranges` (`multipart.rs`) up to
 //!   [`max_ranges`](StaticFilesBuilder::max_ranges) ranges and
 //!   [`max_multipart_bytes`](StaticFilesBuilder::max_multipart_bytes) bytes
 //!   (beyond: the whole file, which RFC 9110 allows).
-//! * **Content types** from the `mime_guess` crate's table, text types UTF-8.
+//! * **Content types** from the `mime_guess` crate's table, text types UTF-8
+//!   (`mime.rs`); validators in `etag.rs`.
 //! * **Directories**: `/dir` redirects to `/dir/`; an
 //!   [`index_file`](StaticFilesBuilder::index_file) is served if present, else
-//!   an HTML listing ([`listing`], names escaped) or 403 with listing off.
+//!   an HTML listing (`listing.rs`, names escaped) or 403 with listing off.
 //! * **Off the event loop**: each request's `open`, `stat`, `readdir` (and the
 //!   reads of multipart parts) run through
 //!   [`Context::spawn_blocking`](seine_channel::Context::spawn_blocking); the
@@ -35,7 +36,7 @@
 //!
 //! * **Uploads** (off by default, [`allow_put`](StaticFilesBuilder::allow_put)):
 //!   `PUT /a/b` stores ROOT/a/b through a temporary file renamed at the end
-//!   ([`upload`]); 201 or 204. With a streaming codec
+//!   (`upload.rs`); 201 or 204. With a streaming codec
 //!   ([`build_streaming`](StaticFilesBuilder::build_streaming)) the body goes to
 //!   disk part by part off the loop, at most 64 KiB read ahead of the disk.
 //!
@@ -74,16 +75,16 @@ use seine_channel::{
 };
 use seine_codec::http::{HttpPart, HttpRequest, HttpRequestPart, HttpResponse, Method, ReadCredit};
 
-pub mod conditional;
+mod conditional;
 mod config;
-pub mod etag;
-pub mod listing;
-pub mod mime;
-pub mod multipart;
-pub mod range;
-pub mod resolve;
+mod etag;
+mod listing;
+mod mime;
+mod multipart;
+mod range;
+mod resolve;
 mod respond;
-pub mod upload;
+mod upload;
 
 pub use config::{DEFAULT_MAX_MULTIPART_BYTES, DEFAULT_MAX_RANGES, StaticFilesBuilder};
 

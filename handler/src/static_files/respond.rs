@@ -10,7 +10,7 @@ use seine_codec::http::{HttpRequest, HttpResponse, Method, reason_phrase};
 
 use super::config::Config;
 use super::etag::Validators;
-use super::range::RangeSet;
+use super::range::{self, RangeSet};
 use super::resolve::{self, decoded_path, merge_slashes, open_beneath};
 use super::{conditional, listing, mime, multipart};
 
@@ -106,9 +106,7 @@ fn serve_file(
             .with_header("ETag", v.etag);
     }
     let ranges = match req.header("range") {
-        Some(r) if conditional::if_range(&v, req) => {
-            crate::static_files::range::parse(r, len, config.max_ranges)
-        }
+        Some(r) if conditional::if_range(&v, req) => range::parse(r, len, config.max_ranges),
         _ => RangeSet::Ignore,
     };
     let content_type = mime::content_type(name);
