@@ -867,6 +867,12 @@ fn curl_max_body_413_instead_of_100_continue() {
     ]);
     assert_eq!(String::from_utf8(codes).unwrap(), "413");
     assert!(!root.path().join("big.bin").exists());
+    // The part written before the refusal is removed (once the write in flight,
+    // if any, returns).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !temporaries(root.path()).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(temporaries(root.path()), Vec::<String>::new());
     // Under the limit: stored.
     let small = dir.path().join("small.bin");

@@ -71,7 +71,8 @@ use std::time::Instant;
 
 use seine_buffer::CompositeBuf;
 use seine_channel::{
-    ChannelError, ChannelHandler, Completion, Context, InboundContext, InboundHandler, UserEvent,
+    ChannelError, ChannelHandler, Completion, Context, Error, InboundContext, InboundHandler,
+    UserEvent,
 };
 use seine_codec::http::{HttpPart, HttpRequest, HttpRequestPart, HttpResponse, Method, ReadCredit};
 
@@ -576,5 +577,14 @@ impl InboundHandler for StaticFiles<HttpRequestPart> {
         self.queue.clear();
         self.upload = None;
         ctx.fire_inactive();
+    }
+
+    fn exception_caught(&mut self, ctx: &mut InboundContext<'_, HttpRequestPart>, error: Error) {
+        // The codec refused the body (too large, malformed): the upload ends
+        // here, its temporary file removed (now, or when a running write returns).
+        if self.upload.take().is_some() {
+            tracing::debug!(%error, "static files: upload abandoned");
+        }
+        ctx.fire_exception(error);
     }
 }
