@@ -60,6 +60,7 @@
 
 mod attr;
 mod channel;
+mod chunked_input;
 mod completion;
 mod config;
 mod context;
@@ -79,6 +80,7 @@ mod timer;
 pub mod transport;
 
 pub use channel::{Addr, Channel, ChannelId, ClosedFuture};
+pub use chunked_input::ChunkedInput;
 pub use completion::{Completion, Promise};
 pub use config::ChannelConfig;
 pub use context::{Context, InboundContext, OutboundContext, ScheduledEvent};

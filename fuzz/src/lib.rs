@@ -10,7 +10,7 @@ pub mod dns;
 
 use seine_buffer::ByteOrder;
 use seine_buffer::Bytes;
-use seine_codec::http::HttpRequestDecoder;
+use seine_codec::http::{ChunkedDecoder, HttpError, HttpRequestDecoder};
 use seine_codec::proxy::{ProxyHeaderParser, V1_MAX_LENGTH};
 use seine_codec::resp::{RespCommandDecoder, RespValue, RespValueDecoder};
 use seine_codec::{DelimiterDecoder, FixedLengthDecoder, LengthFieldDecoder, LineDecoder};
@@ -84,6 +84,25 @@ pub const TARGETS: &[Target] = &[
             b"0\r\n\r\n",
             b"ffffffffffffffff",
             b"Range: bytes=",
+        ],
+    },
+    Target {
+        name: "chunked_body",
+        run: chunked_body,
+        seeds: &[
+            b"\x10\x08\x03" as &[u8],
+            b"\x10\x08\x035;e=1\r\nhello\r\n10\r\n0123456789abcdef\r\n0\r\nT: v\r\n\r\nNEXT",
+            b"\xff\x40\x01a\r\n0123456789\r\n0\r\n\r\n",
+            b"\x01\x01\x07ffffffffffffffff\r\n",
+            b"\x01\x01\x0710000000000000000\r\n",
+        ],
+        dictionary: &[
+            b"\r\n",
+            b"0\r\n\r\n",
+            b";ext=1",
+            b"ffffffffffffffff",
+            b"X-Trailer: v\r\n",
+            b"\n",
         ],
     },
     Target {
@@ -271,6 +290,80 @@ pub fn http_request(data: &[u8]) {
             "a URI longer than the head limit"
         );
     });
+}
+
+/// What a [`ChunkedDecoder`] made of an input: the data, whether the body ended,
+/// the error's status if any, and the input left.
+#[derive(Debug, PartialEq)]
+struct ChunkedOutcome {
+    data: Vec<u8>,
+    done: bool,
+    error: Option<u16>,
+    rest: Vec<u8>,
+    trailers: usize,
+}
+
+/// `ChunkedDecoder` (the chunked coding of request and response bodies) with
+/// small limits taken from the input (3 bytes), the body cut into arbitrary
+/// reads: never more data than `max_body`, never a trailer section over its
+/// limit, nothing consumed after the body's end, and the same outcome (data,
+/// end, error status, input left) as decoding the input in one read.
+pub fn chunked_body(data: &[u8]) {
+    let Some((c, stream)) = common::split_config::<3>(data) else {
+        return;
+    };
+    let max_body = u64::from(c[0]) * 16;
+    let max_trailers = 16 + usize::from(c[1]) * 4;
+    let step = usize::from(c[2] % 64) + 1;
+    let whole = run_chunked(stream, stream.len().max(1), max_body, max_trailers);
+    let cut = run_chunked(stream, step, max_body, max_trailers);
+    assert_eq!(whole, cut, "the outcome depends on how the input was cut");
+}
+
+fn run_chunked(stream: &[u8], step: usize, max_body: u64, max_trailers: usize) -> ChunkedOutcome {
+    let mut decoder = ChunkedDecoder::new(max_body, max_trailers);
+    let mut src = seine_buffer::CompositeBuf::new();
+    let mut out = seine_buffer::CompositeBuf::new();
+    let mut outcome = ChunkedOutcome {
+        data: Vec::new(),
+        done: false,
+        error: None,
+        rest: Vec::new(),
+        trailers: 0,
+    };
+    let mut fed = 0;
+    for read in stream.chunks(step) {
+        fed += read.len();
+        src.push(Bytes::copy_from_slice(read));
+        match decoder.decode(&mut src, &mut out) {
+            Ok(done) => {
+                assert!(out.len() as u64 <= max_body, "data over max_body");
+                assert_eq!(decoder.received(), out.len() as u64, "received miscounted");
+                if done {
+                    outcome.done = true;
+                    // What follows the body is left as it is.
+                    src.push(Bytes::copy_from_slice(&stream[fed..]));
+                    break;
+                }
+            }
+            Err(e) => {
+                if let HttpError::HeadersTooLarge { max, .. } = e {
+                    assert_eq!(max, max_trailers);
+                }
+                outcome.error = Some(e.status());
+                break;
+            }
+        }
+    }
+    outcome.data = out.to_vec();
+    if outcome.done {
+        outcome.rest = src.to_vec();
+        let trailers = decoder.take_trailers();
+        outcome.trailers = trailers.len();
+        let bytes: usize = trailers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+        assert!(bytes <= max_trailers + 2, "trailers over their limit");
+    }
+    outcome
 }
 
 /// `RespCommandDecoder` with small limits taken from the input (3 bytes).

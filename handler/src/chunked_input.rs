@@ -35,27 +35,10 @@ use crate::HandlerError;
 /// Netty's default chunk size: 8 KiB.
 pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024;
 
-/// A source of chunks, read one at a time on the channel's loop.
-pub trait ChunkedInput: 'static {
-    /// The next chunk, or `None` at the end. Called only while the channel is
-    /// writable, so the memory held is bounded by the water marks plus one chunk.
-    ///
-    /// # Errors
-    /// Whatever reading the source failed with; the write then fails with it.
-    fn next_chunk(&mut self) -> Result<Option<Bytes>, Error>;
-
-    /// Whether no chunk is left (after the last one was returned, or before a
-    /// source that knows its length is read at all).
-    fn is_end(&self) -> bool;
-
-    /// Bytes in all, if known.
-    fn length(&self) -> Option<u64> {
-        None
-    }
-
-    /// Bytes produced so far.
-    fn progress(&self) -> u64;
-}
+/// A source of chunks, read one at a time on the channel's loop: defined in
+/// seine-channel (so that codecs below this crate can take one too) and
+/// re-exported here unchanged.
+pub use seine_channel::ChunkedInput;
 
 /// A [`FileRegion`] read in chunks with `pread(2)` (each chunk is a copy; one chunk
 /// in memory at a time). A file that shrinks meanwhile fails the read cleanly.

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use seine_buffer::{Bytes, Cumulation, CumulationStrategy};
 use seine_channel::{
-    ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf, OutboundContext,
-    OutboundHandler, Promise, ShutdownRequested, UserEvent,
+    ChannelError, ChannelHandler, Context, Handler, InboundContext, InboundHandler, OutboundBuf,
+    OutboundContext, OutboundHandler, Promise, ShutdownRequested, UserEvent,
 };
 
 use super::body::{HttpContent, HttpPart, HttpRequestPart, LastHttpContent};
 use super::decoder::HttpRequestDecoder;
-use super::encoder::{HttpResponseEncoder, ResponseContext};
+use super::encoder::{HttpResponseEncoder, OutStream, ResponseContext};
 use super::error::HttpError;
 use super::flow::ReadWindow;
 use super::request::{HttpRequest, Version};
@@ -31,6 +31,15 @@ struct IdleCheck;
 pub const DEFAULT_READ_WINDOW: u64 = 256 * 1024;
 /// Default [`HttpServerCodecBuilder::linger`]: 2 s.
 pub const DEFAULT_LINGER: Duration = Duration::from_secs(2);
+
+/// A response whose body is being pulled from its input.
+struct ActiveStream {
+    stream: OutStream,
+    promise: Promise,
+    /// The connection closes after it.
+    close: bool,
+    interim: bool,
+}
 
 /// The codec's timer: the end of a lingering close.
 const LINGER_TIMER: u64 = 1;
@@ -194,6 +203,10 @@ pub struct HttpServerCodec<M: ServerMessage = HttpRequest> {
     continue_owed: bool,
     /// The output is shut down; input is discarded until it ends or the timer.
     lingering: bool,
+    /// A response whose body is being pulled from its input.
+    out_stream: Option<ActiveStream>,
+    /// Responses written while a body is streamed, in order.
+    queued: VecDeque<(HttpResponse, Promise)>,
     linger: Duration,
     _delivery: PhantomData<fn() -> M>,
 }
@@ -360,7 +373,7 @@ impl HttpServerCodec<HttpRequestPart> {
     /// use seine_buffer::Bytes;
     /// use seine_channel::prelude::*;
     /// use seine_channel::testing::EmbeddedChannel;
-    /// use seine_codec::http::{HttpPart, HttpRequestDecoder, HttpRequestPart, HttpResponse, HttpServerCodec};
+    /// use seine_codec::http::{HttpRequestDecoder, HttpRequestPart, HttpResponse, HttpServerCodec};
     ///
     /// /// Counts the body bytes of each upload, answers with the count.
     /// #[derive(Default)]
@@ -425,6 +438,8 @@ impl<M: ServerMessage> HttpServerCodec<M> {
             body_answered: false,
             continue_owed: false,
             lingering: false,
+            out_stream: None,
+            queued: VecDeque::new(),
             linger: DEFAULT_LINGER,
             _delivery: PhantomData,
         }
@@ -488,7 +503,7 @@ impl<M: ServerMessage> HttpServerCodec<M> {
                 Ok(Some(Item::Part(part))) => self.fire_part(ctx, part),
                 Ok(None) => {
                     if !M::STREAMING && self.decoder.take_continue() {
-                        if self.pending.is_empty() {
+                        if self.pending.is_empty() && self.out_stream.is_none() {
                             send_continue(ctx);
                         } else {
                             self.continue_wanted = true;
@@ -561,7 +576,7 @@ impl<M: ServerMessage> HttpServerCodec<M> {
             self.closing = true;
             self.close(ctx, linger);
             ctx.fire_exception(e);
-        } else if self.pending.is_empty() {
+        } else if self.pending.is_empty() && self.out_stream.is_none() {
             self.answer_error(ctx, e, linger);
         } else {
             self.pending_error = Some((e, linger));
@@ -671,7 +686,7 @@ impl<M: ServerMessage> InboundHandler for HttpServerCodec<M> {
     /// is told to send it.
     fn channel_read_complete(&mut self, ctx: &mut InboundContext<'_, M>) {
         if self.continue_owed && self.body_open && !self.body_answered && !self.closing {
-            if self.pending.len() == 1 {
+            if self.pending.len() == 1 && self.out_stream.is_none() {
                 self.continue_owed = false;
                 send_continue(ctx);
             } else {
@@ -679,6 +694,22 @@ impl<M: ServerMessage> InboundHandler for HttpServerCodec<M> {
             }
         }
         ctx.fire_read_complete();
+    }
+
+    fn channel_writability_changed(&mut self, ctx: &mut InboundContext<'_, M>) {
+        if ctx.is_writable() && self.out_stream.is_some() {
+            // A flush from the tail reaches `flush`, which writes on.
+            ctx.channel().flush();
+        }
+        ctx.fire_writability_changed();
+    }
+
+    fn channel_inactive(&mut self, ctx: &mut InboundContext<'_, M>) {
+        if let Some(active) = self.out_stream.take() {
+            ctx.fail_promise(active.promise, ChannelError::Closed);
+        }
+        self.fail_queued(ctx);
+        ctx.fire_inactive();
     }
 
     fn input_closed(&mut self, ctx: &mut InboundContext<'_, M>) {
@@ -695,6 +726,7 @@ impl<M: ServerMessage> InboundHandler for HttpServerCodec<M> {
             if self.pending.is_empty()
                 && self.cumulation.is_empty()
                 && !self.body_open
+                && self.out_stream.is_none()
                 && !self.closing
             {
                 // An idle keep-alive connection: nothing is owed, nothing started.
@@ -716,11 +748,9 @@ impl<M: ServerMessage> InboundHandler for HttpServerCodec<M> {
     }
 }
 
-impl<M: ServerMessage> OutboundHandler for HttpServerCodec<M> {
-    type Write = HttpResponse;
-    type Emit = OutboundBuf;
-
-    fn write(
+impl<M: ServerMessage> HttpServerCodec<M> {
+    /// Encodes and writes a response now (no streamed body is in progress).
+    fn write_now(
         &mut self,
         ctx: &mut OutboundContext<'_, OutboundBuf>,
         resp: HttpResponse,
@@ -763,19 +793,22 @@ impl<M: ServerMessage> OutboundHandler for HttpServerCodec<M> {
         } else {
             resp
         };
-        match self.encoder.encode_response(resp, &rc, &mut self.out) {
-            Ok(close) => {
-                write_parts(ctx, &mut self.out, promise);
-                if close {
-                    self.closing = true;
-                    // A body still arriving is read and dropped until the client
-                    // closes, so that it reads this response rather than a reset.
-                    let linger = self.body_open;
-                    self.body_open = false;
-                    self.close(ctx, linger);
-                    self.stop_reading();
-                    return;
+        match self.encoder.encode_head_and_body(resp, &rc, &mut self.out) {
+            Ok((close, Some(stream))) => {
+                // The head now; the body as the channel can take it (`flush`).
+                for part in self.out.take_parts() {
+                    ctx.write_void(part);
                 }
+                self.out_stream = Some(ActiveStream {
+                    stream,
+                    promise,
+                    close,
+                    interim,
+                });
+            }
+            Ok((close, None)) => {
+                write_parts(ctx, &mut self.out, promise);
+                self.after_response(ctx, close, interim);
             }
             Err(e) => {
                 // The request is owed a response: answer 500 and close.
@@ -788,13 +821,28 @@ impl<M: ServerMessage> OutboundHandler for HttpServerCodec<M> {
                 };
                 self.write_last_response(ctx, resp, &rc);
                 ctx.fail_promise(promise, e);
-                self.closing = true;
-                let linger = self.body_open;
-                self.body_open = false;
-                self.close(ctx, linger);
-                self.stop_reading();
-                return;
+                self.after_response(ctx, true, false);
             }
+        }
+    }
+
+    /// A response was written whole: close if it said so, otherwise answer what
+    /// waited for it (an error, a `100 Continue`).
+    fn after_response(
+        &mut self,
+        ctx: &mut OutboundContext<'_, OutboundBuf>,
+        close: bool,
+        interim: bool,
+    ) {
+        if close {
+            self.closing = true;
+            // A body still arriving is read and dropped until the client closes,
+            // so that it reads this response rather than a reset.
+            let linger = self.body_open;
+            self.body_open = false;
+            self.close(ctx, linger);
+            self.stop_reading();
+            return;
         }
         if !interim && self.pending.is_empty() {
             if let Some((error, linger)) = self.pending_error.take() {
@@ -810,6 +858,80 @@ impl<M: ServerMessage> OutboundHandler for HttpServerCodec<M> {
                 }
             }
         }
+    }
+
+    /// Writes the pieces of the streamed body in progress while the channel is
+    /// writable; at its end, the responses that waited for it.
+    fn pump(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
+        while let Some(active) = &mut self.out_stream {
+            if !ctx.is_writable() || ctx.is_closing() {
+                return;
+            }
+            match active.stream.write_next(&mut self.out) {
+                Ok(false) => {
+                    for part in self.out.take_parts() {
+                        ctx.write_void(part);
+                    }
+                }
+                Ok(true) => {
+                    let ActiveStream {
+                        promise,
+                        close,
+                        interim,
+                        ..
+                    } = self.out_stream.take().expect("a stream in progress");
+                    write_parts(ctx, &mut self.out, promise);
+                    self.after_response(ctx, close, interim);
+                    while self.out_stream.is_none()
+                        && let Some((resp, promise)) = self.queued.pop_front()
+                    {
+                        self.write_now(ctx, resp, promise);
+                    }
+                }
+                Err(e) => {
+                    // Part of the body is out: the framing cannot be finished.
+                    tracing::debug!(error = %e, "a streamed response body failed");
+                    self.out.take_parts();
+                    let active = self.out_stream.take().expect("a stream in progress");
+                    ctx.fail_promise(active.promise, e);
+                    self.closing = true;
+                    self.stop_reading();
+                    self.fail_queued(ctx);
+                    ctx.close();
+                }
+            }
+        }
+    }
+
+    fn fail_queued(&mut self, ctx: &mut Context<'_>) {
+        while let Some((_, promise)) = self.queued.pop_front() {
+            ctx.fail_promise(promise, ChannelError::Closed);
+        }
+    }
+}
+
+impl<M: ServerMessage> OutboundHandler for HttpServerCodec<M> {
+    type Write = HttpResponse;
+    type Emit = OutboundBuf;
+
+    fn write(
+        &mut self,
+        ctx: &mut OutboundContext<'_, OutboundBuf>,
+        resp: HttpResponse,
+        promise: Promise,
+    ) {
+        if self.out_stream.is_some() {
+            // In order, once the streamed body in progress has ended.
+            self.queued.push_back((resp, promise));
+            return;
+        }
+        self.write_now(ctx, resp, promise);
+    }
+
+    /// Writes what the channel can take of a streamed body, then flushes.
+    fn flush(&mut self, ctx: &mut OutboundContext<'_, OutboundBuf>) {
+        self.pump(ctx);
+        ctx.flush();
     }
 
     /// A close while lingering waits for the end of the lingering (the client's

@@ -27,7 +27,10 @@ const STACK_HEADERS: usize = 100;
 /// The head is parsed with `httparse` once its end (an empty line) has arrived; the
 /// search for that end resumes where it stopped, so a head trickling in byte by byte
 /// costs O(head size) in total. The body is framed by `Content-Length` or the
-/// chunked coding (RFC 9112) and delivered whole in [`HttpRequest::body`].
+/// chunked coding (RFC 9112) and delivered whole in [`HttpRequest::body`] by
+/// [`decode_request`](Self::decode_request), or streamed by
+/// [`decode_part`](Self::decode_part): the head, the body's pieces as they arrive,
+/// a last part with the trailers.
 ///
 /// # Cost
 ///

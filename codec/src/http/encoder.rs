@@ -2,7 +2,7 @@
 
 use super::date::now_imf_fixdate;
 use super::request::{Method, Version};
-use super::response::{Body, HttpResponse, reason_phrase};
+use super::response::{Body, HttpResponse, StreamSource, reason_phrase};
 use crate::encoder::{EncodeBuf, Encoder};
 use crate::error::CodecError;
 
@@ -158,16 +158,36 @@ impl HttpResponseEncoder {
     /// Encodes `resp` as the answer to a request described by `ctx`. Returns whether
     /// the connection must close once it is written.
     ///
+    /// A [`Body::Stream`] from an input is read to its end here, into `dst`
+    /// ([`HttpServerCodec`](super::HttpServerCodec) pulls it instead, as the channel
+    /// can take it).
+    ///
     /// # Errors
     ///
     /// [`CodecError::Encode`] for a status outside 100..=999 or an invalid header
-    /// field; nothing is written then.
+    /// field (nothing is written then), or a streamed body whose input failed or
+    /// did not produce its announced length.
     pub fn encode_response(
         &mut self,
         resp: HttpResponse,
         ctx: &ResponseContext,
         dst: &mut EncodeBuf,
     ) -> Result<bool, CodecError> {
+        let (close, stream) = self.encode_head_and_body(resp, ctx, dst)?;
+        if let Some(mut stream) = stream {
+            while !stream.write_next(dst)? {}
+        }
+        Ok(close)
+    }
+
+    /// As [`encode_response`](Self::encode_response), but a body streamed from an
+    /// input is returned to be pulled piece by piece.
+    pub(crate) fn encode_head_and_body(
+        &mut self,
+        resp: HttpResponse,
+        ctx: &ResponseContext,
+        dst: &mut EncodeBuf,
+    ) -> Result<(bool, Option<OutStream>), CodecError> {
         let status = resp.status;
         if !(100..=999).contains(&status) {
             return Err(encode_error(format!(
@@ -200,7 +220,7 @@ impl HttpResponseEncoder {
 
         let interim = status < 200;
         let no_body = interim || status == 204 || status == 304;
-        let chunked = matches!(resp.body, Body::Chunked(_));
+        let chunked = resp.body.len().is_none();
         let mut close = !interim
             && (!ctx.keep_alive
                 || resp.headers.has_token("connection", "close")
@@ -259,8 +279,9 @@ impl HttpResponseEncoder {
         scratch.extend_from_slice(b"\r\n");
 
         if no_body || ctx.head {
-            return Ok(close);
+            return Ok((close, None));
         }
+        let framed = ctx.version == Version::Http11;
         match resp.body {
             Body::Empty => {}
             Body::Bytes(b) => dst.push_bytes(b),
@@ -271,7 +292,6 @@ impl HttpResponseEncoder {
                 }
             }
             Body::Chunked(chunks) => {
-                let framed = ctx.version == Version::Http11;
                 for chunk in chunks.into_iter().filter(|c| !c.is_empty()) {
                     if framed {
                         put_number(dst.scratch(), chunk.len() as u64, 16);
@@ -286,8 +306,101 @@ impl HttpResponseEncoder {
                     dst.put_slice(b"0\r\n\r\n");
                 }
             }
+            Body::Stream(stream) => {
+                let length = stream.len();
+                let framed = framed && length.is_none();
+                match stream.source {
+                    StreamSource::File(f) => {
+                        let n = f.remaining();
+                        if framed && n > 0 {
+                            put_number(dst.scratch(), n, 16);
+                            dst.put_slice(b"\r\n");
+                            dst.push_file(f);
+                            dst.put_slice(b"\r\n");
+                        } else if n > 0 {
+                            dst.push_file(f);
+                        }
+                        if framed {
+                            dst.put_slice(b"0\r\n\r\n");
+                        }
+                    }
+                    StreamSource::Input(input) => {
+                        return Ok((
+                            close,
+                            Some(OutStream {
+                                input,
+                                framed,
+                                length,
+                                sent: 0,
+                            }),
+                        ));
+                    }
+                }
+            }
         }
-        Ok(close)
+        Ok((close, None))
+    }
+}
+
+/// A response body still to be read from its input, piece by piece.
+pub(crate) struct OutStream {
+    input: Box<dyn seine_channel::ChunkedInput + Send>,
+    /// With the chunked coding.
+    framed: bool,
+    /// The `Content-Length` announced, if any.
+    length: Option<u64>,
+    sent: u64,
+}
+
+impl OutStream {
+    /// Writes the input's next piece (framed) into `dst`; returns `true` once the
+    /// body has ended (its terminator written).
+    pub(crate) fn write_next(&mut self, dst: &mut EncodeBuf) -> Result<bool, CodecError> {
+        let chunk = if self.input.is_end() {
+            None
+        } else {
+            self.input.next_chunk().map_err(|e| CodecError::Encode {
+                reason: format!("the response body's input failed: {e}"),
+            })?
+        };
+        let Some(chunk) = chunk else {
+            if let Some(n) = self.length
+                && n != self.sent
+            {
+                return Err(CodecError::Encode {
+                    reason: format!(
+                        "the response body's input ended after {} of the {n} bytes announced",
+                        self.sent
+                    ),
+                });
+            }
+            if self.framed {
+                dst.put_slice(b"0\r\n\r\n");
+            }
+            return Ok(true);
+        };
+        if chunk.is_empty() {
+            return Ok(false);
+        }
+        self.sent += chunk.len() as u64;
+        if let Some(n) = self.length
+            && self.sent > n
+        {
+            return Err(CodecError::Encode {
+                reason: format!(
+                    "the response body's input produced more than the {n} bytes announced"
+                ),
+            });
+        }
+        if self.framed {
+            put_number(dst.scratch(), chunk.len() as u64, 16);
+            dst.put_slice(b"\r\n");
+            dst.push_bytes(chunk);
+            dst.put_slice(b"\r\n");
+        } else {
+            dst.push_bytes(chunk);
+        }
+        Ok(false)
     }
 }
 

@@ -1,17 +1,5 @@
 //! Read backpressure for streamed bodies: [`ReadCredit`], and the window a codec
 //! keeps with it.
-//!
-//! A decoder that streams a body counts the bytes it has delivered and the
-//! application has not consumed yet. Each delivered part carries a [`ReadCredit`]
-//! for its bytes; dropping the part or the credit, [`ReadCredit::release`] or
-//! [`ReadCredit::consume`] gives them back. When the count goes over the window's
-//! high mark the codec turns the channel's auto-read off; when releases bring it
-//! down to the low mark (half the window), auto-read is turned back on. So a slow
-//! consumer holds at most the window plus what one read batch brings in, whatever
-//! the body's size, and the peer is slowed down by TCP flow control.
-//!
-//! Credits are `Send`: a part may be handed to another thread (a blocking file
-//! write) and released there; the channel is resumed through its handle.
 
 use std::fmt;
 use std::sync::Arc;
@@ -85,7 +73,20 @@ impl ReadWindow {
 }
 
 /// Bytes of a streamed body that count against the connection's read window
-/// until released; see the [module docs](self).
+/// until released.
+///
+/// A codec that streams a body counts the bytes it has delivered and the
+/// application has not consumed yet. Each delivered part carries a `ReadCredit`
+/// for its bytes; dropping the part or the credit, [`release`](Self::release) or
+/// [`consume`](Self::consume) gives them back. When the count goes over the
+/// window the codec turns the channel's auto-read off; when releases bring it
+/// down to half the window, auto-read is turned back on. So a slow consumer holds
+/// at most the window plus what one read batch brings in (the pause takes effect
+/// between batches), whatever the body's size, and the peer is slowed down by TCP
+/// flow control.
+///
+/// Credits are `Send`: a part may be handed to another thread (a blocking file
+/// write) and released there; the channel is resumed through its handle.
 ///
 /// Released when dropped, by [`release`](Self::release), or bit by bit by
 /// [`consume`](Self::consume). A credit made by [`none`](Self::none) (parts made

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use seine_buffer::{Bytes, CompositeBuf, FileRegion};
+use seine_channel::ChunkedInput;
 
 use super::headers::HttpHeaders;
 
@@ -28,6 +29,130 @@ pub enum Body {
     /// Buffers sent with `Transfer-Encoding: chunked`, one chunk each (to an
     /// HTTP/1.0 client: as they are, and the connection closes to end the body).
     Chunked(Vec<Bytes>),
+    /// A body produced piece by piece: from a [`ChunkedInput`], pulled by
+    /// [`HttpServerCodec`](super::HttpServerCodec) only while the channel is
+    /// writable, or from a file region; with a `Content-Length` when the length is
+    /// known, chunked otherwise (or when asked). See [`BodyStream`].
+    Stream(BodyStream),
+}
+
+/// A response body streamed from a [`ChunkedInput`] (any source: a generator, a
+/// reader, seine-handler's `ChunkedFile`) or a [`FileRegion`].
+///
+/// * Framing: `Content-Length` when the length is known
+///   ([`ChunkedInput::length`], or the region's), `Transfer-Encoding: chunked`
+///   when it is not or when [`chunked`](Self::chunked) asks for it (one chunk per
+///   piece the input produces; a region is one chunk sent by `sendfile`). To an
+///   HTTP/1.0 client a body of unknown length is sent as it is and the connection
+///   closes to end it.
+/// * Memory: [`HttpServerCodec`](super::HttpServerCodec) asks the input for its
+///   next piece only while the channel is writable (below its high water mark),
+///   so a body of any size holds the water mark plus one piece. Responses written
+///   meanwhile (pipelining) wait for the stream to end. The write's completion
+///   resolves when the last piece is written.
+/// * Errors: an input that fails, or produces more or fewer bytes than the
+///   length it announced, fails the write and closes the connection (the
+///   message's framing cannot be kept).
+///
+/// ```
+/// use seine_buffer::Bytes;
+/// use seine_codec::http::{BodyStream, HttpResponse};
+/// # use seine_channel::{ChunkedInput, Error};
+/// # struct Rows(u32);
+/// # impl ChunkedInput for Rows {
+/// #     fn next_chunk(&mut self) -> Result<Option<Bytes>, Error> {
+/// #         self.0 += 1;
+/// #         Ok((self.0 <= 3).then(|| Bytes::from(format!("row {}\n", self.0))))
+/// #     }
+/// #     fn is_end(&self) -> bool { self.0 > 3 }
+/// #     fn progress(&self) -> u64 { 0 }
+/// # }
+///
+/// let resp = HttpResponse::ok(BodyStream::new(Rows(0))); // length unknown: chunked
+/// assert_eq!(resp.body.len(), None);
+/// ```
+pub struct BodyStream {
+    pub(crate) source: StreamSource,
+    pub(crate) force_chunked: bool,
+}
+
+pub(crate) enum StreamSource {
+    Input(Box<dyn ChunkedInput + Send>),
+    File(FileRegion),
+}
+
+impl BodyStream {
+    /// A body read from `input` (`Send`, as responses may be written from any
+    /// thread through a `Channel` handle).
+    pub fn new(input: impl ChunkedInput + Send) -> Self {
+        Self::from_boxed(Box::new(input))
+    }
+
+    /// A body read from a boxed input.
+    pub fn from_boxed(input: Box<dyn ChunkedInput + Send>) -> Self {
+        BodyStream {
+            source: StreamSource::Input(input),
+            force_chunked: false,
+        }
+    }
+
+    /// A body sent from a file region by `sendfile` (with the chunked coding if
+    /// asked: [`chunked`](Self::chunked)).
+    pub fn file(region: FileRegion) -> Self {
+        BodyStream {
+            source: StreamSource::File(region),
+            force_chunked: false,
+        }
+    }
+
+    /// Sends the body with `Transfer-Encoding: chunked` even if its length is
+    /// known.
+    ///
+    /// ```
+    /// use seine_codec::http::BodyStream;
+    /// # let file = tempfile::tempfile().unwrap();
+    /// let body = BodyStream::file(seine_buffer::FileRegion::from_file(file).unwrap()).chunked();
+    /// assert_eq!(body.len(), None);
+    /// ```
+    pub fn chunked(mut self) -> Self {
+        self.force_chunked = true;
+        self
+    }
+
+    /// The length sent as `Content-Length`; `None` when the body goes chunked.
+    pub fn len(&self) -> Option<u64> {
+        if self.force_chunked {
+            return None;
+        }
+        match &self.source {
+            StreamSource::Input(i) => i.length(),
+            StreamSource::File(f) => Some(f.remaining()),
+        }
+    }
+
+    /// Whether the body is known to be empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+}
+
+impl fmt::Debug for BodyStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match &self.source {
+            StreamSource::Input(_) => "input",
+            StreamSource::File(_) => "file",
+        };
+        f.debug_struct("BodyStream")
+            .field("source", &what)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl From<BodyStream> for Body {
+    fn from(s: BodyStream) -> Self {
+        Body::Stream(s)
+    }
 }
 
 impl Body {
@@ -44,6 +169,7 @@ impl Body {
             Body::Composite(c) => Some(c.len() as u64),
             Body::File(f) => Some(f.remaining()),
             Body::Chunked(_) => None,
+            Body::Stream(s) => s.len(),
         }
     }
 
@@ -65,6 +191,7 @@ impl fmt::Debug for Body {
             Body::Composite(c) => write!(f, "Composite({} bytes)", c.len()),
             Body::File(r) => write!(f, "File({} bytes at {})", r.count(), r.position()),
             Body::Chunked(c) => write!(f, "Chunked({} chunks)", c.len()),
+            Body::Stream(s) => write!(f, "Stream({:?})", s.len()),
         }
     }
 }
@@ -268,5 +395,16 @@ pub fn reason_phrase(status: u16) -> &'static str {
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Responses are written from any thread through a `Channel` handle.
+    #[test]
+    fn responses_are_send() {
+        fn send<T: Send>() {}
+        send::<super::HttpResponse>();
+        send::<super::super::HttpRequestPart>();
     }
 }
