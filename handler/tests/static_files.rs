@@ -78,6 +78,7 @@ fn body(r: &HttpResponse) -> Vec<u8> {
             buf
         }
         Body::Chunked(c) => c.iter().flat_map(|b| b.to_vec()).collect(),
+        other => panic!("a body StaticFiles does not make: {other:?}"),
     }
 }
 
