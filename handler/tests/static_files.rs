@@ -527,3 +527,59 @@ fn a_whole_put_is_stored_too() {
         b"whole body"
     );
 }
+
+/// Turns a body part saying `boom` into an exception, as a codec refusing a
+/// body (413) raises one.
+struct Refuse;
+impl ChannelHandler for Refuse {}
+impl InboundHandler for Refuse {
+    type Read = HttpRequestPart;
+    type Fire = HttpRequestPart;
+    fn channel_read(
+        &mut self,
+        ctx: &mut InboundContext<'_, HttpRequestPart>,
+        part: HttpRequestPart,
+    ) {
+        match &part {
+            HttpPart::Content(c) if c.data().segments().any(|s| &s[..] == b"boom") => {
+                let err = seine_handler::HandlerError::InvalidConfig {
+                    reason: "body refused".into(),
+                };
+                ctx.fire_exception(err);
+            }
+            _ => ctx.fire_read(part),
+        }
+    }
+}
+
+#[test]
+fn an_upload_refused_by_the_codec_is_abandoned() {
+    let t = tree();
+    let files = StaticFiles::builder(t.dir.path())
+        .allow_put(true)
+        .build_streaming()
+        .unwrap();
+    let mut ch = EmbeddedChannel::with_handlers([
+        ("refuse", Handler::inbound(Refuse)),
+        ("files", Handler::inbound(files)),
+    ]);
+    ch.write_inbound_all([put_head("/refused"), content("some")])
+        .unwrap();
+    let temps = || {
+        std::fs::read_dir(t.dir.path())
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().contains(".upload-")
+            })
+            .count()
+    };
+    assert_eq!(temps(), 1);
+    assert!(
+        ch.write_inbound(content("boom")).is_err(),
+        "the exception passes on"
+    );
+    assert_eq!(temps(), 0, "the temporary file is gone");
+    assert!(!t.dir.path().join("refused").exists());
+    assert_eq!(ch.outbound_len(), 0, "the codec answers, not the files");
+}
