@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 use seine_buffer::{Bytes, CompositeBuf};
-use seine_codec::http::{HttpRequest, HttpRequestDecoder};
+use seine_codec::http::{HttpPart, HttpRequest, HttpRequestDecoder};
 
 /// Feeds `data` cut at `cuts`; returns the requests decoded and whether it failed.
 fn feed(dec: &mut HttpRequestDecoder, data: &[u8], cuts: &[usize]) -> (Vec<HttpRequest>, bool) {
@@ -28,6 +28,59 @@ fn feed(dec: &mut HttpRequestDecoder, data: &[u8], cuts: &[usize]) -> (Vec<HttpR
         Ok(None) => {}
         Err(_) => return (out, true),
     }
+    (out, false)
+}
+
+/// As [`feed`], streaming: the parts put back together into requests (checking
+/// that each request is a head, content parts, one last part).
+fn feed_parts(
+    dec: &mut HttpRequestDecoder,
+    data: &[u8],
+    cuts: &[usize],
+) -> (Vec<HttpRequest>, bool) {
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+    points.extend([0, data.len()]);
+    points.sort_unstable();
+    let mut buf = CompositeBuf::new();
+    let mut out = Vec::new();
+    let mut open: Option<HttpRequest> = None;
+    let mut take = |part: HttpPart<HttpRequest>, open: &mut Option<HttpRequest>| match part {
+        HttpPart::Head(h) => {
+            assert!(open.is_none(), "a head inside a request");
+            assert!(h.body.is_empty());
+            *open = Some(h);
+        }
+        HttpPart::Content(c) => {
+            assert!(!c.is_empty(), "an empty content part");
+            open.as_mut()
+                .expect("content after a head")
+                .body
+                .append(&mut c.into_data());
+        }
+        HttpPart::Last(l) => {
+            let mut r = open.take().expect("a last part after a head");
+            r.body.append(&mut l.into_data().0);
+            out.push(r);
+        }
+    };
+    for w in points.windows(2) {
+        buf.push(Bytes::copy_from_slice(&data[w[0]..w[1]]));
+        loop {
+            match dec.decode_part(&mut buf) {
+                Ok(Some(p)) => take(p, &mut open),
+                Ok(None) => break,
+                Err(_) => return (out, true),
+            }
+        }
+    }
+    loop {
+        match dec.decode_part_eof(&mut buf) {
+            Ok(Some(p)) => take(p, &mut open),
+            Ok(None) => break,
+            Err(_) => return (out, true),
+        }
+    }
+    assert!(open.is_none(), "a request left open at the end");
     (out, false)
 }
 
@@ -137,5 +190,33 @@ proptest! {
                 prop_assert!(g.headers.get_all(n).any(|x| x == v.as_bytes()), "{} missing", n);
             }
         }
+    }
+
+    #[test]
+    fn streamed_requests_survive_any_split(reqs in prop::collection::vec(req(), 1..5), cuts in prop::collection::vec(any::<usize>(), 0..8)) {
+        let all: Vec<u8> = reqs.iter().flat_map(wire).collect();
+        let (whole, _) = feed(&mut HttpRequestDecoder::new(), &all, &cuts);
+        let (got, failed) = feed_parts(&mut HttpRequestDecoder::new(), &all, &cuts);
+        prop_assert!(!failed);
+        prop_assert_eq!(got, whole);
+    }
+
+    #[test]
+    fn streaming_never_panics_and_agrees_with_whole_requests(
+        prefix in prop::sample::select(vec![
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n",
+            "",
+        ]),
+        data in prop::collection::vec(prop::sample::select(&b"\r\n :;0123456789abcdefGHTP/.-,"[..]), 0..300),
+        cuts in prop::collection::vec(any::<usize>(), 0..6),
+    ) {
+        let mut all = prefix.as_bytes().to_vec();
+        all.extend_from_slice(&data);
+        let dec = || HttpRequestDecoder::builder().max_header_length(512).max_body_length(256).build().unwrap();
+        let (whole, whole_failed) = feed(&mut dec(), &all, &cuts);
+        let (parts, parts_failed) = feed_parts(&mut dec(), &all, &cuts);
+        prop_assert_eq!(whole_failed, parts_failed);
+        prop_assert_eq!(whole, parts);
     }
 }

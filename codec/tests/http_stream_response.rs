@@ -206,3 +206,28 @@ fn an_input_short_of_its_announced_length_fails_the_write_and_closes() {
     assert_eq!(out, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\naaabbb");
     assert!(!ch.is_active());
 }
+
+#[test]
+fn a_close_during_a_streamed_body_waits_for_its_end() {
+    let size = 8 * 1024;
+    let pieces = 100;
+    let (mut ch, read) = channel(size, pieces);
+    ch.set_transport_budget(Some(0));
+    get(&mut ch, &["/stream"]);
+    assert!(read.load(Ordering::SeqCst) < pieces);
+    ch.channel().close();
+    ch.run_pending_tasks().unwrap();
+    assert!(ch.is_active(), "still writing the body");
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        ch.set_transport_budget(Some(64 * 1024));
+        ch.run_pending_tasks().unwrap();
+        out.extend(ch.read_outbound_bytes());
+        if !ch.is_active() {
+            break;
+        }
+    }
+    assert!(!ch.is_active(), "closed after the body");
+    assert_eq!(read.load(Ordering::SeqCst), pieces);
+    assert!(out.ends_with(b"\r\n0\r\n\r\n"));
+}

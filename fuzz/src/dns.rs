@@ -41,11 +41,7 @@ fn udp_limit(query: &[u8]) -> usize {
 
 fn check_answer(query: &[u8], answer: &[u8]) {
     assert!(answer.len() >= 12, "an answer has a header");
-    assert_eq!(
-        &answer[..2],
-        &query[..2],
-        "the answer carries the query's ID"
-    );
+    assert_eq!(&answer[..2], &query[..2], "the answer carries the query's ID");
     assert!(answer[2] & 0x80 != 0, "an answer is a response");
 }
 
@@ -68,10 +64,7 @@ pub fn dns(data: &[u8]) {
         answers += 1;
         assert_eq!(out.recipient, Some(from), "answered to the sender");
         check_answer(data, &out.content);
-        assert!(
-            out.content.len() <= udp_limit(data),
-            "UDP answer over the allowed size"
-        );
+        assert!(out.content.len() <= udp_limit(data), "UDP answer over the allowed size");
     }
     assert!(answers <= 1, "one datagram, at most one answer");
 
@@ -79,9 +72,7 @@ pub fn dns(data: &[u8]) {
     let mut tcp = EmbeddedChannel::new();
     dns_server::tcp_pipeline(&mut tcp.pipeline(), zone(), stats).expect("pipeline");
     tcp.activate();
-    let cut = data
-        .first()
-        .map_or(0, |&b| usize::from(b) % (data.len() + 1));
+    let cut = data.first().map_or(0, |&b| usize::from(b) % (data.len() + 1));
     let _ = tcp.write_inbound(Bytes::copy_from_slice(&data[..cut]));
     let _ = tcp.write_inbound(Bytes::copy_from_slice(&data[cut..]));
     while let Some(out) = tcp.read_outbound::<Bytes>() {

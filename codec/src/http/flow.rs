@@ -37,8 +37,12 @@ impl ReadWindow {
             return ReadCredit::none();
         }
         let now = self.outstanding.fetch_add(bytes, Ordering::SeqCst) + bytes;
-        if now > self.high && !self.paused.swap(true, Ordering::SeqCst) {
+        // Only this thread (the loop) sets the flag. The pause is queued before the
+        // flag is set, so a release that sees the flag queues its resume after
+        // the pause.
+        if now > self.high && !self.paused.load(Ordering::SeqCst) {
             self.channel.set_auto_read(false);
+            self.paused.store(true, Ordering::SeqCst);
             // A release may have run between the add and the flag: if it saw the
             // flag unset, it did not resume, so check again here.
             if self.outstanding.load(Ordering::SeqCst) <= self.low
@@ -172,5 +176,54 @@ impl fmt::Debug for ReadCredit {
         f.debug_struct("ReadCredit")
             .field("bytes", &self.bytes)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seine_channel::testing::EmbeddedChannel;
+
+    #[test]
+    fn pauses_above_the_window_and_resumes_at_half() {
+        let mut ch = EmbeddedChannel::new();
+        let w = ReadWindow::new(100, ch.channel().clone());
+        let a = w.deliver(60);
+        let mut b = w.deliver(41);
+        ch.run_pending_tasks().unwrap();
+        assert!(!ch.core().wants_read());
+        b.consume(40); // 61 left: over half
+        ch.run_pending_tasks().unwrap();
+        assert!(!ch.core().wants_read());
+        drop(a); // 1 left
+        ch.run_pending_tasks().unwrap();
+        assert!(ch.core().wants_read());
+        assert_eq!(w.outstanding(), 1);
+        b.release();
+        assert_eq!(w.outstanding(), 0);
+    }
+
+    /// Releases on another thread racing with deliveries: once everything is
+    /// released, reading is always back on (the pause is never left behind).
+    #[test]
+    fn releases_from_another_thread_never_leave_reading_paused() {
+        for round in 0..200 {
+            let mut ch = EmbeddedChannel::new();
+            let w = ReadWindow::new(64, ch.channel().clone());
+            let (tx, rx) = std::sync::mpsc::channel::<ReadCredit>();
+            let releaser = std::thread::spawn(move || {
+                for credit in rx {
+                    drop(credit);
+                }
+            });
+            for i in 0..100u64 {
+                tx.send(w.deliver(1 + (i + round) % 40)).unwrap();
+            }
+            drop(tx);
+            releaser.join().unwrap();
+            ch.run_pending_tasks().unwrap();
+            assert_eq!(w.outstanding(), 0);
+            assert!(ch.core().wants_read(), "round {round}: left paused");
+        }
     }
 }
