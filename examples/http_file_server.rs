@@ -1,24 +1,24 @@
 //! A static file server: GET and HEAD for the files under a directory, sent with
-//! `sendfile(2)` (the bytes never enter user space).
+//! `sendfile(2)` (the bytes never enter user space); optionally PUT.
 //!
 //! ```text
 //! cargo run --release --example http_file_server -- --root /srv/www --addr 127.0.0.1:8080
 //! curl -O http://127.0.0.1:8080/big.iso
-//! curl -r 0-99 http://127.0.0.1:8080/big.iso      # 206 Partial Content
+//! curl -r 0-99 http://127.0.0.1:8080/big.iso        # 206 Partial Content
+//! curl -r 0-9,100-109 http://127.0.0.1:8080/big.iso  # multipart/byteranges
 //! cargo run --release --example http_file_server -- --help
 //! ```
 //!
-//! * Files: `Content-Type` by extension, `Last-Modified` and `ETag`, conditional
-//!   requests (`If-None-Match` / `If-Modified-Since`: 304, `If-Match` /
-//!   `If-Unmodified-Since`: 412, `If-Range`), one `Range` (`bytes=a-b`, `a-`, `-n`:
-//!   206, or 416 when unsatisfiable); the body is a `FileRegion`.
-//! * Directories: an HTML listing (`/dir` redirects to `/dir/`).
-//! * Safety: a path with a `..` segment is refused (403); repeated slashes are
-//!   merged (`//etc/passwd` is looked up under the root); the file is opened with
-//!   `openat2(RESOLVE_BENEATH)` relative to the root, so a symlink may point
-//!   anywhere under the root but not out of it (403); missing files are 404. One
-//!   system call per request where `canonicalize` took one per path component
-//!   (Linux before 5.6 falls back to `canonicalize`).
+//! The serving is `seine::handler::StaticFiles` (see its docs): types from
+//! `mime_guess`, `Last-Modified` and `ETag`, conditional requests, ranges (several
+//! as `multipart/byteranges`), directory listings, files opened beneath the root
+//! with `openat2(RESOLVE_BENEATH)`, and every `open`, `stat` and `readdir` off the
+//! event loop (`spawn_blocking`; `--fs-on-loop` keeps them on it), so that a slow
+//! disk stalls one request, not every connection of a loop. With `--allow-put` it
+//! stores `PUT` bodies under the root, streamed to disk through a temporary file
+//! renamed at the end (`--max-body` bounds them: 413 as soon as the head is read,
+//! instead of `100 Continue`). This file is the connection policy around it:
+//!
 //! * Connections, on `seine::handler`: keep-alive (from `HttpServerCodec`). A
 //!   connection that has not completed a request head `--header-timeout` seconds
 //!   after it opened or after its previous response, however many bytes trickle
@@ -45,25 +45,19 @@
 //!   progress with `Connection: close`, lets downloads finish, and closes what is
 //!   left after `--shutdown-grace` seconds (default 30). Under systemd socket
 //!   activation it serves the socket it is given (`LISTEN_FDS`).
-//!
-//! File system calls (`open`, `stat`, `readdir`) run on the event loop: fine for a
-//! page cache-hot tree, a thread pool would be the next step for slow disks.
 
-use std::borrow::Cow;
-use std::cell::RefCell;
-use std::fs::File;
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::marker::PhantomData;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use seine::channel::{ChannelError, Pipeline};
 use seine::codec::http::{
-    HttpRequest, HttpRequestDecoder, HttpResponse, HttpServerCodec, Method, format_http_date,
-    parse_http_date,
+    HttpRequest, HttpRequestDecoder, HttpRequestPart, HttpResponse, HttpServerCodec,
 };
 use seine::handler::{
     CloseMode, FlowControlHandler, IdleState, IdleStateEvent, IdleStateHandler, Rate,
-    TrafficShapingHandler,
+    RequestReceived, Served, StaticFiles, TrafficShapingHandler,
 };
 use seine::prelude::*;
 use support::access_log::{AccessLog, Entry};
@@ -72,16 +66,15 @@ use support::metrics::{CountErrors, ErrorCounts};
 mod support;
 
 struct Config {
-    root: PathBuf,
-    /// The root, opened once (`O_PATH`): requests open their files relative to it.
-    root_dir: std::os::fd::OwnedFd,
     header_timeout: Duration,
     send_close: CloseMode,
 }
 
-/// Serves one connection's requests, asking for the next one (from the
-/// `FlowControlHandler` before it) only while the connection is writable.
-struct Files {
+/// The connection's policy around `StaticFiles` (which answers the requests):
+/// asks for the next request (from the `FlowControlHandler`) only once the
+/// previous one is answered and the connection is writable, times request heads
+/// and idle connections, and logs each response once it is sent.
+struct Connection<M> {
     config: Arc<Config>,
     /// Where each request is logged once its response is sent (`--access-log`).
     log: Option<AccessLog>,
@@ -90,12 +83,14 @@ struct Files {
     /// Bytes read when the header timer was set (to tell a quiet keep-alive
     /// connection from a slow request head).
     read_at_header_timer: u64,
+    /// What it reads: whole requests, or parts with `--allow-put`.
+    _read: PhantomData<fn(M)>,
 }
 
 /// The key of the header timer.
 const HEADER: u64 = 0;
 
-impl Files {
+impl<M> Connection<M> {
     /// Asks for the next request; it must be complete within the header timeout.
     fn next_request(&mut self, ctx: &mut Context<'_>) {
         self.waiting_to_send = false;
@@ -104,28 +99,26 @@ impl Files {
         ctx.read();
     }
 
-    fn answer(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: &HttpRequest) {
-        let resp = respond(&self.config, req);
-        let Some(log) = &self.log else {
-            return ctx.write_void(resp);
-        };
-        let entry = Entry {
-            client: AccessLog::client_of(ctx),
-            request_line: AccessLog::request_line(req),
-            status: resp.status,
-            bytes: if req.method == Method::Head {
-                0
-            } else {
-                resp.body.len().unwrap_or(0)
-            },
-            started: std::time::Instant::now(),
-        };
-        let done = ctx.write(resp);
-        log.after(ctx, done, entry);
+    fn served(&mut self, ctx: &mut Context<'_>, served: Served) {
+        if let Some(log) = &self.log {
+            let entry = Entry {
+                client: AccessLog::client_of(ctx),
+                request_line: AccessLog::request_line(&served.request),
+                status: served.status,
+                bytes: served.body_bytes,
+                started: served.received,
+            };
+            log.after(ctx, served.written, entry);
+        }
+        if ctx.is_writable() {
+            self.next_request(ctx);
+        } else {
+            self.waiting_to_send = true;
+        }
     }
 }
 
-impl ChannelHandler for Files {
+impl<M: 'static> ChannelHandler for Connection<M> {
     fn timer_fired(&mut self, ctx: &mut Context<'_>, _key: u64) {
         let read = ctx.channel().metrics().snapshot().bytes_read;
         if read == self.read_at_header_timer && self.read_at_header_timer > 0 {
@@ -138,33 +131,36 @@ impl ChannelHandler for Files {
     }
 }
 
-impl InboundHandler for Files {
-    type Read = HttpRequest;
-    type Fire = HttpRequest;
+impl<M: 'static> InboundHandler for Connection<M> {
+    type Read = M;
+    type Fire = M;
 
-    fn channel_active(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+    fn channel_active(&mut self, ctx: &mut InboundContext<'_, M>) {
         self.next_request(ctx);
         ctx.fire_active();
     }
 
-    fn channel_read(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, req: HttpRequest) {
-        ctx.cancel_timer(HEADER);
-        self.answer(ctx, &req);
-        if ctx.is_writable() {
-            self.next_request(ctx);
-        } else {
-            self.waiting_to_send = true;
-        }
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, M>, req: M) {
+        ctx.fire_read(req); // StaticFiles answers every request: never reached
     }
 
-    fn channel_writability_changed(&mut self, ctx: &mut InboundContext<'_, HttpRequest>) {
+    fn channel_writability_changed(&mut self, ctx: &mut InboundContext<'_, M>) {
         if ctx.is_writable() && self.waiting_to_send {
             self.next_request(ctx);
         }
         ctx.fire_writability_changed();
     }
 
-    fn user_event(&mut self, ctx: &mut InboundContext<'_, HttpRequest>, event: UserEvent) {
+    fn user_event(&mut self, ctx: &mut InboundContext<'_, M>, event: UserEvent) {
+        if event.is::<RequestReceived>() {
+            // A whole head arrived; the header timer is set again for the next.
+            ctx.cancel_timer(HEADER);
+            return;
+        }
+        let event = match event.downcast::<Served>() {
+            Ok(served) => return self.served(ctx, served),
+            Err(other) => other,
+        };
         let Some(idle) = event.downcast_ref::<IdleStateEvent>() else {
             return ctx.fire_user_event(event);
         };
@@ -177,422 +173,6 @@ impl InboundHandler for Files {
             _ => {}
         }
     }
-}
-
-fn error(status: u16) -> HttpResponse {
-    let text = format!("{status} {}\n", seine::codec::http::reason_phrase(status));
-    HttpResponse::text(status, text)
-}
-
-/// The response to `req` for the tree under the configured root.
-fn respond(config: &Config, req: &HttpRequest) -> HttpResponse {
-    let root = config.root.as_path();
-    match req.method {
-        Method::Get | Method::Head => {}
-        // A method this server does not know at all (`get` included: methods are
-        // case-sensitive): 501, as RFC 9110 §15.6.2 says; a known one: 405.
-        Method::Other(_) => return error(501),
-        _ => return error(405).with_header("Allow", "GET, HEAD"),
-    }
-    let Some(decoded) = percent_decode(req.path().as_bytes()) else {
-        return error(400);
-    };
-    if !decoded.starts_with(b"/") || decoded.contains(&0) {
-        return error(400);
-    }
-    // `//etc/passwd` is `/etc/passwd` under the root, not the host's (nginx's
-    // `merge_slashes`): what follows the first `/` is always relative.
-    let decoded = merge_slashes(decoded);
-    if decoded.split(|&b| b == b'/').any(|seg| seg == b"..") {
-        return error(403);
-    }
-    let relative = Path::new(std::ffi::OsStr::from_bytes(&decoded[1..]));
-    let file = match open_beneath(config, relative) {
-        Ok(f) => f,
-        Err(status) => return error(status),
-    };
-    let meta = match file.metadata() {
-        Ok(m) => m,
-        Err(_) => return error(500),
-    };
-    if meta.is_dir() {
-        if !decoded.ends_with(b"/") {
-            let path = merge_slashes(req.path().as_bytes().into());
-            let mut location = format!("{}/", String::from_utf8_lossy(&path));
-            if let Some(q) = req.query() {
-                location = format!("{location}?{q}");
-            }
-            return HttpResponse::new(301).with_header("Location", location);
-        }
-        return listing(&root.join(relative), &decoded);
-    }
-    if !meta.is_file() {
-        return error(403);
-    }
-    let modified = meta.modified().unwrap_or(UNIX_EPOCH);
-    let len = meta.len();
-    let validators = Validators::new(modified, len);
-    if let Some(status) = validators.precondition(req) {
-        return HttpResponse::new(status)
-            .with_header("Last-Modified", validators.last_modified)
-            .with_header("ETag", validators.etag);
-    }
-    let range = match req.header("range") {
-        Some(r) if validators.if_range(req) => parse_range(r, len),
-        _ => Range::Ignore,
-    };
-    let (status, start, count) = match range {
-        Range::Unsatisfiable => {
-            return error(416).with_header("Content-Range", format!("bytes */{len}"));
-        }
-        Range::Bytes(start, end) => (206, start, end - start + 1),
-        Range::Ignore => (200, 0, len),
-    };
-    let region = match FileRegion::with_file_len(Arc::new(file), start, count, len) {
-        Ok(r) => r,
-        Err(_) => return error(500),
-    };
-    let mut resp = HttpResponse::new(status)
-        .with_header("Content-Type", content_type(&decoded))
-        .with_header("Last-Modified", validators.last_modified)
-        .with_header("ETag", validators.etag)
-        .with_header("Accept-Ranges", "bytes")
-        .with_body(region);
-    if status == 206 {
-        let range = format!("bytes {start}-{}/{len}", start + count - 1);
-        resp.headers.append("Content-Range", range);
-    }
-    resp
-}
-
-/// `a//b///c` as `a/b/c`. Borrows when there is nothing to merge.
-fn merge_slashes(path: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
-    if !path.windows(2).any(|w| w == b"//") {
-        return path;
-    }
-    let mut out = Vec::with_capacity(path.len());
-    for &b in path.iter() {
-        if !(b == b'/' && out.last() == Some(&b'/')) {
-            out.push(b);
-        }
-    }
-    out.into()
-}
-
-/// A file's validators (`Last-Modified`, and an `ETag` made of its modification
-/// time and size, as nginx makes it) and the conditional requests they answer
-/// (RFC 9110 §13.2.2).
-struct Validators {
-    modified_secs: u64,
-    last_modified: Bytes,
-    etag: Bytes,
-}
-
-impl Validators {
-    fn new(modified: SystemTime, len: u64) -> Self {
-        let (modified_secs, last_modified, etag) = validator_texts(modified, len);
-        Validators {
-            modified_secs,
-            last_modified,
-            etag,
-        }
-    }
-
-    /// Whether the `If-Match` / `If-None-Match` list `value` names this file:
-    /// `*`, or an entity tag equal to ours (weakly: `W/` ignored, or `strong`ly).
-    fn matches(&self, value: &str, strong: bool) -> bool {
-        value.split(',').map(str::trim).any(|tag| {
-            tag == "*"
-                || match tag.strip_prefix("W/") {
-                    Some(weak) => !strong && weak.as_bytes() == self.etag,
-                    None => tag.as_bytes() == self.etag,
-                }
-        })
-    }
-
-    /// Seconds since the epoch of an HTTP date header, if present and valid; a
-    /// date in the future is not a valid validator (ignored).
-    fn date(req: &HttpRequest, name: &str) -> Option<u64> {
-        let t = parse_http_date(req.header(name)?)?;
-        (t <= SystemTime::now()).then(|| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
-    }
-
-    /// The status that answers a GET or HEAD instead of the file: 412 when a
-    /// precondition fails, 304 when the client's copy is current.
-    fn precondition(&self, req: &HttpRequest) -> Option<u16> {
-        let conditional = |n: &Bytes| n.get(..3).is_some_and(|p| p.eq_ignore_ascii_case(b"if-"));
-        if !req.headers.iter().any(|(name, _)| conditional(name)) {
-            return None; // the usual request: one pass over the headers
-        }
-        // HTTP dates have whole seconds: compare at that precision.
-        match req.header("if-match") {
-            Some(tags) if !self.matches(tags, true) => return Some(412),
-            Some(_) => {}
-            None => {
-                if Self::date(req, "if-unmodified-since").is_some_and(|t| self.modified_secs > t) {
-                    return Some(412);
-                }
-            }
-        }
-        match req.header("if-none-match") {
-            Some(tags) => self.matches(tags, false).then_some(304),
-            None => Self::date(req, "if-modified-since")
-                .is_some_and(|t| self.modified_secs <= t)
-                .then_some(304),
-        }
-    }
-
-    /// Whether a `Range` applies: no `If-Range`, or one naming this very version
-    /// (a strong tag, or exactly the `Last-Modified` date).
-    fn if_range(&self, req: &HttpRequest) -> bool {
-        match req.header("if-range").map(str::trim) {
-            None => true,
-            Some(v) if v.starts_with('"') || v.starts_with("W/") => v.as_bytes() == self.etag,
-            Some(v) => v.as_bytes() == &self.last_modified[..],
-        }
-    }
-}
-
-/// Opens `relative` under the root, following symlinks only while they stay
-/// under it: `openat2(RESOLVE_BENEATH)`, one system call. Where that refuses
-/// (an absolute symlink, a path leaving the root) or is missing (Linux before
-/// 5.6), `canonicalize` and a prefix check decide. Errors are the status to
-/// answer: 403 for a path out of the root or not readable, 404 for a missing one.
-fn open_beneath(config: &Config, relative: &Path) -> Result<File, u16> {
-    use nix::errno::Errno;
-    use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
-    let relative = if relative.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        relative
-    };
-    let how = OpenHow::new()
-        // O_NONBLOCK: a FIFO under the root must not hang the event loop in open(2)
-        // (it is then refused as not a regular file). No effect on regular files.
-        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
-        .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    match openat2(&config.root_dir, relative, how) {
-        Ok(fd) => Ok(File::from(fd)),
-        // EXDEV: the path left the root, or met an absolute symlink (which may
-        // well point under the root); ELOOP: a symlink chain; ENOSYS, EPERM,
-        // EINVAL, E2BIG: no (full) openat2 here. The slow path decides.
-        Err(
-            Errno::EXDEV
-            | Errno::ELOOP
-            | Errno::ENOSYS
-            | Errno::EPERM
-            | Errno::EINVAL
-            | Errno::E2BIG,
-        ) => open_canonical(&config.root, relative),
-        Err(e) => Err(status_of(e.into())),
-    }
-}
-
-/// The fallback of [`open_beneath`]: resolve every symlink, then check the prefix.
-fn open_canonical(root: &Path, relative: &Path) -> Result<File, u16> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let path = root.join(relative).canonicalize().map_err(status_of)?;
-    if !path.starts_with(root) {
-        return Err(403); // a symlink out of the root
-    }
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
-        .open(&path)
-        .map_err(status_of)
-}
-
-/// The status answering a failed `open`: the request's fault (404, 403) or the
-/// server's (500, logged: out of file descriptors, for instance).
-fn status_of(e: std::io::Error) -> u16 {
-    use nix::errno::Errno;
-    match e.raw_os_error().map(Errno::from_raw) {
-        Some(Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG | Errno::ELOOP) => 404,
-        Some(Errno::EACCES | Errno::EPERM) => 403,
-        _ => {
-            tracing::error!(error = %e, "cannot open a requested file");
-            500
-        }
-    }
-}
-
-enum Range {
-    /// Inclusive byte positions.
-    Bytes(u64, u64),
-    Unsatisfiable,
-    /// Not a single byte range we understand: serve the whole file.
-    Ignore,
-}
-
-/// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n` against a file of `len` bytes.
-fn parse_range(header: &str, len: u64) -> Range {
-    let header = header.trim();
-    let spec = match header.get(..6) {
-        Some(unit) if unit.eq_ignore_ascii_case("bytes=") => &header[6..],
-        _ => return Range::Ignore,
-    };
-    if spec.contains(',') || len == 0 {
-        // Several ranges, or an empty file: the whole file is a valid answer.
-        return Range::Ignore;
-    }
-    let Some((a, b)) = spec.trim().split_once('-') else {
-        return Range::Ignore;
-    };
-    // Positions past what a u64 holds are past the end of any file.
-    let num = |s: &str| -> Option<u64> {
-        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
-            .then(|| s.parse().unwrap_or(u64::MAX))
-    };
-    match (a.is_empty(), num(a), num(b)) {
-        (true, _, Some(0)) => Range::Unsatisfiable,
-        // The last n bytes.
-        (true, _, Some(n)) => Range::Bytes(len.saturating_sub(n), len - 1),
-        (false, Some(start), end) if b.is_empty() || end.is_some() => {
-            if start >= len {
-                return Range::Unsatisfiable;
-            }
-            match end {
-                Some(end) if end < start => Range::Ignore,
-                Some(end) => Range::Bytes(start, end.min(len - 1)),
-                None => Range::Bytes(start, len - 1),
-            }
-        }
-        _ => Range::Ignore,
-    }
-}
-
-/// The `Last-Modified` and `ETag` values of a file modified at `time` with `len`
-/// bytes: formatted once per file version and thread (a server sends the same
-/// few over and over).
-fn validator_texts(time: SystemTime, len: u64) -> (u64, Bytes, Bytes) {
-    type Texts = ((u64, u64), Bytes, Bytes);
-    thread_local! {
-        static LAST: RefCell<Option<Texts>> = const { RefCell::new(None) };
-    }
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    LAST.with_borrow_mut(|last| match last {
-        Some((key, date, tag)) if *key == (secs, len) => (secs, date.clone(), tag.clone()),
-        _ => {
-            let date = Bytes::from(format_http_date(time));
-            let tag = Bytes::from(format!("\"{secs:x}-{len:x}\""));
-            *last = Some(((secs, len), date.clone(), tag.clone()));
-            (secs, date, tag)
-        }
-    })
-}
-
-/// The media type for the file name at the end of `path` (by extension, as
-/// `Path::extension` finds it).
-fn content_type(path: &[u8]) -> &'static str {
-    const OCTETS: &str = "application/octet-stream";
-    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(b"");
-    let ext = match name.iter().rposition(|&b| b == b'.') {
-        Some(dot) if dot > 0 => &name[dot + 1..],
-        _ => b"",
-    };
-    // Lower-cased on the stack: no extension we know is longer than 4 bytes.
-    let mut lower = [0u8; 4];
-    let Some(lower) = lower.get_mut(..ext.len()) else {
-        return OCTETS;
-    };
-    for (l, b) in lower.iter_mut().zip(ext) {
-        *l = b.to_ascii_lowercase();
-    }
-    match &*lower {
-        b"html" | b"htm" => "text/html; charset=utf-8",
-        b"css" => "text/css; charset=utf-8",
-        b"js" | b"mjs" => "text/javascript; charset=utf-8",
-        b"json" => "application/json",
-        b"txt" | b"md" | b"rs" | b"toml" => "text/plain; charset=utf-8",
-        b"xml" => "application/xml",
-        b"svg" => "image/svg+xml",
-        b"png" => "image/png",
-        b"jpg" | b"jpeg" => "image/jpeg",
-        b"gif" => "image/gif",
-        b"webp" => "image/webp",
-        b"ico" => "image/x-icon",
-        b"pdf" => "application/pdf",
-        b"wasm" => "application/wasm",
-        b"mp4" => "video/mp4",
-        b"webm" => "video/webm",
-        b"mp3" => "audio/mpeg",
-        b"zip" => "application/zip",
-        b"gz" => "application/gzip",
-        b"tar" => "application/x-tar",
-        _ => OCTETS,
-    }
-}
-
-/// An HTML page listing the directory `dir`, shown at URL path `url` (decoded).
-fn listing(dir: &Path, url: &[u8]) -> HttpResponse {
-    let mut entries: Vec<(String, bool)> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .filter_map(Result::ok)
-            .map(|e| {
-                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-                (e.file_name().to_string_lossy().into_owned(), is_dir)
-            })
-            .collect(),
-        Err(_) => return error(403),
-    };
-    entries.sort();
-    let title = html_escape(&String::from_utf8_lossy(url));
-    let mut page = format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of {title}</title></head>\n\
-         <body><h1>Index of {title}</h1>\n<ul>\n<li><a href=\"../\">../</a></li>\n"
-    );
-    for (name, is_dir) in entries {
-        let slash = if is_dir { "/" } else { "" };
-        page.push_str(&format!(
-            "<li><a href=\"{}{slash}\">{}{slash}</a></li>\n",
-            percent_encode(&name),
-            html_escape(&name)
-        ));
-    }
-    page.push_str("</ul></body></html>\n");
-    HttpResponse::new(200)
-        .with_header("Content-Type", "text/html; charset=utf-8")
-        .with_body(page)
-}
-
-/// Decodes `%XX` escapes; `None` for a malformed one. Borrows when there is none.
-fn percent_decode(s: &[u8]) -> Option<Cow<'_, [u8]>> {
-    if !s.contains(&b'%') {
-        return Some(s.into());
-    }
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%' {
-            let hex = std::str::from_utf8(s.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(s[i]);
-            i += 1;
-        }
-    }
-    Some(out.into())
-}
-
-fn percent_encode(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 /// A static file server: GET and HEAD for the files under a directory, sent with
@@ -646,21 +226,74 @@ struct Args {
     /// Serve Prometheus metrics at http://HOST:PORT/metrics (off by default).
     #[arg(long, value_name = "HOST:PORT")]
     metrics_addr: Option<String>,
+
+    /// Store the body of PUT /a/b as ROOT/a/b (directories on the way are made),
+    /// streamed to disk through a temporary file renamed at the end: 201 Created
+    /// or 204 No Content.
+    #[arg(long)]
+    allow_put: bool,
+
+    /// Largest request body in bytes; a larger one is answered 413 as soon as its
+    /// head is read (instead of 100 Continue). Default: 65536, or no limit with
+    /// --allow-put.
+    #[arg(long, value_name = "BYTES")]
+    max_body: Option<u64>,
+
+    /// Run open, stat and readdir on the event loop instead of a blocking-work
+    /// thread: saves a thread hand-off per request where the tree always is in
+    /// the page cache, but a slow disk then stalls every connection of the loop.
+    #[arg(long)]
+    fs_on_loop: bool,
+}
+
+/// The serving handler, for whole requests or (uploads on) request parts.
+enum Files {
+    Whole(StaticFiles<HttpRequest>),
+    Streaming(StaticFiles<HttpRequestPart>),
+}
+
+/// The codec, then what serves its requests `M`: flow control, the files, the
+/// connection's policy, the error counts.
+fn serve<M: 'static>(
+    pipeline: &mut Pipeline<'_>,
+    codec: Handler,
+    files: &StaticFiles<M>,
+    (config, log): (&Arc<Config>, &Option<AccessLog>),
+    counted: &ErrorCounts,
+) -> Result<(), ChannelError>
+where
+    StaticFiles<M>: InboundHandler<Read = M, Fire = M>,
+{
+    pipeline.add_last("http", codec)?;
+    let flow = FlowControlHandler::<M, HttpResponse>::new();
+    pipeline.add_last("flow", Handler::duplex(flow))?;
+    pipeline.add_last("files", Handler::inbound(files.clone()))?;
+    let connection = Connection::<M> {
+        config: config.clone(),
+        log: log.clone(),
+        waiting_to_send: false,
+        read_at_header_timer: 0,
+        _read: PhantomData,
+    };
+    pipeline.add_last("connection", Handler::inbound(connection))?;
+    let count = CountErrors::<M>::new(counted.clone());
+    pipeline.add_last("errors", Handler::inbound(count))?;
+    Ok(())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Args = support::start();
     let tls = args.tls.config(&["http/1.1"])?;
     let signals = seine::transport::ShutdownSignals::install()?;
-    let root = args.root.canonicalize()?;
-    let root_dir = nix::fcntl::open(
-        &root,
-        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )?;
+    let files = StaticFiles::builder(&args.root)
+        .allow_put(args.allow_put)
+        .off_loop(!args.fs_on_loop);
+    // Uploads stream to disk: the codec then fires request parts.
+    let files = match args.allow_put {
+        true => Files::Streaming(files.build_streaming()?),
+        false => Files::Whole(files.build()?),
+    };
     let config = Arc::new(Config {
-        root,
-        root_dir,
         header_timeout: Duration::from_secs(args.header_timeout),
         send_close: match args.send_timeout_reset {
             true => CloseMode::Reset,
@@ -681,9 +314,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counted = errors.clone();
     let edge = args.edge.clone();
 
-    // GET and HEAD carry no body worth buffering.
+    // GET and HEAD carry no body worth buffering; uploads any size by default.
+    let max_body = match (args.max_body, args.allow_put) {
+        (Some(max), _) => max,
+        (None, true) => u64::MAX,
+        (None, false) => 64 * 1024,
+    };
     let decoder = HttpRequestDecoder::builder()
-        .max_body_length(64 * 1024)
+        .max_body_length(usize::try_from(max_body).unwrap_or(usize::MAX))
         .build()?;
     // Requests are read when the handler asks (FlowControlHandler).
     let mut options = ChannelOptions::default();
@@ -704,19 +342,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(proxy) = edge.proxy_decoder(config.header_timeout) {
                 pipeline.add_first("proxy", proxy.into())?;
             }
-            let codec = HttpServerCodec::with_decoder(decoder.clone());
-            pipeline.add_last("http", codec.into())?;
-            let flow = FlowControlHandler::<HttpRequest, HttpResponse>::new();
-            pipeline.add_last("flow", Handler::duplex(flow))?;
-            let files = Files {
-                config: config.clone(),
-                log: log.clone(),
-                waiting_to_send: false,
-                read_at_header_timer: 0,
-            };
-            pipeline.add_last("files", Handler::inbound(files))?;
-            let count = CountErrors::<HttpRequest>::new(counted.clone());
-            pipeline.add_last("errors", Handler::inbound(count))?;
+            let connection = (&config, &log);
+            match &files {
+                Files::Whole(files) => {
+                    let codec = HttpServerCodec::with_decoder(decoder.clone());
+                    serve(pipeline, codec.into(), files, connection, &counted)?;
+                }
+                Files::Streaming(files) => {
+                    let codec = HttpServerCodec::streaming(decoder.clone());
+                    serve(pipeline, codec.into(), files, connection, &counted)?;
+                }
+            }
             Ok(())
         })
         .bind_activated_or(&args.server.addr)?;

@@ -89,6 +89,9 @@ fn the_flags_keep_their_names_and_units() {
         "--root <DIR>",
         "--header-timeout <SECS>",
         "--idle-timeout <SECS>",
+        "--allow-put",
+        "--max-body <BYTES>",
+        "--fs-on-loop",
     ] {
         assert!(h.contains(flag), "http_file_server lacks {flag}");
     }

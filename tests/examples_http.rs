@@ -91,7 +91,6 @@ fn files_ranges_and_conditional_requests_on_one_connection() {
             b"416 Range Not Satisfiable\n",
             Some("bytes */13"),
         ),
-        ("bytes=0-1,3-4", 200, b"hello, world\n", None),
         ("pages=1", 200, b"hello, world\n", None),
     ] {
         let r = get(&mut c, "/hello.txt", &format!("Range: {range}\r\n"));
@@ -99,6 +98,20 @@ fn files_ranges_and_conditional_requests_on_one_connection() {
         assert_eq!(r.body, body, "{range}");
         assert_eq!(r.header("content-range"), content_range, "{range}");
     }
+
+    // Several ranges: one multipart/byteranges body.
+    let r = get(&mut c, "/hello.txt", "Range: bytes=0-1,7-11\r\n");
+    assert_eq!(r.status, 206);
+    let ct = r.header("content-type").unwrap().to_string();
+    let boundary = ct
+        .strip_prefix("multipart/byteranges; boundary=")
+        .expect(&ct);
+    let want = format!(
+        "\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-1/13\r\n\r\nhe\
+         \r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 7-11/13\r\n\r\nworld\
+         \r\n--{boundary}--\r\n"
+    );
+    assert_eq!(String::from_utf8(r.body).unwrap(), want);
 
     let r = get(
         &mut c,
@@ -560,4 +573,311 @@ fn curl_64_mib_file_by_32_clients_at_once() {
             want
         );
     }
+}
+
+// ---- uploads (--allow-put, --max-body) ----
+
+/// Whether `tool` is there; outside CI a missing tool skips the test loudly.
+fn need(tool: &str) -> bool {
+    if have(tool) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{tool} is not installed (CI must have it)"
+    );
+    eprintln!("SKIPPED: {tool} is not installed");
+    false
+}
+
+/// Files under `dir` whose name holds `.upload-` (temporary upload files).
+fn temporaries(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(temporaries(&e.path()));
+        } else if e.file_name().to_string_lossy().contains(".upload-") {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn put_over_raw_tcp_with_100_continue_and_one_cut_short() {
+    let (root, _outside) = tree();
+    let srv = server(&root, &["--allow-put", "--max-body", "1000000"]);
+    let mut c = srv.connect();
+    write!(
+        c,
+        "PUT /new/dir/file.txt HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+    )
+    .unwrap();
+    let mut interim = [0u8; 25];
+    c.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    c.write_all(b"abcde").unwrap();
+    assert_eq!(read_response(&mut c, false).status, 201);
+    assert_eq!(
+        std::fs::read(root.path().join("new/dir/file.txt")).unwrap(),
+        b"abcde"
+    );
+    // Chunked, replacing: 204; the new content is served at once.
+    c.write_all(
+        b"PUT /hello.txt HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nnew\r\n4\r\n one\r\n0\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(read_response(&mut c, false).status, 204);
+    assert_eq!(get(&mut c, "/hello.txt", "").body, b"new one");
+    // Out of the root, onto a directory: refused.
+    for (path, status) in [("/link-out", 204), ("/sub%20dir", 409), ("/../x", 403)] {
+        write!(
+            c,
+            "PUT {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx"
+        )
+        .unwrap();
+        assert_eq!(read_response(&mut c, false).status, status, "{path}");
+    }
+    assert_eq!(
+        std::fs::read(_outside.path().join("secret")).unwrap(),
+        b"secret"
+    );
+    // Above --max-body: 413 at once, no 100 Continue, the connection closes.
+    let out = exchange(
+        srv.addr,
+        b"PUT /big HTTP/1.1\r\nHost: t\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.starts_with("HTTP/1.1 413 "), "{text}");
+    assert!(!text.contains("100 Continue"), "{text}");
+
+    // A client that announces 1 GiB, sends 3 MB, stops, then goes away: the
+    // part written is removed, nothing stays.
+    let srv = server(&root, &["--allow-put"]);
+    let mut s = srv.connect();
+    write!(
+        s,
+        "PUT /cut HTTP/1.1\r\nHost: t\r\nContent-Length: 1073741824\r\n\r\n"
+    )
+    .unwrap();
+    s.write_all(&vec![b'x'; 3_000_000]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while temporaries(root.path()).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(temporaries(root.path()).len(), 1, "being written");
+    drop(s);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !temporaries(root.path()).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(temporaries(root.path()), Vec::<String>::new());
+    assert!(!root.path().join("cut").exists());
+}
+
+#[test]
+fn put_is_405_without_allow_put() {
+    let (root, _outside) = tree();
+    let srv = server(&root, &[]);
+    let mut c = srv.connect();
+    write!(
+        c,
+        "PUT /x HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+    )
+    .unwrap();
+    let r = read_response(&mut c, false);
+    assert_eq!((r.status, r.header("allow")), (405, Some("GET, HEAD")));
+    assert!(!root.path().join("x").exists());
+}
+
+#[test]
+#[ignore = "needs curl and python3"]
+fn curl_several_ranges_parsed_as_multipart() {
+    if !need("curl") || !need("python3") {
+        return;
+    }
+    let (root, _outside) = tree();
+    let srv = server(&root, &[]);
+    let url = format!("http://{}/data.bin", srv.addr);
+    let dir = TempDir::new("multi");
+    let body = dir.path().join("body");
+    let (_, ct) = curl(&[
+        "-r",
+        "0-99,50000-50009,99990-",
+        "-o",
+        body.to_str().unwrap(),
+        "-w",
+        "%{http_code} %{content_type}",
+        &url,
+    ]);
+    let ct = String::from_utf8(ct).unwrap();
+    let ct = ct.strip_prefix("206 ").expect(&ct);
+    assert!(ct.starts_with("multipart/byteranges; boundary="), "{ct}");
+    // Python's MIME parser splits the parts; each is compared with the file.
+    let script = r#"
+import email, email.policy, sys
+ct, path = sys.argv[1], sys.argv[2]
+raw = b"Content-Type: " + ct.encode() + b"\r\n\r\n" + open(path, "rb").read()
+msg = email.message_from_bytes(raw, policy=email.policy.HTTP)
+assert msg.is_multipart(), "not multipart"
+for part in msg.iter_parts():
+    data = part.get_payload(decode=True)
+    print(part["Content-Type"], part["Content-Range"], data.hex())
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, ct, body.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let data = Rng(7).bytes(100_000);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let want = [
+        ("bytes 0-99/100000", hex(&data[..100])),
+        ("bytes 50000-50009/100000", hex(&data[50_000..50_010])),
+        ("bytes 99990-99999/100000", hex(&data[99_990..])),
+    ]
+    .iter()
+    .map(|(r, h)| format!("application/octet-stream {r} {h}\n"))
+    .collect::<String>();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+}
+
+#[test]
+#[ignore = "needs curl"]
+fn curl_uploads_sized_and_chunked() {
+    if !need("curl") {
+        return;
+    }
+    let (root, _outside) = tree();
+    let srv = server(&root, &["--allow-put"]);
+    let dir = TempDir::new("uploads");
+    let src = dir.path().join("src.bin");
+    std::fs::write(&src, Rng(9).bytes(3_000_000)).unwrap();
+    let src = src.to_str().unwrap();
+    let url = format!("http://{}/up/loaded.bin", srv.addr);
+    assert_eq!(code(&["-T", src, &url]), "201");
+    assert_eq!(
+        sha256_file(&root.path().join("up/loaded.bin")),
+        sha256_file(Path::new(src))
+    );
+    assert_eq!(code(&["-T", src, &url]), "204");
+    let chunked = format!("http://{}/up/chunked.bin", srv.addr);
+    assert_eq!(
+        code(&["-H", "Transfer-Encoding: chunked", "-T", src, &chunked]),
+        "201"
+    );
+    assert_eq!(sha256_of_url(&chunked), sha256_file(Path::new(src)));
+    assert_eq!(temporaries(root.path()), Vec::<String>::new());
+}
+
+/// The server's resident memory in KiB.
+fn vm_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap()
+}
+
+#[test]
+#[ignore = "needs curl; writes 1 GiB to the temporary directory"]
+fn curl_one_gib_upload_in_bounded_memory() {
+    if !need("curl") {
+        return;
+    }
+    let root = TempDir::new("gib-up");
+    let srv = server(&root, &["--allow-put", "--threads", "1"]);
+    let pid = srv.child.id();
+    let before = vm_rss_kib(pid);
+    let url = format!("http://{}/gib", srv.addr);
+    // Made on the fly: nothing of it in the test's memory or on disk first.
+    let mut upload = Command::new("sh")
+        .args([
+            "-c",
+            &format!("head -c 1073741824 /dev/zero | curl -s -S -o /dev/null -w '%{{http_code}}' -T - '{url}'"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut peak = before;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while upload.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        peak = peak.max(vm_rss_kib(pid));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = upload.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "201");
+    let len = std::fs::metadata(root.path().join("gib")).unwrap().len();
+    std::fs::remove_file(root.path().join("gib")).unwrap();
+    assert_eq!(len, 1 << 30);
+    let grew = peak.saturating_sub(before);
+    eprintln!("1 GiB upload: VmRSS {before} KiB before, peak {peak} KiB (+{grew} KiB)");
+    assert!(grew < 32 * 1024, "server memory grew by {grew} KiB");
+}
+
+#[test]
+#[ignore = "needs curl"]
+fn curl_max_body_413_instead_of_100_continue() {
+    if !need("curl") {
+        return;
+    }
+    let (root, _outside) = tree();
+    let srv = server(&root, &["--allow-put", "--max-body", "100000"]);
+    let dir = TempDir::new("max-body");
+    let src = dir.path().join("big.bin");
+    std::fs::write(&src, vec![7u8; 5_000_000]).unwrap();
+    let url = format!("http://{}/big.bin", srv.addr);
+    // Sized: curl asks with Expect: 100-continue and reads the 413 at once (its
+    // exit status is 0: no reset).
+    let start = Instant::now();
+    let (trace, codes) = curl(&[
+        "-v",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-T",
+        src.to_str().unwrap(),
+        &url,
+    ]);
+    assert_eq!(String::from_utf8(codes).unwrap(), "413");
+    assert!(trace.contains("Expect: 100-continue"), "{trace}");
+    assert!(!trace.contains("HTTP/1.1 100"), "{trace}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "curl waited {:?}",
+        start.elapsed()
+    );
+    // Chunked: 413 once the chunks add up past the limit; curl still reads it.
+    let (_, codes) = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-H",
+        "Transfer-Encoding: chunked",
+        "-T",
+        src.to_str().unwrap(),
+        &url,
+    ]);
+    assert_eq!(String::from_utf8(codes).unwrap(), "413");
+    assert!(!root.path().join("big.bin").exists());
+    // The part written before the refusal is removed (once the write in flight,
+    // if any, returns).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !temporaries(root.path()).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(temporaries(root.path()), Vec::<String>::new());
+    // Under the limit: stored.
+    let small = dir.path().join("small.bin");
+    std::fs::write(&small, vec![1u8; 99_999]).unwrap();
+    assert_eq!(code(&["-T", small.to_str().unwrap(), &url]), "201");
 }

@@ -30,6 +30,12 @@ pub enum HandlerError {
         /// What went wrong.
         reason: String,
     },
+    /// A builder was given options it cannot build with (a root that cannot be
+    /// opened, a malformed name).
+    InvalidConfig {
+        /// What is wrong, with the value.
+        reason: String,
+    },
 }
 
 impl fmt::Display for HandlerError {
@@ -50,6 +56,7 @@ impl fmt::Display for HandlerError {
                 "invalid rate {text:?}: give bytes per second as an integer, optionally \
                  followed by k (x1024) or m (x1048576), such as 512k or 10m"
             ),
+            HandlerError::InvalidConfig { reason } => write!(f, "invalid configuration: {reason}"),
             HandlerError::ChunkedInputFailed { reason } => {
                 write!(
                     f,

@@ -19,6 +19,7 @@
 //! | send a big body from a file, a stream or a generator without holding it in memory | [`ChunkedWriteHandler`] with a [`ChunkedInput`] | first, or behind the encoder |
 //! | turn `FileRegion`s into bytes for a handler that needs them (TLS) | [`ChunkedWriteHandler::files_as_chunks`] ([`ChunkedFile`]) | in front of that handler |
 //! | limit a connection's (or all connections') byte rate (nginx `limit_rate`) | [`TrafficShapingHandler`] (per channel, or [`GlobalTrafficShaper`]) | first |
+//! | serve the files under a directory over HTTP (ranges, conditional requests, listings) | [`StaticFiles`] | after `HttpServerCodec` |
 //! | see every event of a connection in the logs | [`LoggingHandler`] | anywhere |
 //!
 //! "First" means next to the transport, where messages are `Bytes` in and
@@ -74,6 +75,7 @@ pub mod logging;
 mod output;
 pub mod rate;
 pub mod read_timeout;
+pub mod static_files;
 pub mod traffic_shaping;
 pub mod write_timeout;
 
@@ -89,5 +91,6 @@ pub use idle_state::{IdleState, IdleStateEvent, IdleStateHandler};
 pub use logging::{HEX_DUMP_LIMIT, Loggable, LoggingHandler, hex_dump};
 pub use rate::Rate;
 pub use read_timeout::ReadTimeoutHandler;
+pub use static_files::{RequestReceived, Served, StaticFiles, StaticFilesBuilder};
 pub use traffic_shaping::{GlobalTrafficShaper, TrafficShapingHandler};
 pub use write_timeout::WriteTimeoutHandler;
