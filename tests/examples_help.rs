@@ -91,7 +91,7 @@ fn the_flags_keep_their_names_and_units() {
         "--idle-timeout <SECS>",
         "--allow-put",
         "--max-body <BYTES>",
-        "--fs-on-loop",
+        "--fs-off-loop",
     ] {
         assert!(h.contains(flag), "http_file_server lacks {flag}");
     }

@@ -7,12 +7,12 @@
 //! reads a batch. The calls into the core follow the order in
 //! [`seine_channel::transport`].
 
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::io;
-use std::pin::Pin;
+
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
+use std::task::Poll;
 use std::time::Instant;
 
 use seine_channel::{
@@ -27,6 +27,7 @@ use crate::ktls::{self, Received, RecordLayer};
 use crate::options::ChannelOptions;
 use crate::recv_buf::RecvBuf;
 use crate::socket_stream::SocketStream;
+use crate::wakeup::{self, Wakeup};
 use crate::writer::StreamTransport;
 
 /// Builds a channel's pipeline; runs on the channel's loop, once per channel.
@@ -150,32 +151,6 @@ struct Ready {
     readable: Option<io::Result<()>>,
 }
 
-/// The channel's one timer, made the first time the core sets a deadline and then
-/// moved (never re-made) as the deadline changes.
-#[derive(Default)]
-struct Wakeup {
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-    at: Option<Instant>,
-}
-
-impl Wakeup {
-    /// Whether `deadline` has passed; otherwise arms the timer for it.
-    fn poll(&mut self, deadline: Option<Instant>, cx: &mut TaskContext<'_>) -> bool {
-        let Some(deadline) = deadline else {
-            return false;
-        };
-        let at = tokio::time::Instant::from_std(deadline);
-        let sleep = self
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
-        if self.at != Some(deadline) {
-            sleep.as_mut().reset(at);
-            self.at = Some(deadline);
-        }
-        sleep.as_mut().poll(cx).is_ready()
-    }
-}
-
 async fn drive<S: SocketStream>(
     core: &mut ChannelCore,
     stream: &S,
@@ -239,8 +214,9 @@ async fn drive<S: SocketStream>(
             }
             _ => false,
         };
-        if more {
-            // The batch hit its limit with data left: let the loop's other channels run.
+        if more || wakeup::due_now(core.next_timeout()) {
+            // The batch hit its limit with data left, or a timer is due again at
+            // once: let the loop's other channels run first.
             tokio::task::yield_now().await;
         }
     }

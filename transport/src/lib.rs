@@ -104,6 +104,7 @@ pub mod sendfile;
 mod signal;
 mod socket_stream;
 pub mod splice;
+mod wakeup;
 mod writer;
 
 pub use bootstrap::{Bootstrap, Server, ServerBootstrap};

@@ -395,3 +395,40 @@ fn gro_on_the_receiver_splits_a_gso_burst_back_into_datagrams() {
     server.shutdown_gracefully_blocking(Duration::from_secs(1));
     group.shutdown_gracefully_blocking(Duration::from_secs(1));
 }
+
+/// Answers each datagram from a timer set when it arrives, not from the read.
+struct Delayed {
+    held: Vec<DatagramPacket>,
+}
+impl ChannelHandler for Delayed {
+    fn timer_fired(&mut self, ctx: &mut Context<'_>, _key: u64) {
+        for msg in self.held.drain(..) {
+            ctx.write_void(msg.reply(msg.content.clone()));
+        }
+        ctx.flush();
+    }
+}
+impl InboundHandler for Delayed {
+    type Read = DatagramPacket;
+    type Fire = DatagramPacket;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, DatagramPacket>, msg: DatagramPacket) {
+        self.held.push(msg);
+        ctx.set_timer_after(1, Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn handler_timers_fire_on_datagram_channels() {
+    let group = EventLoopGroup::new(1).unwrap();
+    let server = DatagramBootstrap::new()
+        .group(&group)
+        .handler(|p| {
+            p.add_last("delayed", Handler::inbound(Delayed { held: Vec::new() }))?;
+            Ok(())
+        })
+        .bind("127.0.0.1:0")
+        .unwrap();
+    let c = client("127.0.0.1:0");
+    c.send_to(b"later", server.local_addr()).unwrap();
+    assert_eq!(recv_n(&c, 1), [b"later".to_vec()]);
+}

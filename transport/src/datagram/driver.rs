@@ -14,6 +14,7 @@ use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Instant;
 
 use seine_channel::{Channel, ChannelCore, DatagramPacket, MetricsRecorder};
 use tokio::io::Interest;
@@ -29,6 +30,7 @@ use super::writer::DatagramTransport;
 use crate::channel_set::ChannelSet;
 use crate::driver::Initializer;
 use crate::error::TransportError;
+use crate::wakeup::{self, Wakeup};
 
 /// What one datagram channel needs to start on its loop.
 pub(crate) struct DatagramParams {
@@ -128,6 +130,7 @@ async fn run_inner(p: DatagramParams) {
 #[derive(Default)]
 struct Ready {
     queued: bool,
+    timer: bool,
     writable: Option<io::Result<()>>,
     readable: Option<io::Result<()>>,
 }
@@ -139,12 +142,14 @@ async fn drive(
     opts: &DatagramOptions,
 ) {
     let max_reads = opts.max_reads_per_wakeup.max(1);
+    let mut wakeup = Wakeup::default();
     while !core.is_closed() {
         let ev = poll_fn(|cx| {
             let mut ev = Ready::default();
             if core.poll_queued(cx).is_ready() {
                 ev.queued = true;
             }
+            ev.timer = wakeup.poll(core.next_timeout(), cx);
             if core.wants_write()
                 && let Poll::Ready(r) = socket.poll_send_ready(cx)
             {
@@ -155,7 +160,7 @@ async fn drive(
             {
                 ev.readable = Some(r);
             }
-            if ev.queued || ev.writable.is_some() || ev.readable.is_some() {
+            if ev.queued || ev.timer || ev.writable.is_some() || ev.readable.is_some() {
                 Poll::Ready(ev)
             } else {
                 Poll::Pending
@@ -165,6 +170,9 @@ async fn drive(
 
         if ev.queued {
             core.run_queued();
+        }
+        if ev.timer {
+            core.handle_timeout(Instant::now());
         }
         match ev.writable {
             Some(Ok(())) if core.wants_write() => core.write_pending(),
@@ -179,7 +187,7 @@ async fn drive(
             }
             _ => false,
         };
-        if more {
+        if more || wakeup::due_now(core.next_timeout()) {
             tokio::task::yield_now().await;
         }
     }
