@@ -7,13 +7,21 @@
 #
 # Prints, per round and server: 1 GiB download MB/s with curl and the server's CPU
 # seconds per GiB (user+system, from /proc), 4 KiB files with wrk -c64 over keep-alive
-# (req/s), and full handshakes per second (openssl s_time -new: a new connection each).
+# (req/s), and full handshakes per second (openssl s_time -new: a new connection each);
+# then the medians of each side and the seine/nginx ratios.
 set -euo pipefail
 ROUNDS=${1:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/target/release/examples/http_file_server
-[ -x "$BIN" ] || (cd "$ROOT" && cargo build --release --example http_file_server)
-T=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$T"' EXIT
+# Always built: a stale binary would measure old code.
+(cd "$ROOT" && cargo build -q --release --example http_file_server)
+T=$(mktemp -d)
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$T" 2>/dev/null || true
+}
+trap cleanup EXIT
 mkdir -p "$T/www"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/key.pem" \
   -out "$T/cert.pem" -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost \
@@ -50,9 +58,14 @@ start() { # SIDE PORT -> PID
   else
     nginx_conf "$2" >"$T/nginx.conf"
     taskset -c 0 /usr/sbin/nginx -p "$T" -c "$T/nginx.conf" -e "$T/nginx.err" >"$T/nginx.out" 2>&1 &
-    sleep 0.5
-    # the worker does the work
-    pgrep -P $! nginx | head -1
+    # The worker does the work: wait for it (up to 5 s).
+    local master=$! worker=""
+    for _ in $(seq 1 50); do
+      worker=$(pgrep -P "$master" nginx | head -1 || true)
+      [ -n "$worker" ] && break
+      sleep 0.1
+    done
+    echo "${worker:?nginx worker did not start}"
   fi
 }
 CURL=(curl -s -S --fail -k --tls13-ciphers TLS_AES_128_GCM_SHA256 --tlsv1.3)
@@ -75,9 +88,19 @@ for r in $(seq 1 "$ROUNDS"); do
       -ciphersuites TLS_AES_128_GCM_SHA256 2>/dev/null |
       awk '/connections in .* real seconds/ { printf "%.0f", $1 / $4 }')
     steal=$(vmstat 1 2 | tail -1 | awk '{ print $17 }')
+    printf '%s %s %s %s %s\n' "$side" "$speed" "$cpu" "${rps:-0}" "${hps:-0}" >>"$T/results"
     echo "round $r $side: download ${speed} MB/s, server ${cpu} CPU-s/GiB; 4 KiB wrk -c64 ${rps} req/s; full handshakes ${hps}/s (s_time -new); steal ${steal}%"
     kill "$pid" 2>/dev/null || true
     [ $side = nginx ] && kill "$(cat "$T/nginx.pid")" 2>/dev/null || true
     wait 2>/dev/null || true
   done
 done
+
+# Medians per side, then seine / nginx.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+col() { awk -v s="$1" -v c="$2" '$1 == s { print $c }' "$T/results" | median; }
+for side in seine nginx; do
+  echo "median $side: download $(col $side 2) MB/s, $(col $side 3) CPU-s/GiB; 4 KiB $(col $side 4) req/s; handshakes $(col $side 5)/s"
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+echo "seine/nginx: download $(ratio "$(col seine 2)" "$(col nginx 2)")x MB/s at $(ratio "$(col seine 3)" "$(col nginx 3)")x CPU-s/GiB; 4 KiB $(ratio "$(col seine 4)" "$(col nginx 4)")x req/s; handshakes $(ratio "$(col seine 5)" "$(col nginx 5)")x"
