@@ -73,7 +73,10 @@ port=20443
 for r in $(seq 1 "$ROUNDS"); do
   for side in seine nginx; do
     port=$((port + 1))
-    pid=$(start $side $port)
+    if ! pid=$(start $side $port); then
+      echo "round $r $side: did not start ($(tail -c 300 "$T/nginx.err" 2>/dev/null | tr '\n' ' '))"
+      continue
+    fi
     sleep 0.5
     url=https://localhost:$port
     c0=$(cpu_s "$pid")
