@@ -7,13 +7,10 @@
 //! reads a batch. The calls into the core follow the order in
 //! [`seine_channel::transport`].
 
-use std::future::poll_fn;
 use std::io;
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Poll;
-use std::time::Instant;
 
 use seine_channel::{
     Addr, Channel, ChannelCore, ChannelError, KernelTlsRecord, MetricsRecorder, Pipeline, UserEvent,
@@ -143,14 +140,6 @@ async fn run_inner<S: SocketStream>(
     drop(reg);
 }
 
-#[derive(Default)]
-struct Ready {
-    queued: bool,
-    timer: bool,
-    writable: Option<io::Result<()>>,
-    readable: Option<io::Result<()>>,
-}
-
 async fn drive<S: SocketStream>(
     core: &mut ChannelCore,
     stream: &S,
@@ -163,36 +152,14 @@ async fn drive<S: SocketStream>(
     let max_reads = opts.max_reads_per_wakeup.max(1);
     let mut wakeup = Wakeup::default();
     while !core.is_closed() {
-        let ev = poll_fn(|cx| {
-            let mut ev = Ready::default();
-            if core.poll_queued(cx).is_ready() {
-                ev.queued = true;
-            }
-            ev.timer = wakeup.poll(core.next_timeout(), cx);
-            if core.wants_write()
-                && let Poll::Ready(r) = stream.poll_write_ready(cx)
-            {
-                ev.writable = Some(r);
-            }
-            if core.wants_read()
-                && let Poll::Ready(r) = stream.poll_read_ready(cx)
-            {
-                ev.readable = Some(r);
-            }
-            if ev.queued || ev.timer || ev.writable.is_some() || ev.readable.is_some() {
-                Poll::Ready(ev)
-            } else {
-                Poll::Pending
-            }
-        })
+        let ev = wakeup::next_turn(
+            core,
+            &mut wakeup,
+            |cx| stream.poll_write_ready(cx),
+            |cx| stream.poll_read_ready(cx),
+        )
         .await;
-
-        if ev.queued {
-            core.run_queued();
-        }
-        if ev.timer {
-            core.handle_timeout(Instant::now());
-        }
+        ev.run_core(core);
         match ev.writable {
             Some(Ok(())) if core.wants_write() => core.write_pending(),
             Some(Err(e)) => fail(core, &channel, e, "waiting to write"),

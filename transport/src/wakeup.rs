@@ -1,12 +1,77 @@
-//! A channel's one timer, shared by the stream and datagram drivers: it wakes the
-//! driver when the core's next deadline ([`ChannelCore::next_timeout`]) comes.
-//!
-//! [`ChannelCore::next_timeout`]: seine_channel::ChannelCore::next_timeout
+//! What wakes a channel's driver, shared by the stream and datagram drivers:
+//! work queued by handles, the core's next deadline
+//! ([`ChannelCore::next_timeout`]) through the channel's one timer, and the
+//! socket's readiness for the direction the core wants.
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
+use std::io;
 use std::pin::Pin;
-use std::task::Context as TaskContext;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
+
+use seine_channel::ChannelCore;
+
+/// What a driver's turn found ready.
+pub(crate) struct Turn {
+    queued: bool,
+    timer: bool,
+    /// The socket can take writes (only polled while flushed data waits).
+    pub(crate) writable: Option<io::Result<()>>,
+    /// The socket has input (only polled while the core wants to read).
+    pub(crate) readable: Option<io::Result<()>>,
+}
+
+/// Waits until something of the channel's is ready: queued work, a deadline, or
+/// the socket in a direction the core wants (`poll_write`, `poll_read`).
+pub(crate) async fn next_turn(
+    core: &mut ChannelCore,
+    wakeup: &mut Wakeup,
+    mut poll_write: impl FnMut(&mut TaskContext<'_>) -> Poll<io::Result<()>>,
+    mut poll_read: impl FnMut(&mut TaskContext<'_>) -> Poll<io::Result<()>>,
+) -> Turn {
+    poll_fn(|cx| {
+        let turn = Turn {
+            queued: core.poll_queued(cx).is_ready(),
+            timer: wakeup.poll(core.next_timeout(), cx),
+            writable: if core.wants_write() {
+                ready(poll_write(cx))
+            } else {
+                None
+            },
+            readable: if core.wants_read() {
+                ready(poll_read(cx))
+            } else {
+                None
+            },
+        };
+        if turn.queued || turn.timer || turn.writable.is_some() || turn.readable.is_some() {
+            Poll::Ready(turn)
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+fn ready<T>(p: Poll<T>) -> Option<T> {
+    match p {
+        Poll::Ready(t) => Some(t),
+        Poll::Pending => None,
+    }
+}
+
+impl Turn {
+    /// Runs what handles queued, then the timers due: first in every turn, before
+    /// the driver writes and reads.
+    pub(crate) fn run_core(&self, core: &mut ChannelCore) {
+        if self.queued {
+            core.run_queued();
+        }
+        if self.timer {
+            core.handle_timeout(Instant::now());
+        }
+    }
+}
 
 /// Made the first time the core sets a deadline, then moved (never re-made) as
 /// the deadline changes.

@@ -7,14 +7,11 @@
 //! `recvmmsg` batches, firing one [`DatagramPacket`] per datagram and one
 //! `channel_read_complete` per wake-up. Calls follow [`seine_channel::transport`].
 
-use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Poll;
-use std::time::Instant;
 
 use seine_channel::{Channel, ChannelCore, DatagramPacket, MetricsRecorder};
 use tokio::io::Interest;
@@ -127,14 +124,6 @@ async fn run_inner(p: DatagramParams) {
     drop(reg);
 }
 
-#[derive(Default)]
-struct Ready {
-    queued: bool,
-    timer: bool,
-    writable: Option<io::Result<()>>,
-    readable: Option<io::Result<()>>,
-}
-
 async fn drive(
     core: &mut ChannelCore,
     socket: &UdpSocket,
@@ -144,36 +133,14 @@ async fn drive(
     let max_reads = opts.max_reads_per_wakeup.max(1);
     let mut wakeup = Wakeup::default();
     while !core.is_closed() {
-        let ev = poll_fn(|cx| {
-            let mut ev = Ready::default();
-            if core.poll_queued(cx).is_ready() {
-                ev.queued = true;
-            }
-            ev.timer = wakeup.poll(core.next_timeout(), cx);
-            if core.wants_write()
-                && let Poll::Ready(r) = socket.poll_send_ready(cx)
-            {
-                ev.writable = Some(r);
-            }
-            if core.wants_read()
-                && let Poll::Ready(r) = socket.poll_recv_ready(cx)
-            {
-                ev.readable = Some(r);
-            }
-            if ev.queued || ev.timer || ev.writable.is_some() || ev.readable.is_some() {
-                Poll::Ready(ev)
-            } else {
-                Poll::Pending
-            }
-        })
+        let ev = wakeup::next_turn(
+            core,
+            &mut wakeup,
+            |cx| socket.poll_send_ready(cx),
+            |cx| socket.poll_recv_ready(cx),
+        )
         .await;
-
-        if ev.queued {
-            core.run_queued();
-        }
-        if ev.timer {
-            core.handle_timeout(Instant::now());
-        }
+        ev.run_core(core);
         match ev.writable {
             Some(Ok(())) if core.wants_write() => core.write_pending(),
             Some(Err(e)) => fail(core, e, "waiting to send"),
