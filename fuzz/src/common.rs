@@ -21,12 +21,7 @@ pub fn drive<D: Decoder<Item = CompositeBuf>>(
     strategy: u8,
     max: usize,
 ) -> usize {
-    let strategy = match strategy % 3 {
-        0 => CumulationStrategy::Merge,
-        1 => CumulationStrategy::Compose,
-        _ => CumulationStrategy::Adaptive { threshold: 8 },
-    };
-    let mut cumulation = Cumulation::new(strategy);
+    let mut cumulation = cumulation_for(strategy);
     let mut frames = 0;
     let step = usize::from(cut % 64) + 1;
     for read in stream.chunks(step) {
@@ -70,6 +65,15 @@ pub fn drive<D: Decoder<Item = CompositeBuf>>(
     panic!("decode_eof never returned None");
 }
 
+/// A cumulation with the strategy the input byte `strategy` picks.
+pub fn cumulation_for(strategy: u8) -> Cumulation {
+    Cumulation::new(match strategy % 3 {
+        0 => CumulationStrategy::Merge,
+        1 => CumulationStrategy::Compose,
+        _ => CumulationStrategy::Adaptive { threshold: 8 },
+    })
+}
+
 /// Feeds `stream` as [`drive`] does to a protocol decoder, whose connection is
 /// closed at its first error (as `HttpServerCodec` and `RespCodec` do): checks
 /// that every message consumed input and passes `check`, and that end of input
@@ -81,12 +85,7 @@ pub fn drive_protocol<D: Decoder>(
     strategy: u8,
     mut check: impl FnMut(&D::Item),
 ) -> usize {
-    let strategy = match strategy % 3 {
-        0 => CumulationStrategy::Merge,
-        1 => CumulationStrategy::Compose,
-        _ => CumulationStrategy::Adaptive { threshold: 8 },
-    };
-    let mut cumulation = Cumulation::new(strategy);
+    let mut cumulation = cumulation_for(strategy);
     let mut messages = 0;
     let step = usize::from(cut % 64) + 1;
     for read in stream.chunks(step) {

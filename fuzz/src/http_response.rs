@@ -1,7 +1,7 @@
 //! The `http_response` target: [`HttpResponseDecoder`] with small limits and a
 //! queue of request methods taken from the input.
 
-use seine_buffer::{Bytes, Cumulation, CumulationStrategy};
+use seine_buffer::Bytes;
 use seine_codec::http::{HttpPart, HttpResponseDecoder, Method};
 
 use crate::common;
@@ -18,11 +18,6 @@ pub fn http_response(data: &[u8]) {
     };
     let max_header_length = 32 + usize::from(c[0]) * 2;
     let max_headers = usize::from(c[1] % 8) + 1;
-    let strategy = match (c[1] >> 3) % 3 {
-        0 => CumulationStrategy::Merge,
-        1 => CumulationStrategy::Compose,
-        _ => CumulationStrategy::Adaptive { threshold: 8 },
-    };
     let step = usize::from(c[1] >> 5) * 9 + 1;
     let mut dec = HttpResponseDecoder::builder()
         .max_header_length(max_header_length)
@@ -40,7 +35,7 @@ pub fn http_response(data: &[u8]) {
         methods.push(m);
     }
     let mut check = Check::new(methods, max_header_length, max_headers);
-    let mut cumulation = Cumulation::new(strategy);
+    let mut cumulation = common::cumulation_for(c[1] >> 3);
     for read in stream.chunks(step) {
         cumulation.push(Bytes::copy_from_slice(read));
         for _ in 0..1_000_000 {
