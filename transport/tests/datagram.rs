@@ -50,6 +50,14 @@ fn client(addr: &str) -> UdpSocket {
     c
 }
 
+/// Closes `endpoints`, then the loops, each with a second's grace.
+fn stop<const N: usize>(group: &EventLoopGroup, endpoints: [&DatagramEndpoint; N]) {
+    for ep in endpoints {
+        ep.shutdown_gracefully_blocking(Duration::from_secs(1));
+    }
+    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+}
+
 /// Receives `n` datagrams, returning them in order.
 fn recv_n(c: &UdpSocket, n: usize) -> Vec<Vec<u8>> {
     let mut buf = vec![0u8; 70_000];
@@ -80,8 +88,7 @@ fn datagrams_are_echoed_to_their_senders() {
         m = server.metrics();
     }
     assert_eq!((m.received, m.sent, m.dropped()), (2, 2, 0));
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -109,8 +116,7 @@ fn a_burst_is_received_in_batches_and_answered_in_order() {
     assert_eq!(m.received, n as u64);
     assert!(m.recv_calls <= m.received, "{m}");
     assert_eq!(m.dropped(), 0, "{m}");
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -138,8 +144,7 @@ fn replies_to_one_peer_leave_as_gso_messages_where_the_kernel_has_it() {
     } else {
         eprintln!("no UDP GSO on this kernel: {}", server.path());
     }
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -182,8 +187,7 @@ fn datagrams_the_kernel_drops_at_a_full_queue_are_counted() {
     assert_eq!(m.received + m.dropped_kernel, 64, "{m}");
     assert!(m.dropped_kernel > 0, "a tiny queue overflows: {m}");
     assert_eq!(seen.lock().unwrap().len() as u64, m.received);
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -200,8 +204,7 @@ fn a_datagram_longer_than_the_maximum_is_dropped_and_counted() {
     assert_eq!(recv_n(&c, 1), [b"small".to_vec()]);
     let m = server.metrics();
     assert_eq!((m.dropped_truncated, m.received), (1, 1), "{m}");
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -220,8 +223,7 @@ fn a_maximum_size_datagram_passes_whole_when_allowed() {
     let big: Vec<u8> = (0..65_507u32).map(|i| i as u8).collect();
     c.send_to(&big, server.local_addr()).unwrap();
     assert_eq!(recv_n(&c, 1), [big]);
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -258,8 +260,7 @@ fn a_connected_channel_sends_plain_bytes_and_hears_only_its_peer() {
     assert_eq!(seen[0].sender, Some(peer.local_addr().unwrap()));
     drop(seen);
     drop(done);
-    ep.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&ep]);
 }
 
 #[test]
@@ -273,8 +274,7 @@ fn ipv6_datagrams_are_echoed() {
     let c = client("[::1]:0");
     c.send_to(b"six", server.local_addr()).unwrap();
     assert_eq!(recv_n(&c, 1), [b"six".to_vec()]);
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -290,8 +290,7 @@ fn reuse_port_opens_one_socket_per_loop_and_all_of_them_answer() {
     for (i, c) in clients.iter().enumerate() {
         assert_eq!(recv_n(c, 1), [vec![i as u8]]);
     }
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -309,8 +308,7 @@ fn multicast_membership_can_be_joined_and_left() {
             .join_multicast_v4(Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::UNSPECIFIED)
             .is_err()
     );
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -339,8 +337,7 @@ fn a_send_the_kernel_refuses_fails_alone_and_is_counted() {
         server.channel().is_active(),
         "one bad datagram does not close the channel"
     );
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&server]);
 }
 
 #[test]
@@ -391,9 +388,7 @@ fn gro_on_the_receiver_splits_a_gso_burst_back_into_datagrams() {
             "a GSO burst reached a GRO socket whole: {m}"
         );
     }
-    client.shutdown_gracefully_blocking(Duration::from_secs(1));
-    server.shutdown_gracefully_blocking(Duration::from_secs(1));
-    group.shutdown_gracefully_blocking(Duration::from_secs(1));
+    stop(&group, [&client, &server]);
 }
 
 /// Answers each datagram from a timer set when it arrives, not from the read.
