@@ -105,6 +105,135 @@ fn graceful_close_sends_close_notify_which_is_end_of_input() {
     client.take_exception().unwrap();
 }
 
+/// Application-data records in `wire`, as (type, length) pairs.
+fn records(wire: &[u8]) -> Vec<(u8, usize)> {
+    let mut out = Vec::new();
+    let mut rest = wire;
+    while rest.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        out.push((rest[0], len));
+        rest = &rest[5 + len..];
+    }
+    assert!(rest.is_empty(), "a partial record at the end");
+    out
+}
+
+/// Answers every read with a head and a body written separately (as an HTTP
+/// server does), then closes if asked: all within the one read event.
+struct Respond {
+    body: usize,
+    file: Option<FileRegion>,
+    close: bool,
+}
+impl ChannelHandler for Respond {}
+impl InboundHandler for Respond {
+    type Read = Bytes;
+    type Fire = Bytes;
+    fn channel_read(&mut self, ctx: &mut InboundContext<'_, Bytes>, _msg: Bytes) {
+        ctx.write_void(OutboundBuf::from("HTTP/1.1 200 OK\r\n\r\n"));
+        match self.file.take() {
+            Some(region) => ctx.write_void(OutboundBuf::from(region)),
+            None => ctx.write_void(OutboundBuf::from(vec![b'x'; self.body])),
+        }
+        if self.close {
+            ctx.close();
+        }
+    }
+}
+
+fn responding_pair(certs: &Certs, body: usize, close: bool) -> (EmbeddedChannel, EmbeddedChannel) {
+    responding_with(
+        certs,
+        Respond {
+            body,
+            file: None,
+            close,
+        },
+    )
+}
+
+fn responding_with(certs: &Certs, respond: Respond) -> (EmbeddedChannel, EmbeddedChannel) {
+    let (mut client, mut server, _, _) = pair(certs);
+    pump(&mut client, &mut server);
+    let respond = Handler::inbound(respond);
+    server.pipeline().add_last("respond", respond).unwrap();
+    client.write_outbound(OutboundBuf::from("GET"));
+    server
+        .write_inbound(Bytes::from(client.read_outbound_bytes()))
+        .unwrap();
+    (client, server)
+}
+
+#[test]
+fn the_writes_of_one_event_share_records() {
+    let certs = Certs::new();
+    let (mut client, mut server) = responding_pair(&certs, 4096, false);
+    let wire = server.read_outbound_bytes();
+    // One record: 19 + 4096 plaintext, the content type byte, a 16-byte tag.
+    assert_eq!(records(&wire), [(0x17, 19 + 4096 + 1 + 16)]);
+    client.write_inbound(Bytes::from(wire)).unwrap();
+    let text = inbound_text(&mut client);
+    assert_eq!(&text[..19], b"HTTP/1.1 200 OK\r\n\r\n");
+    assert_eq!(text.len(), 19 + 4096);
+
+    // 40 KiB: full records of 16 KiB across the two writes, then the rest.
+    let (_, mut server) = responding_pair(&certs, 40 * 1024, false);
+    let sizes: Vec<usize> = records(&server.read_outbound_bytes())
+        .into_iter()
+        .map(|(_, len)| len - 17)
+        .collect();
+    assert_eq!(sizes, [16384, 16384, 19 + 40 * 1024 - 32768]);
+}
+
+#[test]
+fn a_head_and_a_file_share_records() {
+    let certs = Certs::new();
+    let (data, region) = file_of(4096);
+    let (region, progress) = region.with_progress();
+    let respond = Respond {
+        body: 0,
+        file: Some(region),
+        close: false,
+    };
+    let (mut client, mut server) = responding_with(&certs, respond);
+    let wire = server.read_outbound_bytes();
+    assert_eq!(records(&wire), [(0x17, 19 + 4096 + 17)]);
+    assert_eq!(progress.transferred(), 4096);
+    client.write_inbound(Bytes::from(wire)).unwrap();
+    assert_eq!(inbound_text(&mut client)[19..], data[..]);
+
+    // A large file: the head fills its first record, then full records.
+    let (data, region) = file_of(40_000);
+    let respond = Respond {
+        body: 0,
+        file: Some(region),
+        close: true,
+    };
+    let (mut client, mut server) = responding_with(&certs, respond);
+    let wire = server.read_outbound_bytes();
+    let sizes: Vec<usize> = records(&wire)
+        .into_iter()
+        .map(|(_, len)| len - 17)
+        .collect();
+    // The last record is close_notify.
+    assert_eq!(sizes, [16384, 16384, 19 + 40_000 - 32768, 2]);
+    client.write_inbound(Bytes::from(wire)).unwrap();
+    assert_eq!(inbound_text(&mut client)[19..], data[..]);
+}
+
+#[test]
+fn a_close_sends_the_writes_before_it_then_close_notify() {
+    let certs = Certs::new();
+    let (mut client, mut server) = responding_pair(&certs, 10, true);
+    assert!(!server.is_active());
+    let wire = server.read_outbound_bytes();
+    // The data, then close_notify (an alert: 2 bytes, the type, the tag).
+    assert_eq!(records(&wire), [(0x17, 19 + 10 + 17), (0x17, 2 + 17)]);
+    client.write_inbound(Bytes::from(wire)).unwrap();
+    assert_eq!(inbound_text(&mut client).len(), 19 + 10);
+    client.close_inbound().unwrap();
+}
+
 #[test]
 fn eof_without_close_notify_is_a_truncation_error() {
     let certs = Certs::new();

@@ -6,20 +6,23 @@
 //! stop at the high water mark, resume on writability): what a shared
 //! `ChunkedInput` in seine-handler could take over.
 
-use std::io::Write;
+use std::io::{IoSlice, Write};
 
-use bytes::Buf;
 use rustls::Connection;
 use seine_buffer::Bytes;
 use seine_channel::{Context, OutboundBuf};
+use smallvec::SmallVec;
 
 use super::{Counters, PendingClose, RECORD_PLAINTEXT, TlsHandler};
 use crate::error::TlsError;
 
+/// The most plaintext of in-memory writes encrypted and written as one buffer.
+const RUN_PLAINTEXT: usize = 4 * RECORD_PLAINTEXT;
+
 impl TlsHandler {
     /// Takes the records rustls has ready, as one buffer (a copy out of rustls).
     pub(super) fn take_records(&mut self) -> Option<Bytes> {
-        self.conn.as_mut().and_then(take_records)
+        self.conn.as_mut().and_then(|c| take_records(c, 0))
     }
 
     /// Writes the records ready with no completion; whether there were any.
@@ -30,28 +33,6 @@ impl TlsHandler {
                 true
             }
             None => false,
-        }
-    }
-
-    /// Encrypts `data` into records (rustls copies it into the records).
-    pub(super) fn encrypt(&mut self, data: &[u8]) {
-        if let Some(conn) = self.conn.as_mut() {
-            encrypt(conn, self.counters.as_ref(), data);
-        }
-    }
-
-    /// Encrypts a buffer in memory, segment by segment.
-    pub(super) fn encrypt_buf(&mut self, msg: OutboundBuf) {
-        match msg {
-            OutboundBuf::Bytes(b) => self.encrypt(&b),
-            OutboundBuf::Composite(mut c) => {
-                while c.has_remaining() {
-                    let n = c.chunk().len();
-                    self.encrypt(c.chunk());
-                    c.advance(n);
-                }
-            }
-            OutboundBuf::File(_) => unreachable!("files are encrypted chunk by chunk"),
         }
     }
 
@@ -70,52 +51,12 @@ impl TlsHandler {
                 wrote = true;
             }
         }
-        while let Some((msg, _)) = self.queue.front_mut() {
-            let Some(conn) = self.conn.as_mut() else {
-                break;
-            };
-            if let OutboundBuf::File(region) = msg {
-                while region.remaining() > 0 {
-                    if !ctx.is_writable() {
-                        return wrote;
-                    }
-                    let chunk = match region.read_chunk(RECORD_PLAINTEXT) {
-                        Ok(c) if !c.is_empty() => c,
-                        Ok(_) => break,
-                        Err(e) => {
-                            let (_, promise) = self.queue.pop_front().expect("front");
-                            self.queue.clear();
-                            self.failed = true;
-                            let err = TlsError::FileRegionUnreadable {
-                                reason: e.to_string(),
-                            };
-                            ctx.fail_promise(promise, err);
-                            ctx.close_now();
-                            return true;
-                        }
-                    };
-                    region.advance(chunk.len() as u64);
-                    encrypt(conn, self.counters.as_ref(), &chunk);
-                    if region.remaining() > 0
-                        && let Some(b) = take_records(conn)
-                    {
-                        ctx.write_void(b);
-                        wrote = true;
-                    }
-                }
+        while !self.queue.is_empty() && self.conn.is_some() {
+            match self.write_run(ctx) {
+                Run::Wrote => wrote = true,
+                Run::Unwritable => return wrote,
+                Run::Failed => return true,
             }
-            let (msg, promise) = self.queue.pop_front().expect("front");
-            if !msg.is_file() {
-                self.encrypt_buf(msg);
-            }
-            match self.take_records() {
-                // The promise's ticket is older than this write's: it resolves
-                // when this one does (writes complete in order).
-                Some(b) if !promise.is_void() => drop(ctx.write_message(b)),
-                Some(b) => ctx.write_void(b),
-                None => ctx.complete_promise(promise),
-            }
-            wrote = true;
         }
         match self.close {
             PendingClose::None => {}
@@ -133,10 +74,86 @@ impl TlsHandler {
         wrote
     }
 
+    /// Encrypts the run at the front of the queue and writes its records. A
+    /// run is the in-memory writes there (up to [`RUN_PLAINTEXT`]) and, when a
+    /// file follows and the channel is writable, the file's next bytes, as many
+    /// as fill the run's last record: a response's head and a small file body
+    /// share one record, and a large file goes on in full records.
+    fn write_run(&mut self, ctx: &mut Context<'_>) -> Run {
+        let (mut run, mut plaintext) = (0, 0);
+        for (msg, _) in &self.queue {
+            if msg.is_file() || (run > 0 && plaintext >= RUN_PLAINTEXT) {
+                break;
+            }
+            run += 1;
+            plaintext += msg.len();
+        }
+        // The file after the memory: read its next bytes if it may be written.
+        let mut chunk = Bytes::new();
+        let mut file_done = false;
+        if let Some((OutboundBuf::File(region), _)) = self.queue.get_mut(run) {
+            if region.remaining() == 0 {
+                file_done = true;
+            } else if ctx.is_writable() {
+                let room = RECORD_PLAINTEXT - plaintext % RECORD_PLAINTEXT;
+                match region.read_chunk(room) {
+                    Ok(c) => {
+                        region.advance(c.len() as u64);
+                        // Empty: the file is shorter than the region said.
+                        file_done = c.is_empty() || region.remaining() == 0;
+                        chunk = c;
+                    }
+                    Err(e) => {
+                        let (_, promise) = self.queue.remove(run).expect("the file");
+                        self.queue.clear();
+                        self.failed = true;
+                        let reason = e.to_string();
+                        ctx.fail_promise(promise, TlsError::FileRegionUnreadable { reason });
+                        ctx.close_now();
+                        return Run::Failed;
+                    }
+                }
+            } else if run == 0 {
+                return Run::Unwritable;
+            }
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Run::Unwritable;
+        };
+        let mut slices: SmallVec<[IoSlice<'_>; 8]> = SmallVec::new();
+        for (msg, _) in self.queue.iter().take(run) {
+            match msg {
+                OutboundBuf::Bytes(b) => slices.push(IoSlice::new(b)),
+                OutboundBuf::Composite(c) => slices.extend(c.segments().map(|s| IoSlice::new(s))),
+                OutboundBuf::File(_) => unreachable!("a run's memory has no file"),
+            }
+        }
+        slices.push(IoSlice::new(&chunk));
+        slices.retain(|s| !s.is_empty());
+        let len = plaintext + chunk.len();
+        encrypt(conn, self.counters.as_ref(), &slices, len);
+        drop(slices);
+        let records = take_records(conn, len);
+        let mut promises = self
+            .queue
+            .drain(..run + usize::from(file_done))
+            .map(|(_, p)| p);
+        match records {
+            // A newer ticket than every promise of the run: they resolve when
+            // the records are written (writes complete in order).
+            Some(b) if promises.any(|p| !p.is_void()) => drop(ctx.write_message(b)),
+            Some(b) => ctx.write_void(b),
+            None => promises.for_each(|p| ctx.complete_promise(p)),
+        }
+        Run::Wrote
+    }
+
     /// close_notify after what waits, then the close.
     pub(super) fn graceful_close(&mut self, ctx: &mut Context<'_>) {
         if !self.queue.is_empty() {
+            // The close waits for what is queued, unflushed writes included.
             self.close = PendingClose::Close;
+            self.pump(ctx);
             return;
         }
         self.send_close_notify(ctx);
@@ -160,12 +177,16 @@ impl TlsHandler {
     }
 }
 
-/// Takes the records `conn` has ready, as one buffer (a copy out of rustls).
-fn take_records(conn: &mut Connection) -> Option<Bytes> {
+/// Takes the records `conn` has ready, as one buffer (a copy out of rustls),
+/// sized for `plaintext` bytes of application data.
+fn take_records(conn: &mut Connection, plaintext: usize) -> Option<Bytes> {
     if !conn.wants_write() {
         return None;
     }
-    let mut out = Vec::new();
+    // Header and tag per record (22 bytes in TLS 1.3, 29 in 1.2 with GCM),
+    // so that the usual case is one allocation.
+    let records = plaintext / RECORD_PLAINTEXT + 1;
+    let mut out = Vec::with_capacity(plaintext + records * 32);
     while conn.wants_write() {
         // Writing into a Vec cannot fail.
         if conn.write_tls(&mut out).is_err() {
@@ -175,14 +196,25 @@ fn take_records(conn: &mut Connection) -> Option<Bytes> {
     Some(Bytes::from(out))
 }
 
-/// Encrypts `data` into records (rustls copies it into the records).
-fn encrypt(conn: &mut Connection, counters: Option<&Counters>, data: &[u8]) {
-    if data.is_empty() {
+/// Encrypts `slices` (`len` bytes in all) as one run of records (rustls
+/// copies the plaintext into them).
+fn encrypt(conn: &mut Connection, counters: Option<&Counters>, slices: &[IoSlice<'_>], len: usize) {
+    if slices.is_empty() {
         return;
     }
     // With no buffer limit, rustls takes everything.
-    let _ = conn.writer().write_all(data);
+    let _ = conn.writer().write_vectored(slices);
     if let Some(c) = counters {
-        c.user.add(data.len() as u64);
+        c.user.add(len as u64);
     }
+}
+
+/// What [`TlsHandler::write_run`] did.
+enum Run {
+    /// Encrypted and wrote a run (or resolved writes with nothing to encrypt).
+    Wrote,
+    /// A file waits at the front for writability.
+    Unwritable,
+    /// A file could not be read: the channel is closing.
+    Failed,
 }
