@@ -152,7 +152,7 @@ async fn drive<S: SocketStream>(
     let max_reads = opts.max_reads_per_wakeup.max(1);
     let mut wakeup = Wakeup::default();
     while !core.is_closed() {
-        let ev = wakeup::next_turn(
+        let mut ev = wakeup::next_turn(
             core,
             &mut wakeup,
             |cx| stream.poll_write_ready(cx),
@@ -160,12 +160,12 @@ async fn drive<S: SocketStream>(
         )
         .await;
         ev.run_core(core);
-        match ev.writable {
+        match ev.writable.take() {
             Some(Ok(())) if core.wants_write() => core.write_pending(),
             Some(Err(e)) => fail(core, &channel, e, "waiting to write"),
             _ => {}
         }
-        let more = match ev.readable {
+        let more = match ev.readable.take() {
             Some(Ok(())) if core.wants_read() => {
                 let io = Reader {
                     stream,
@@ -181,7 +181,10 @@ async fn drive<S: SocketStream>(
             }
             _ => false,
         };
-        if more || wakeup::due_now(core.next_timeout()) {
+        let again = more || wakeup::due_now(core.next_timeout());
+        // The turn ends (and its clock with it) before the driver awaits.
+        drop(ev);
+        if again {
             // The batch hit its limit with data left, or a timer is due again at
             // once: let the loop's other channels run first.
             tokio::task::yield_now().await;

@@ -86,6 +86,7 @@
 mod accept;
 mod bootstrap;
 mod channel_set;
+mod clock;
 mod datagram;
 mod drain;
 mod driver;

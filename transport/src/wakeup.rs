@@ -11,8 +11,13 @@ use std::time::Instant;
 
 use seine_channel::ChannelCore;
 
-/// What a driver's turn found ready.
+use crate::clock::{self, TurnClock};
+
+/// What a driver's turn found ready. While it lives, the loop's clock answers
+/// from the one read taken when the turn began ([`clock`]): drop it before the
+/// driver awaits again.
 pub(crate) struct Turn {
+    _clock: TurnClock,
     queued: bool,
     timer: bool,
     /// The socket can take writes (only polled while flushed data waits).
@@ -31,6 +36,7 @@ pub(crate) async fn next_turn(
 ) -> Turn {
     poll_fn(|cx| {
         let turn = Turn {
+            _clock: TurnClock::begin(),
             queued: core.poll_queued(cx).is_ready(),
             timer: wakeup.poll(core.next_timeout(), cx),
             writable: if core.wants_write() {
@@ -68,7 +74,7 @@ impl Turn {
             core.run_queued();
         }
         if self.timer {
-            core.handle_timeout(Instant::now());
+            core.handle_timeout(clock::now());
         }
     }
 }
@@ -91,7 +97,7 @@ impl Wakeup {
         let Some(deadline) = deadline else {
             return false;
         };
-        if deadline <= Instant::now() {
+        if deadline <= clock::now() {
             return true;
         }
         let at = tokio::time::Instant::from_std(deadline);
@@ -110,7 +116,7 @@ impl Wakeup {
 /// tasks run before it fires it, so that a handler re-arming a timer for "now"
 /// cannot keep the loop to itself.
 pub(crate) fn due_now(deadline: Option<Instant>) -> bool {
-    deadline.is_some_and(|d| d <= Instant::now())
+    deadline.is_some_and(|d| d <= clock::now())
 }
 
 #[cfg(test)]

@@ -466,6 +466,11 @@ fn coalesce<'a>(iov: &mut [IoSlice<'a>], staging: &'a mut Vec<u8>) -> usize {
 }
 
 impl<S: SocketStream> Transport for StreamTransport<S> {
+    /// The loop's clock: one read per driver turn ([`crate::clock`]).
+    fn now(&self) -> std::time::Instant {
+        crate::clock::now()
+    }
+
     fn flush(&mut self, out: &mut OutboundBuffer) -> Result<(), Error> {
         let mut spins = self.opts.write_spin.max(1);
         while out.has_flushed() && spins > 0 {

@@ -133,7 +133,7 @@ async fn drive(
     let max_reads = opts.max_reads_per_wakeup.max(1);
     let mut wakeup = Wakeup::default();
     while !core.is_closed() {
-        let ev = wakeup::next_turn(
+        let mut ev = wakeup::next_turn(
             core,
             &mut wakeup,
             |cx| socket.poll_send_ready(cx),
@@ -141,12 +141,12 @@ async fn drive(
         )
         .await;
         ev.run_core(core);
-        match ev.writable {
+        match ev.writable.take() {
             Some(Ok(())) if core.wants_write() => core.write_pending(),
             Some(Err(e)) => fail(core, e, "waiting to send"),
             _ => {}
         }
-        let more = match ev.readable {
+        let more = match ev.readable.take() {
             Some(Ok(())) if core.wants_read() => reader.read_batches(core, socket, max_reads),
             Some(Err(e)) => {
                 fail(core, e, "waiting to receive");
@@ -154,7 +154,10 @@ async fn drive(
             }
             _ => false,
         };
-        if more || wakeup::due_now(core.next_timeout()) {
+        let again = more || wakeup::due_now(core.next_timeout());
+        // The turn ends (and its clock with it) before the driver awaits.
+        drop(ev);
+        if again {
             tokio::task::yield_now().await;
         }
     }

@@ -238,6 +238,11 @@ fn is_gso_refusal(e: &io::Error) -> bool {
 }
 
 impl Transport for DatagramTransport {
+    /// The loop's clock: one read per driver turn ([`crate::clock`]).
+    fn now(&self) -> std::time::Instant {
+        crate::clock::now()
+    }
+
     fn flush(&mut self, out: &mut OutboundBuffer) -> Result<(), Error> {
         let mut spins = self.spins;
         while out.has_flushed() && spins > 0 {
