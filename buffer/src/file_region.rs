@@ -386,6 +386,34 @@ impl FileRegion {
         read_at(&self.file, self.current_position(), self.remaining(), max)
     }
 
+    /// Reads the next `min(buf.len(), remaining)` bytes of the region, from its
+    /// current position, into the front of `buf`; returns how many. As
+    /// [`read_chunk`](Self::read_chunk), without a new buffer per chunk: for a
+    /// caller that reuses one (a TLS handler encrypting a file chunk by chunk).
+    /// Does not advance the region. Same errors as `read_chunk`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// let mut file = tempfile::tempfile().unwrap();
+    /// file.write_all(b"abcdef").unwrap();
+    /// let mut region = seine_buffer::FileRegion::from_file(file).unwrap();
+    /// let mut buf = [0u8; 4];
+    /// assert_eq!(region.read_chunk_into(&mut buf).unwrap(), 4);
+    /// assert_eq!(&buf, b"abcd");
+    /// region.advance(4);
+    /// assert_eq!(region.read_chunk_into(&mut buf).unwrap(), 2);
+    /// assert_eq!(&buf[..2], b"ef");
+    /// ```
+    pub fn read_chunk_into(&self, buf: &mut [u8]) -> Result<usize, BufferError> {
+        let remaining = self.remaining();
+        let want = usize::try_from(remaining).map_or(buf.len(), |r| r.min(buf.len()));
+        fill_at(&self.file, self.current_position(), remaining, &mut buf[..want])?;
+        Ok(want)
+    }
+
     /// Iterates over the rest of the region in chunks of at most `max` bytes read
     /// with `pread(2)`: the default fallback when `sendfile` cannot be used.
     ///
@@ -576,8 +604,15 @@ pub(crate) fn read_at(
         return Ok(Bytes::new());
     }
     let mut buf = vec![0u8; want];
+    fill_at(file, position, remaining, &mut buf)?;
+    Ok(Bytes::from(buf))
+}
+
+/// Fills `buf` from `file` at `position` with `pread(2)`; `remaining` is what
+/// the region still expects there (for the error when the file ends early).
+fn fill_at(file: &File, position: u64, remaining: u64, buf: &mut [u8]) -> Result<(), BufferError> {
     let mut filled = 0;
-    while filled < want {
+    while filled < buf.len() {
         let at = position + filled as u64;
         match file.read_at(&mut buf[filled..], at) {
             Ok(0) => {
@@ -593,7 +628,7 @@ pub(crate) fn read_at(
             Err(e) => return Err(BufferError::io("pread", e)),
         }
     }
-    Ok(Bytes::from(buf))
+    Ok(())
 }
 
 #[cfg(test)]

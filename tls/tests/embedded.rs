@@ -222,6 +222,39 @@ fn a_head_and_a_file_share_records() {
 }
 
 #[test]
+fn a_file_that_shrank_fails_its_write_and_closes() {
+    let certs = Certs::new();
+    let mut file = tempfile::tempfile().unwrap();
+    file.write_all(&[1u8; 40_000]).unwrap();
+    let region = FileRegion::from_file(file.try_clone().unwrap()).unwrap();
+    // Truncated after the region was made: the second record's read comes up short.
+    file.set_len(20_000).unwrap();
+    let (mut client, mut server, _, _) = pair(&certs);
+    pump(&mut client, &mut server);
+    let respond = Respond {
+        body: 0,
+        file: Some(region),
+        close: false,
+    };
+    server
+        .pipeline()
+        .add_last("respond", Handler::inbound(respond))
+        .unwrap();
+    client.write_outbound(OutboundBuf::from("GET"));
+    let err = server
+        .write_inbound(Bytes::from(client.read_outbound_bytes()))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.downcast_ref::<TlsError>(),
+            Some(TlsError::FileRegionUnreadable { .. })
+        ),
+        "{err}"
+    );
+    assert!(!server.is_active());
+}
+
+#[test]
 fn a_close_sends_the_writes_before_it_then_close_notify() {
     let certs = Certs::new();
     let (mut client, mut server) = responding_pair(&certs, 10, true);

@@ -6,10 +6,11 @@
 //! stop at the high water mark, resume on writability): what a shared
 //! `ChunkedInput` in seine-handler could take over.
 
+use std::cell::RefCell;
 use std::io::{IoSlice, Write};
 
 use rustls::Connection;
-use seine_buffer::Bytes;
+use seine_buffer::{BufferError, Bytes};
 use seine_channel::{Context, OutboundBuf};
 use smallvec::SmallVec;
 
@@ -88,51 +89,33 @@ impl TlsHandler {
             run += 1;
             plaintext += msg.len();
         }
-        // The file after the memory: read its next bytes if it may be written.
-        let mut chunk = Bytes::new();
-        let mut file_done = false;
-        if let Some((OutboundBuf::File(region), _)) = self.queue.get_mut(run) {
-            if region.remaining() == 0 {
-                file_done = true;
-            } else if ctx.is_writable() {
-                let room = RECORD_PLAINTEXT - plaintext % RECORD_PLAINTEXT;
-                match region.read_chunk(room) {
-                    Ok(c) => {
-                        region.advance(c.len() as u64);
-                        // Empty: the file is shorter than the region said.
-                        file_done = c.is_empty() || region.remaining() == 0;
-                        chunk = c;
-                    }
-                    Err(e) => {
-                        let (_, promise) = self.queue.remove(run).expect("the file");
-                        self.queue.clear();
-                        self.failed = true;
-                        let reason = e.to_string();
-                        ctx.fail_promise(promise, TlsError::FileRegionUnreadable { reason });
-                        ctx.close_now();
-                        return Run::Failed;
-                    }
+        // The file after the memory: its next bytes are read if it may be written.
+        let wants_file = match self.queue.get(run) {
+            Some((OutboundBuf::File(region), _)) if region.remaining() > 0 => {
+                if !ctx.is_writable() && run == 0 {
+                    return Run::Unwritable;
                 }
-            } else if run == 0 {
-                return Run::Unwritable;
+                ctx.is_writable()
             }
-        }
+            _ => false,
+        };
+        let encrypted =
+            with_file_chunk(|scratch| self.encrypt_run(run, plaintext, wants_file, scratch));
+        let (len, file_done) = match encrypted {
+            Ok(done) => done,
+            Err(e) => {
+                let (_, promise) = self.queue.remove(run).expect("the file");
+                self.queue.clear();
+                self.failed = true;
+                let reason = e.to_string();
+                ctx.fail_promise(promise, TlsError::FileRegionUnreadable { reason });
+                ctx.close_now();
+                return Run::Failed;
+            }
+        };
         let Some(conn) = self.conn.as_mut() else {
             return Run::Unwritable;
         };
-        let mut slices: SmallVec<[IoSlice<'_>; 8]> = SmallVec::new();
-        for (msg, _) in self.queue.iter().take(run) {
-            match msg {
-                OutboundBuf::Bytes(b) => slices.push(IoSlice::new(b)),
-                OutboundBuf::Composite(c) => slices.extend(c.segments().map(|s| IoSlice::new(s))),
-                OutboundBuf::File(_) => unreachable!("a run's memory has no file"),
-            }
-        }
-        slices.push(IoSlice::new(&chunk));
-        slices.retain(|s| !s.is_empty());
-        let len = plaintext + chunk.len();
-        encrypt(conn, self.counters.as_ref(), &slices, len);
-        drop(slices);
         let records = take_records(conn, len);
         let mut promises = self
             .queue
@@ -146,6 +129,51 @@ impl TlsHandler {
             None => promises.for_each(|p| ctx.complete_promise(p)),
         }
         Run::Wrote
+    }
+
+    /// Encrypts the first `run` queued writes (`plaintext` bytes) and, with
+    /// `wants_file`, the next bytes of the file after them (read into
+    /// `scratch`, as many as fill the last record). Returns the bytes encrypted
+    /// and whether the file is done (then it belongs to the run).
+    fn encrypt_run(
+        &mut self,
+        run: usize,
+        plaintext: usize,
+        wants_file: bool,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(usize, bool), BufferError> {
+        let mut chunk = 0;
+        let mut file_done = false;
+        if let Some((OutboundBuf::File(region), _)) = self.queue.get_mut(run) {
+            if region.remaining() == 0 {
+                file_done = true;
+            } else if wants_file {
+                let room = RECORD_PLAINTEXT - plaintext % RECORD_PLAINTEXT;
+                if scratch.len() < room {
+                    scratch.resize(RECORD_PLAINTEXT, 0);
+                }
+                chunk = region.read_chunk_into(&mut scratch[..room])?;
+                region.advance(chunk as u64);
+                // Nothing read: the file is shorter than the region said.
+                file_done = chunk == 0 || region.remaining() == 0;
+            }
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok((0, file_done));
+        };
+        let mut slices: SmallVec<[IoSlice<'_>; 8]> = SmallVec::new();
+        for (msg, _) in self.queue.iter().take(run) {
+            match msg {
+                OutboundBuf::Bytes(b) => slices.push(IoSlice::new(b)),
+                OutboundBuf::Composite(c) => slices.extend(c.segments().map(|s| IoSlice::new(s))),
+                OutboundBuf::File(_) => unreachable!("a run's memory has no file"),
+            }
+        }
+        slices.push(IoSlice::new(&scratch[..chunk]));
+        slices.retain(|s| !s.is_empty());
+        let len = plaintext + chunk;
+        encrypt(conn, self.counters.as_ref(), &slices, len);
+        Ok((len, file_done))
     }
 
     /// close_notify after what waits, then the close.
@@ -207,6 +235,21 @@ fn encrypt(conn: &mut Connection, counters: Option<&Counters>, slices: &[IoSlice
     if let Some(c) = counters {
         c.user.add(len as u64);
     }
+}
+
+thread_local! {
+    /// A record's worth of file plaintext, shared by the loop's TLS handlers:
+    /// rustls copies it into the record at once, so one buffer per thread
+    /// serves every file chunk (no allocation, no zeroing per chunk).
+    static FILE_CHUNK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the thread's file-chunk buffer (a fresh one if it is in use).
+fn with_file_chunk<T>(f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
+    FILE_CHUNK.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => f(&mut buf),
+        Err(_) => f(&mut Vec::new()),
+    })
 }
 
 /// What [`TlsHandler::write_run`] did.
