@@ -1,47 +1,16 @@
 //! Timers, the virtual clock, tasks and blocking work on `EmbeddedChannel`.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use seine_channel::prelude::*;
 use seine_channel::testing::EmbeddedChannel;
 use seine_channel::{ChannelConfig, ChannelError};
 
-/// Counts allocations made on the thread that turned counting on.
-struct Counting;
-
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-thread_local! {
-    static THIS_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the counter
-// is a relaxed atomic and the thread-local flag is const-initialised (no
-// allocation inside the allocator).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) && THIS_THREAD.with(|t| t.get()) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: same layout contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) && THIS_THREAD.with(|t| t.get()) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.realloc(ptr, layout, new) }
-    }
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{Counting, allocations_during};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -213,17 +182,13 @@ fn ten_thousand_timers_reset_a_million_times_allocate_nothing_per_reset() {
             for k in 0..10_000u64 {
                 ctx.set_timer(k, t0 + Duration::from_millis(k));
             }
-            THIS_THREAD.with(|t| t.set(true));
-            COUNTING.store(true, Ordering::SeqCst);
-            let before = ALLOCS.load(Ordering::SeqCst);
-            for i in 0..1_000_000u64 {
-                let k = (i * 7919) % 10_000;
-                ctx.set_timer(k, t0 + Duration::from_micros(i * 37 % 5_000_000));
-            }
-            let after = ALLOCS.load(Ordering::SeqCst);
-            COUNTING.store(false, Ordering::SeqCst);
-            THIS_THREAD.with(|t| t.set(false));
-            *self.allocs.borrow_mut() = Some(after - before);
+            let allocs = allocations_during(|| {
+                for i in 0..1_000_000u64 {
+                    let k = (i * 7919) % 10_000;
+                    ctx.set_timer(k, t0 + Duration::from_micros(i * 37 % 5_000_000));
+                }
+            });
+            *self.allocs.borrow_mut() = Some(allocs);
         }
     }
     let allocs = Rc::new(RefCell::new(None));

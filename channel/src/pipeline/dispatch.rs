@@ -160,9 +160,11 @@ impl Inner {
         if self.hot[idx].deferred > 0 {
             h.drain(self, idx);
             if self.hot[idx].deferred == 0 {
-                // An idle channel holds no mailbox (one is made again, once per
-                // batch, when events wait for a busy handler).
-                self.slots[idx].mailbox = None;
+                // An idle channel holds no mailbox: the empty one goes back to
+                // the thread's spares, for the next handler that gets busy.
+                if let Some(mailbox) = self.slots[idx].mailbox.take() {
+                    erased::recycle::give(mailbox);
+                }
             }
         }
         if self.hot[idx].removed {

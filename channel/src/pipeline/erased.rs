@@ -201,7 +201,9 @@ fn defer<'m, R: 'static, W: 'static>(
         Event::Other(o) => Deferred::Other(o),
     };
     mailbox
-        .get_or_insert_with(|| Box::new(Mailbox::<R, W>::new()))
+        .get_or_insert_with(|| {
+            recycle::take::<Mailbox<R, W>>().unwrap_or_else(|| Box::new(Mailbox::<R, W>::new()))
+        })
         .downcast_mut::<Mailbox<R, W>>()
         .expect("mailbox type matches its slot")
         .push_back(item);
@@ -364,15 +366,57 @@ fn pop<R: 'static, W: 'static>(inner: &mut Inner, idx: usize) -> Option<Deferred
     if hot.deferred == 0 || hot.removed {
         return None;
     }
-    let item = inner.slots[idx]
+    let mailbox = inner.slots[idx]
         .mailbox
         .as_mut()?
-        .downcast_mut::<Mailbox<R, W>>()?
-        .pop_front();
+        .downcast_mut::<Mailbox<R, W>>()?;
+    let item = mailbox.pop_front();
+    if mailbox.is_empty() && mailbox.capacity() > recycle::KEEP_CAPACITY {
+        // A burst grew it: what is kept for reuse stays small.
+        mailbox.shrink_to(recycle::KEEP_CAPACITY);
+    }
     if item.is_some() {
         inner.hot[idx].deferred -= 1;
     }
     item
+}
+
+/// Emptied mailboxes, kept per thread for the next handler that gets busy:
+/// a mailbox is made whenever events wait for a running handler (a write
+/// during a read, several times per request in an HTTP pipeline) and dropped
+/// when they have been delivered, so that an idle channel holds none. Reusing
+/// them saves the two allocations (the box and the queue) each time.
+pub(crate) mod recycle {
+    use std::any::{Any, TypeId};
+    use std::cell::RefCell;
+
+    /// Mailboxes kept per thread, of all types.
+    const KEEP: usize = 32;
+    /// The queue capacity a kept mailbox may have.
+    pub(crate) const KEEP_CAPACITY: usize = 16;
+
+    thread_local! {
+        static FREE: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// An empty mailbox of type `T` kept earlier, if there is one.
+    pub(crate) fn take<T: 'static>() -> Option<Box<dyn Any>> {
+        FREE.with_borrow_mut(|free| {
+            let i = free
+                .iter()
+                .rposition(|b| (**b).type_id() == TypeId::of::<T>())?;
+            Some(free.swap_remove(i))
+        })
+    }
+
+    /// Keeps an emptied mailbox for reuse (up to [`KEEP`] per thread).
+    pub(crate) fn give(mailbox: Box<dyn Any>) {
+        FREE.with_borrow_mut(|free| {
+            if free.len() < KEEP {
+                free.push(mailbox);
+            }
+        });
+    }
 }
 
 fn forward_all<R: 'static, W: 'static>(inner: &mut Inner, idx: usize) {
