@@ -23,6 +23,7 @@ pub(crate) trait SocketStream: AsFd + Sized + 'static {
     fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize>;
     fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
     fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R>;
 
     /// Clears read readiness without a syscall after a short read (the socket is
@@ -67,6 +68,11 @@ macro_rules! impl_stream {
             #[inline]
             fn try_write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
                 <$ty>::try_write_vectored(self, bufs)
+            }
+
+            #[inline]
+            fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+                <$ty>::try_write(self, buf)
             }
 
             #[inline]

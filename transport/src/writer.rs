@@ -176,10 +176,14 @@ impl<S: SocketStream> StreamTransport<S> {
                 _ => None,
             };
             gather(shared, budget, body, |slices| {
-                if more {
-                    stream.try_io(Interest::WRITABLE, || send_more(stream.as_fd(), slices))
-                } else {
-                    stream.try_write_vectored(slices)
+                match slices {
+                    _ if more => {
+                        stream.try_io(Interest::WRITABLE, || send_more(stream.as_fd(), slices))
+                    }
+                    // One slice (a response merged whole, TLS records): `write`,
+                    // which the kernel takes with less work than a `writev`.
+                    [one] => stream.try_write(one),
+                    _ => stream.try_write_vectored(slices),
                 }
             })
         });
