@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use seine_channel::{Channel, ChannelCore, DatagramPacket, MetricsRecorder};
 use tokio::io::Interest;
@@ -25,9 +26,15 @@ use super::pool::RecvPool;
 use super::socket::DatagramPath;
 use super::writer::DatagramTransport;
 use crate::channel_set::ChannelSet;
+use crate::clock;
 use crate::driver::Initializer;
 use crate::error::TransportError;
 use crate::wakeup::{self, Wakeup};
+
+/// How often, at most, the kernel's drop count is read while datagrams keep
+/// coming in small batches (a full batch, the sign of a backed-up queue, reads
+/// it at once).
+const DROP_CHECK_EVERY: Duration = Duration::from_millis(100);
 
 /// What one datagram channel needs to start on its loop.
 pub(crate) struct DatagramParams {
@@ -115,8 +122,11 @@ async fn run_inner(p: DatagramParams) {
         connected: p.connected,
         counters: p.counters.clone(),
         kernel_drops: 0,
+        drops_checked: None,
     };
     drive(&mut core, &socket, &mut reader, &p.opts).await;
+    // What the kernel dropped since the last look is counted before the end.
+    reader.count_kernel_drops(socket.as_raw_fd());
     let left = core.outbound().pending_datagrams();
     Counters::add(&p.counters.dropped_at_close, left as u64);
     tracing::trace!("datagram channel closed");
@@ -181,6 +191,8 @@ struct Reader {
     counters: Arc<Counters>,
     /// The socket's drop count when last read.
     kernel_drops: u32,
+    /// When the drop count was last read.
+    drops_checked: Option<Instant>,
 }
 
 impl Reader {
@@ -195,6 +207,7 @@ impl Reader {
         let mut fired = false;
         let mut more = false;
         let mut received = 0;
+        let mut full = false;
         for round in 0..max_reads {
             if !core.wants_read() {
                 break;
@@ -210,6 +223,7 @@ impl Reader {
                     let frozen = block.freeze();
                     fired |= self.fire(core, &frozen);
                     self.pool.hold(frozen);
+                    full |= n == self.recv.batch();
                     if n < self.recv.batch() {
                         // Drained: skip the call that would say EAGAIN.
                         let _ = socket.try_io(Interest::READABLE, || {
@@ -241,10 +255,15 @@ impl Reader {
             }
         }
         if received > 0 {
-            // Drops happen while datagrams wait: once per wake-up that found
-            // some (one system call per batch under load, instead of a control
-            // message per datagram).
-            self.count_kernel_drops(socket.as_raw_fd());
+            // Drops happen while datagrams wait. The count is read (one system
+            // call, instead of a control message per datagram) when a full
+            // batch shows a backed-up queue, else at most every
+            // DROP_CHECK_EVERY while datagrams come, and when the channel ends.
+            let now = clock::now();
+            if drops_due(full, self.drops_checked, now) {
+                self.drops_checked = Some(now);
+                self.count_kernel_drops(socket.as_raw_fd());
+            }
         }
         let allocs = self.pool.allocations();
         let seen = self
@@ -315,5 +334,28 @@ impl Reader {
             self.recorder.record_read(bytes);
         }
         fired
+    }
+}
+
+/// Whether to read the kernel's drop count after a wake-up that received
+/// datagrams: after a full batch, the first time, or `DROP_CHECK_EVERY` after
+/// the last look.
+fn drops_due(full_batch: bool, last: Option<Instant>, now: Instant) -> bool {
+    full_batch || last.is_none_or(|t| now.saturating_duration_since(t) >= DROP_CHECK_EVERY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drop_count_is_read_first_after_full_batches_and_then_periodically() {
+        let t0 = Instant::now();
+        assert!(drops_due(false, None, t0));
+        assert!(!drops_due(false, Some(t0), t0 + Duration::from_millis(99)));
+        assert!(drops_due(true, Some(t0), t0 + Duration::from_millis(1)));
+        assert!(drops_due(false, Some(t0), t0 + DROP_CHECK_EVERY));
+        // A clock that went backwards (another thread's turn) is not a reason.
+        assert!(!drops_due(false, Some(t0 + Duration::from_secs(1)), t0));
     }
 }
