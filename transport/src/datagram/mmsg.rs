@@ -67,6 +67,12 @@ pub(crate) struct Receiver {
     iovs: Vec<libc::iovec>,
     names: Vec<libc::sockaddr_storage>,
     cmsgs: Vec<Cmsg>,
+    /// The buffer, slot size and count the headers were last set up for: the
+    /// receive pool hands back the same block call after call, and then only
+    /// what the kernel wrote is reset.
+    prepared: Option<(usize, usize, usize)>,
+    /// Headers the last call filled (their lengths and flags to reset).
+    filled: usize,
 }
 
 impl Receiver {
@@ -85,6 +91,8 @@ impl Receiver {
             // SAFETY: as above.
             names: (0..batch).map(|_| unsafe { zeroed() }).collect(),
             cmsgs: vec![Cmsg([0; CMSG_ROOM]); batch],
+            prepared: None,
+            filled: 0,
         }
     }
 
@@ -110,21 +118,21 @@ impl Receiver {
             return Ok(0);
         }
         let base = buf.as_mut_ptr();
-        for i in 0..n {
-            // SAFETY: `i * slot + slot <= buf.len()` (n <= buf.len() / slot), so the
-            // pointer stays inside `buf`.
-            self.iovs[i].iov_base = unsafe { base.add(i * slot) }.cast();
-            self.iovs[i].iov_len = slot;
-            let h = &mut self.hdrs[i].msg_hdr;
-            h.msg_name = (&raw mut self.names[i]).cast();
-            h.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            h.msg_iov = &raw mut self.iovs[i];
-            h.msg_iovlen = 1;
-            h.msg_control = (&raw mut self.cmsgs[i]).cast();
-            h.msg_controllen = CMSG_ROOM as _;
-            h.msg_flags = 0;
-            self.hdrs[i].msg_len = 0;
+        if self.prepared == Some((base as usize, slot, n)) {
+            // The same layout as the last call: only the headers the kernel
+            // filled then changed.
+            for h in &mut self.hdrs[..self.filled] {
+                h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+                h.msg_hdr.msg_controllen = CMSG_ROOM as _;
+                h.msg_hdr.msg_flags = 0;
+                h.msg_len = 0;
+            }
+        } else {
+            // SAFETY: `n <= buf.len() / slot`, so `n` slots of `slot` bytes from
+            // `base` lie inside `buf`.
+            unsafe { self.prepare(base, slot, n) };
         }
+        self.filled = 0;
         // SAFETY: the first `n` headers point at `n` iovecs covering disjoint
         // `slot`-byte parts of `buf`, at `names[i]` (with its full size) and at
         // `cmsgs[i]` (CMSG_ROOM bytes); all of them live in `self` or `buf`, which
@@ -143,6 +151,7 @@ impl Receiver {
             return Err(io::Error::last_os_error());
         }
         let got = got as usize;
+        self.filled = got;
         for i in 0..got {
             let h = &self.hdrs[i];
             let len = (h.msg_len as usize).min(slot);
@@ -157,6 +166,31 @@ impl Receiver {
             });
         }
         Ok(got)
+    }
+
+    /// Points the first `n` headers at `slot`-byte parts of the buffer at
+    /// `base`, and at their name and control buffers, with full lengths.
+    ///
+    /// # Safety
+    ///
+    /// `base` must point at a buffer of at least `n * slot` bytes.
+    unsafe fn prepare(&mut self, base: *mut u8, slot: usize, n: usize) {
+        for i in 0..n {
+            // SAFETY: `i * slot + slot <= n * slot`, inside the buffer the
+            // caller vouches for.
+            self.iovs[i].iov_base = unsafe { base.add(i * slot) }.cast();
+            self.iovs[i].iov_len = slot;
+            let h = &mut self.hdrs[i].msg_hdr;
+            h.msg_name = (&raw mut self.names[i]).cast();
+            h.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            h.msg_iov = &raw mut self.iovs[i];
+            h.msg_iovlen = 1;
+            h.msg_control = (&raw mut self.cmsgs[i]).cast();
+            h.msg_controllen = CMSG_ROOM as _;
+            h.msg_flags = 0;
+            self.hdrs[i].msg_len = 0;
+        }
+        self.prepared = Some((base as usize, slot, n));
     }
 }
 
@@ -371,6 +405,40 @@ mod tests {
         assert_eq!(rx.recv(b.as_raw_fd(), &mut buf, 100, &mut meta).unwrap(), 1);
         assert!(meta[0].truncated);
         assert_eq!(meta[0].len, 100);
+    }
+
+    #[test]
+    fn calls_into_the_same_buffer_reset_what_the_kernel_wrote_before() {
+        let (a, b) = pair();
+        let c = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut rx = Receiver::new(2);
+        let mut buf = vec![0u8; 2 * 100];
+        let mut meta = Vec::new();
+        // First call: one truncated datagram from `a`, one short from `c`.
+        a.send_to(&[7u8; 300], b.local_addr().unwrap()).unwrap();
+        c.send_to(&[8u8; 5], b.local_addr().unwrap()).unwrap();
+        assert_eq!(rx.recv(b.as_raw_fd(), &mut buf, 100, &mut meta).unwrap(), 2);
+        assert!(meta[0].truncated && !meta[1].truncated);
+        assert_eq!((meta[0].len, meta[1].len), (100, 5));
+        // Second call, same buffer (headers reused): the flags, lengths and
+        // senders are this call's.
+        c.send_to(&[9u8; 40], b.local_addr().unwrap()).unwrap();
+        a.send_to(&[6u8; 60], b.local_addr().unwrap()).unwrap();
+        assert_eq!(rx.recv(b.as_raw_fd(), &mut buf, 100, &mut meta).unwrap(), 2);
+        assert!(!meta[0].truncated && !meta[1].truncated);
+        assert_eq!((meta[0].len, meta[1].len), (40, 60));
+        assert_eq!(meta[0].sender, Some(c.local_addr().unwrap()));
+        assert_eq!(meta[1].sender, Some(a.local_addr().unwrap()));
+        assert_eq!(&buf[..40], &[9u8; 40][..]);
+        assert_eq!(&buf[100..160], &[6u8; 60][..]);
+        // A smaller buffer: set up again, one slot.
+        let mut small = vec![0u8; 100];
+        a.send_to(&[5u8; 10], b.local_addr().unwrap()).unwrap();
+        assert_eq!(
+            rx.recv(b.as_raw_fd(), &mut small, 100, &mut meta).unwrap(),
+            1
+        );
+        assert_eq!(&small[..10], &[5u8; 10][..]);
     }
 
     #[test]
