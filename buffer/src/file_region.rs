@@ -410,7 +410,12 @@ impl FileRegion {
     pub fn read_chunk_into(&self, buf: &mut [u8]) -> Result<usize, BufferError> {
         let remaining = self.remaining();
         let want = usize::try_from(remaining).map_or(buf.len(), |r| r.min(buf.len()));
-        fill_at(&self.file, self.current_position(), remaining, &mut buf[..want])?;
+        fill_at(
+            &self.file,
+            self.current_position(),
+            remaining,
+            &mut buf[..want],
+        )?;
         Ok(want)
     }
 
