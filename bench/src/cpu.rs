@@ -241,12 +241,20 @@ mod tests {
     #[test]
     fn own_cpu_and_rss_are_readable() {
         let pid = std::process::id();
+        // Work until the kernel's clock-tick accounting shows some (it counts
+        // in 10 ms steps, so a fixed amount of work could still read 0).
         let mut x = 0u64;
-        for i in 0..2_000_000u64 {
-            x = x.wrapping_mul(31).wrapping_add(i);
+        let mut t = process_cpu_times(pid).unwrap();
+        for _ in 0..100_000 {
+            if t.user > 0.0 {
+                break;
+            }
+            for i in 0..100_000u64 {
+                x = x.wrapping_mul(31).wrapping_add(i);
+            }
+            std::hint::black_box(x);
+            t = process_cpu_times(pid).unwrap();
         }
-        std::hint::black_box(x);
-        let t = process_cpu_times(pid).unwrap();
         assert!(t.user > 0.0 && t.system >= 0.0, "{t:?}");
         assert_eq!(t.total(), t.user + t.system);
         assert!(self_cpu_seconds() > 0.0);
