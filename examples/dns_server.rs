@@ -490,6 +490,8 @@ pub struct DnsHandler<M> {
     zone: Arc<Zone>,
     stats: Arc<Stats>,
     buf: BytesMut,
+    /// The lookup key of the query in hand (lowercase name + type), reused.
+    key: Vec<u8>,
     _m: std::marker::PhantomData<fn(M)>,
 }
 
@@ -500,6 +502,7 @@ impl<M: Request> DnsHandler<M> {
             zone,
             stats,
             buf: BytesMut::new(),
+            key: Vec::with_capacity(257),
             _m: std::marker::PhantomData,
         }
     }
@@ -598,12 +601,13 @@ impl<M: Request> DnsHandler<M> {
     fn answer_simple(&mut self, raw: &[u8], q: &Simple) -> Option<BytesMut> {
         let n = q.name_len;
         let name = raw.get(HEADER..HEADER + n)?;
-        let mut key = [0u8; 257]; // a name of at most 255 bytes and a type
-        let key = key.get_mut(..n + 2)?;
-        key[..n].copy_from_slice(name);
-        key[..n].make_ascii_lowercase();
-        key[n..].copy_from_slice(&q.query_type.to_be_bytes());
-        let enc = self.zone.answers.get(&*key)?;
+        // A name of at most 255 bytes and a type, in a buffer kept for it (no
+        // zeroed array per query).
+        self.key.clear();
+        self.key.extend_from_slice(name);
+        self.key.make_ascii_lowercase();
+        self.key.extend_from_slice(&q.query_type.to_be_bytes());
+        let enc = self.zone.answers.get(self.key.as_slice())?;
         let (bytes, limit) = match q.edns_payload {
             Some(payload) => (&enc.edns, usize::from(payload.clamp(512, EDNS_PAYLOAD))),
             None => (&enc.plain, PLAIN_UDP_MAX),
