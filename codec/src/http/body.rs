@@ -18,6 +18,37 @@ use super::flow::ReadCredit;
 use super::headers::HttpHeaders;
 use super::request::HttpRequest;
 
+/// The accessors a body part with `data` and `credit` fields shares
+/// ([`HttpContent`] and [`LastHttpContent`]).
+macro_rules! data_accessors {
+    () => {
+        /// The bytes.
+        pub fn data(&self) -> &CompositeBuf {
+            &self.data
+        }
+
+        /// The bytes, to change them (the credit still counts the bytes received).
+        pub fn data_mut(&mut self) -> &mut CompositeBuf {
+            &mut self.data
+        }
+
+        /// The number of bytes.
+        pub fn len(&self) -> usize {
+            self.data.len()
+        }
+
+        /// Whether the part holds no byte.
+        pub fn is_empty(&self) -> bool {
+            self.data.is_empty()
+        }
+
+        /// The read credit the part holds.
+        pub fn credit(&self) -> &ReadCredit {
+            &self.credit
+        }
+    };
+}
+
 /// One piece of a message body, as it arrived (Netty's `HttpContent`).
 ///
 /// The data is a [`CompositeBuf`] of the received segments, never copied: for a
@@ -56,30 +87,7 @@ impl HttpContent {
         HttpContent { data, credit }
     }
 
-    /// The bytes.
-    pub fn data(&self) -> &CompositeBuf {
-        &self.data
-    }
-
-    /// The bytes, to change them (the credit still counts the bytes received).
-    pub fn data_mut(&mut self) -> &mut CompositeBuf {
-        &mut self.data
-    }
-
-    /// The number of bytes.
-    pub fn len(&self) -> usize {
-        self.data.len()
-    }
-
-    /// Whether the part holds no byte.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// The read credit the part holds.
-    pub fn credit(&self) -> &ReadCredit {
-        &self.credit
-    }
+    data_accessors!();
 
     /// The bytes; the credit is released (the part counts as consumed).
     pub fn into_data(self) -> CompositeBuf {
@@ -180,30 +188,7 @@ impl LastHttpContent {
         self
     }
 
-    /// The bytes.
-    pub fn data(&self) -> &CompositeBuf {
-        &self.data
-    }
-
-    /// The bytes, to change them.
-    pub fn data_mut(&mut self) -> &mut CompositeBuf {
-        &mut self.data
-    }
-
-    /// The number of bytes.
-    pub fn len(&self) -> usize {
-        self.data.len()
-    }
-
-    /// Whether the part holds no byte.
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    /// The read credit the part holds.
-    pub fn credit(&self) -> &ReadCredit {
-        &self.credit
-    }
+    data_accessors!();
 
     /// The bytes and trailers; the credit is released.
     pub fn into_data(self) -> (CompositeBuf, HttpHeaders) {
@@ -274,6 +259,23 @@ impl<H> HttpPart<H> {
     /// Whether this part ends the message.
     pub fn is_last(&self) -> bool {
         matches!(self, HttpPart::Last(_))
+    }
+
+    /// The next piece of a body with `left` bytes to come (`Content-Length`
+    /// framing), taken from `src` without copying: `Content` while bytes remain
+    /// after it, `Last` for the piece that ends the body, `None` while `src` is
+    /// empty.
+    pub(crate) fn length_piece(src: &mut CompositeBuf, left: &mut u64) -> Option<Self> {
+        if src.is_empty() {
+            return None;
+        }
+        let n = (*left).min(src.len() as u64);
+        let data = src.split_to(n as usize);
+        *left -= n;
+        Some(match *left {
+            0 => HttpPart::Last(LastHttpContent::new(data)),
+            _ => HttpPart::Content(HttpContent::new(data)),
+        })
     }
 }
 

@@ -121,12 +121,7 @@ impl Receiver {
         if self.prepared == Some((base as usize, slot, n)) {
             // The same layout as the last call: only the headers the kernel
             // filled then changed.
-            for h in &mut self.hdrs[..self.filled] {
-                h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-                h.msg_hdr.msg_controllen = CMSG_ROOM as _;
-                h.msg_hdr.msg_flags = 0;
-                h.msg_len = 0;
-            }
+            self.hdrs[..self.filled].iter_mut().for_each(reset_lengths);
         } else {
             // SAFETY: `n <= buf.len() / slot`, so `n` slots of `slot` bytes from
             // `base` lie inside `buf`.
@@ -182,16 +177,22 @@ impl Receiver {
             self.iovs[i].iov_len = slot;
             let h = &mut self.hdrs[i].msg_hdr;
             h.msg_name = (&raw mut self.names[i]).cast();
-            h.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
             h.msg_iov = &raw mut self.iovs[i];
             h.msg_iovlen = 1;
             h.msg_control = (&raw mut self.cmsgs[i]).cast();
-            h.msg_controllen = CMSG_ROOM as _;
-            h.msg_flags = 0;
-            self.hdrs[i].msg_len = 0;
+            reset_lengths(&mut self.hdrs[i]);
         }
         self.prepared = Some((base as usize, slot, n));
     }
+}
+
+/// Gives a receive header back the full lengths of its name and control
+/// buffers, and clears what the kernel reported in it last time.
+fn reset_lengths(h: &mut libc::mmsghdr) {
+    h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    h.msg_hdr.msg_controllen = CMSG_ROOM as _;
+    h.msg_hdr.msg_flags = 0;
+    h.msg_len = 0;
 }
 
 /// Reads `UDP_GRO` from a received header's control data.

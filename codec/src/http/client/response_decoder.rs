@@ -382,17 +382,11 @@ impl HttpResponseDecoder {
                 Ok(Some(HttpPart::Last(LastHttpContent::empty())))
             }
             State::Length { left, .. } => {
-                if src.is_empty() {
-                    return Ok(None);
+                let part = HttpPart::length_piece(src, left);
+                if part.as_ref().is_some_and(HttpPart::is_last) {
+                    self.state = State::Head { scanned: 0 };
                 }
-                let n = (*left).min(src.len() as u64);
-                let data = src.split_to(n as usize);
-                *left -= n;
-                if *left > 0 {
-                    return Ok(Some(HttpPart::Content(HttpContent::new(data))));
-                }
-                self.state = State::Head { scanned: 0 };
-                Ok(Some(HttpPart::Last(LastHttpContent::new(data))))
+                Ok(part)
             }
             State::Chunked(chunked) => {
                 let mut data = CompositeBuf::new();

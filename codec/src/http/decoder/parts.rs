@@ -99,18 +99,11 @@ impl HttpRequestDecoder {
             unreachable!("in a streamed body");
         };
         let part = match framing {
-            Framing::Length { left, .. } => {
-                if src.is_empty() {
-                    return Ok(None);
-                }
-                let n = (*left).min(src.len() as u64);
-                let data = src.split_to(n as usize);
-                *left -= n;
-                if *left > 0 {
-                    return Ok(Some(HttpPart::Content(HttpContent::new(data))));
-                }
-                HttpPart::Last(LastHttpContent::new(data))
-            }
+            Framing::Length { left, .. } => match HttpPart::length_piece(src, left) {
+                None => return Ok(None),
+                Some(content @ HttpPart::Content(_)) => return Ok(Some(content)),
+                Some(last) => last,
+            },
             Framing::Chunked(c) => {
                 let mut data = CompositeBuf::new();
                 if !c.decode(src, &mut data)? {
