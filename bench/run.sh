@@ -544,6 +544,12 @@ if only h; then
     ECHO_ARGS="--udp --size 64 --conns 16 --inflight 32"; ECHO_METRIC="datagrams/s"
     ECHO_FIELD=frames_per_s; ECHO_P99=1
     run_pairs "$scen" udp run_echo seine tokio_udp
+    # The same load with the load tool's own GSO/GRO off: one datagram per message
+    # both ways, so the load tool (not the server) is usually the limit.
+    scen="h) UDP echo 64 B, 16 x 32, --no-gso"
+    log "$scen"
+    ECHO_ARGS="--udp --no-gso --size 64 --conns 16 --inflight 32"
+    run_pairs "$scen" udp run_echo seine tokio_udp
   fi
 fi
 

@@ -59,6 +59,9 @@ pub struct Config {
     /// Frames at least this large are written with `writev` straight from the pattern;
     /// smaller ones are copied into one buffer per burst.
     pub writev_min: usize,
+    /// `--udp`: send bursts as UDP GSO messages and take coalesced (GRO) echoes
+    /// where the kernel has them (`loadgen --no-gso` turns this off).
+    pub udp_offload: bool,
 }
 
 /// Results of a run.

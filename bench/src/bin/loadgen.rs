@@ -77,6 +77,13 @@ struct Args {
     /// credits reused.
     #[arg(long)]
     udp: bool,
+
+    /// With --udp: send every burst with sendmmsg, one datagram per message,
+    /// instead of as UDP GSO messages, and take no coalesced (GRO) echoes. By
+    /// default both are used where the kernel has them (the server's socket still
+    /// receives one datagram at a time); they only make the load tool cheaper.
+    #[arg(long)]
+    no_gso: bool,
 }
 
 /// `--server-pid`'s process ids.
@@ -117,6 +124,7 @@ fn main() {
         timeout: a.timeout,
         server_pids: a.server_pid.clone().map(|p| p.0).unwrap_or_default(),
         writev_min: a.writev_min,
+        udp_offload: !a.no_gso,
     };
     if cfg.duration.is_zero() && cfg.frames.is_none() {
         die("--duration must be > 0", usage);
