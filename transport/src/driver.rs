@@ -57,6 +57,18 @@ impl Drop for Registration {
     }
 }
 
+/// An active channel and what its driver owns: the state of one connection's
+/// task while it waits. Kept small on purpose (an idle connection is this, its
+/// pipeline and its socket); fields drop in order, the registration last.
+pub(crate) struct ChannelTask<S> {
+    core: ChannelCore,
+    stream: Rc<S>,
+    opts: Arc<ChannelOptions>,
+    recorder: MetricsRecorder,
+    record_layer: RecordLayer,
+    _reg: Registration,
+}
+
 /// Runs one connected socket as a channel until it closes. `shard` is the loop's
 /// index; `ready` (clients) receives the handle once the channel is active, or the
 /// reason it is not.
@@ -69,22 +81,32 @@ pub(crate) async fn run_channel<S: SocketStream>(
     slot: Option<Slot>,
     ready: Option<oneshot::Sender<Result<Channel, TransportError>>>,
 ) {
-    let (channel, recorder) = Channel::with_recorder(local, peer);
-    let span = tracing::debug_span!("channel", id = %channel.id(), peer = %channel.peer_addr());
-    run_inner(stream, channel, recorder, params, shard, slot, ready)
-        .instrument(span)
-        .await
+    // Pinned where it is awaited: no second local holds the driver (see `start`
+    // in accept.rs).
+    let driver = std::pin::pin!(
+        open_channel(stream, local, peer, &params, shard, slot, ready)
+            .map(|(task, span)| task.run().instrument(span))
+    );
+    if let Some(driver) = driver.as_pin_mut() {
+        driver.await;
+    }
 }
 
-async fn run_inner<S: SocketStream>(
+/// Sets a connected socket up as a channel: registers it, builds its pipeline and
+/// fires `channel_active`. Returns the task to drive and its span, or `None` when
+/// the channel closed at once (shutting down, or the initializer failed).
+pub(crate) fn open_channel<S: SocketStream>(
     stream: S,
-    channel: Channel,
-    recorder: MetricsRecorder,
-    params: ChannelParams,
+    local: Addr,
+    peer: Addr,
+    params: &ChannelParams,
     shard: usize,
     slot: Option<Slot>,
     ready: Option<oneshot::Sender<Result<Channel, TransportError>>>,
-) {
+) -> Option<(ChannelTask<S>, tracing::Span)> {
+    let (channel, recorder) = Channel::with_recorder(local, peer);
+    let span = tracing::debug_span!("channel", id = %channel.id(), peer = %channel.peer_addr());
+    let entered = span.enter();
     let mut reg = Registration {
         channel: channel.clone(),
         sets: [None, None],
@@ -101,7 +123,7 @@ async fn run_inner<S: SocketStream>(
                 if let Some(tx) = ready {
                     let _ = tx.send(Err(TransportError::Shutdown));
                 }
-                return;
+                return None;
             }
             reg.sets[i] = Some(set.clone());
         }
@@ -127,69 +149,117 @@ async fn run_inner<S: SocketStream>(
         if let Some(tx) = ready {
             let _ = tx.send(Err(TransportError::Initializer(e)));
         }
-        return;
+        return None;
     }
     core.fire_active();
     tracing::trace!("channel active");
     if let Some(tx) = ready {
-        let _ = tx.send(Ok(channel.clone()));
+        let _ = tx.send(Ok(channel));
     }
-    drive(&mut core, &*stream, &params.opts, &recorder, &record_layer).await;
-    tracing::trace!("channel closed");
-    drop(core);
-    drop(reg);
+    drop(entered);
+    let task = ChannelTask {
+        core,
+        stream,
+        opts: params.opts.clone(),
+        recorder,
+        record_layer,
+        _reg: reg,
+    };
+    Some((task, span))
 }
 
-async fn drive<S: SocketStream>(
-    core: &mut ChannelCore,
-    stream: &S,
-    opts: &ChannelOptions,
-    recorder: &MetricsRecorder,
-    record_layer: &RecordLayer,
-) {
-    let mut recv = RecvBuf::new(&opts.recv_buffer);
-    let channel = core.channel().clone();
-    let max_reads = opts.max_reads_per_wakeup.max(1);
-    let mut wakeup = Wakeup::default();
-    while !core.is_closed() {
-        let mut ev = wakeup::next_turn(
-            core,
-            &mut wakeup,
-            |cx| stream.poll_write_ready(cx),
-            |cx| stream.poll_read_ready(cx),
-        )
-        .await;
-        ev.run_core(core);
-        match ev.writable.take() {
-            Some(Ok(())) if core.wants_write() => core.write_pending(),
-            Some(Err(e)) => fail(core, &channel, e, "waiting to write"),
-            _ => {}
+impl<S: SocketStream> ChannelTask<S> {
+    /// Drives the channel until it closes (run inside the channel's span).
+    ///
+    /// Not an `async fn`: one would keep a second copy of `self` in its state
+    /// (the argument, then the local it is moved into); the block below uses the
+    /// captured task in place.
+    pub(crate) fn run(self) -> impl std::future::Future<Output = ()> {
+        let mut task = self;
+        async move {
+            // Borrow the whole task: a block naming only some fields would capture
+            // only those, and drop the rest (the registration) at once.
+            let t = &mut task;
+            drive(
+                &mut t.core,
+                &*t.stream,
+                &t.opts,
+                &t.recorder,
+                &t.record_layer,
+            )
+            .await;
+            tracing::trace!("channel closed");
         }
-        let more = match ev.readable.take() {
-            Some(Ok(())) if core.wants_read() => {
+    }
+}
+
+/// The driver loop. A plain function returning the loop's future, so that its
+/// arguments are kept once in the future's state (an `async fn` keeps them twice).
+fn drive<'a, S: SocketStream>(
+    core: &'a mut ChannelCore,
+    stream: &'a S,
+    opts: &'a ChannelOptions,
+    recorder: &'a MetricsRecorder,
+    record_layer: &'a RecordLayer,
+) -> impl std::future::Future<Output = ()> + 'a {
+    async move {
+        let mut recv = RecvBuf::new(&opts.recv_buffer);
+        let channel = core.channel().clone();
+        let max_reads = opts.max_reads_per_wakeup.max(1);
+        let mut wakeup = Wakeup::default();
+        while !core.is_closed() {
+            // The turn lives in this block only (nothing of it is kept across the
+            // yield below); it ends, and its clock with it, before the driver awaits
+            // again.
+            let again = {
+                let ev = wakeup::next_turn(
+                    core,
+                    &mut wakeup,
+                    |cx| stream.poll_write_ready(cx),
+                    |cx| stream.poll_read_ready(cx),
+                )
+                .await;
                 let io = Reader {
                     stream,
                     channel: &channel,
                     recorder,
                     record_layer,
                 };
-                read_batch(core, &io, &mut recv, max_reads)
+                run_turn(core, ev, &io, &mut recv, max_reads)
+            };
+            if again {
+                // The batch hit its limit with data left, or a timer is due again at
+                // once: let the loop's other channels run first.
+                tokio::task::yield_now().await;
             }
-            Some(Err(e)) => {
-                fail(core, &channel, e, "waiting to read");
-                false
-            }
-            _ => false,
-        };
-        let again = more || wakeup::due_now(core.next_timeout());
-        // The turn ends (and its clock with it) before the driver awaits.
-        drop(ev);
-        if again {
-            // The batch hit its limit with data left, or a timer is due again at
-            // once: let the loop's other channels run first.
-            tokio::task::yield_now().await;
         }
     }
+}
+
+/// Runs one turn: queued work and due timers, then the write and the read batch
+/// the socket is ready for. Returns whether the driver should come back at once.
+fn run_turn<S: SocketStream>(
+    core: &mut ChannelCore,
+    mut ev: wakeup::Turn,
+    io: &Reader<'_, S>,
+    recv: &mut RecvBuf,
+    max_reads: usize,
+) -> bool {
+    ev.run_core(core);
+    match ev.writable.take() {
+        Some(Ok(())) if core.wants_write() => core.write_pending(),
+        Some(Err(e)) => fail(core, io.channel, e, "waiting to write"),
+        _ => {}
+    }
+    let more = match ev.readable.take() {
+        Some(Ok(())) if core.wants_read() => read_batch(core, io, recv, max_reads),
+        Some(Err(e)) => {
+            fail(core, io.channel, e, "waiting to read");
+            false
+        }
+        _ => false,
+    };
+    more || wakeup::due_now(core.next_timeout())
 }
 
 fn fail(core: &mut ChannelCore, channel: &Channel, e: io::Error, context: &'static str) {
