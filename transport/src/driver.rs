@@ -195,6 +195,7 @@ impl<S: SocketStream> ChannelTask<S> {
 
 /// The driver loop. A plain function returning the loop's future, so that its
 /// arguments are kept once in the future's state (an `async fn` keeps them twice).
+#[allow(clippy::manual_async_fn)] // on purpose: see above
 fn drive<'a, S: SocketStream>(
     core: &'a mut ChannelCore,
     stream: &'a S,
