@@ -268,53 +268,63 @@ impl<M> StaticFiles<M> {
                 continue;
             }
             let Some((item, received)) = self.queue.pop_front() else {
+                // Drained: an idle connection holds no queue (it grew only for
+                // pipelined requests).
+                if self.queue.capacity() > 0 {
+                    self.queue = VecDeque::new();
+                }
                 return;
             };
-            match item {
-                Item::Whole(request) if self.is_upload(&request) => {
-                    self.start_whole_upload(ctx, request, received)
-                }
-                Item::Whole(request) => self.start_answer(ctx, request, received),
-                Item::Part(HttpPart::Head(request)) if self.is_upload(&request) => {
-                    match resolve::decoded_path(request.path()) {
-                        Ok(target) => {
-                            self.upload = Some(Streaming {
-                                target: target.into_owned(),
-                                request,
-                                received,
-                                file: None,
-                                pending: CompositeBuf::new(),
-                                pending_credit: ReadCredit::none(),
-                                in_flight_credit: ReadCredit::none(),
-                                ended: false,
-                                started: false,
-                                failed: None,
-                            });
-                        }
-                        Err(status) => {
-                            self.skipping = true;
-                            let response = respond::error(status);
-                            let answer = Answer {
-                                request,
-                                response,
-                                received,
-                            };
-                            self.finish(ctx, answer, !in_read);
-                        }
-                    }
-                    ctx.read(); // the body
-                }
-                Item::Part(HttpPart::Head(request)) => {
-                    // A body (rare on GET) is not read: discarded up to its end.
-                    self.skipping = true;
-                    self.start_answer(ctx, request, received);
-                    ctx.read(); // the end of the request
-                }
-                Item::Part(HttpPart::Content(_)) => {
-                    ctx.read(); // a body being skipped: on to its end
-                }
-                Item::Part(HttpPart::Last(_)) => self.skipping = false,
+            self.handle(ctx, item, received, in_read);
+        }
+    }
+
+    /// Starts on one request item, in order (nothing before it waits).
+    fn handle(&mut self, ctx: &mut Context<'_>, item: Item, received: Instant, in_read: bool) {
+        match item {
+            Item::Whole(request) if self.is_upload(&request) => {
+                self.start_whole_upload(ctx, request, received)
             }
+            Item::Whole(request) => self.start_answer(ctx, request, received),
+            Item::Part(HttpPart::Head(request)) if self.is_upload(&request) => {
+                match resolve::decoded_path(request.path()) {
+                    Ok(target) => {
+                        self.upload = Some(Streaming {
+                            target: target.into_owned(),
+                            request,
+                            received,
+                            file: None,
+                            pending: CompositeBuf::new(),
+                            pending_credit: ReadCredit::none(),
+                            in_flight_credit: ReadCredit::none(),
+                            ended: false,
+                            started: false,
+                            failed: None,
+                        });
+                    }
+                    Err(status) => {
+                        self.skipping = true;
+                        let response = respond::error(status);
+                        let answer = Answer {
+                            request,
+                            response,
+                            received,
+                        };
+                        self.finish(ctx, answer, !in_read);
+                    }
+                }
+                ctx.read(); // the body
+            }
+            Item::Part(HttpPart::Head(request)) => {
+                // A body (rare on GET) is not read: discarded up to its end.
+                self.skipping = true;
+                self.start_answer(ctx, request, received);
+                ctx.read(); // the end of the request
+            }
+            Item::Part(HttpPart::Content(_)) => {
+                ctx.read(); // a body being skipped: on to its end
+            }
+            Item::Part(HttpPart::Last(_)) => self.skipping = false,
         }
     }
 
@@ -520,7 +530,13 @@ impl<M> StaticFiles<M> {
         if head {
             ctx.fire_user_event(UserEvent::new(RequestReceived));
         }
-        self.queue.push_back((item, Instant::now()));
+        let received = Instant::now();
+        if self.queue.is_empty() && !self.busy && self.upload.is_none() && ctx.is_active() {
+            // The common case, one request at a time: started without a queue.
+            self.handle(ctx, item, received, true);
+        } else {
+            self.queue.push_back((item, received));
+        }
         self.pump(ctx, true);
         if !head && self.busy {
             self.want_body(ctx);
