@@ -243,7 +243,7 @@ impl ChannelCore {
                     // A handle's write of a type the pipeline does not take: fail
                     // its completion, and report it through the pipeline too, as a
                     // void write's failure is, since nobody may await it.
-                    let handler = self.inner.slots[prev].name.clone();
+                    let handler = self.inner.slots[prev].name.to_string();
                     tracing::warn!(
                         channel = %self.inner.channel.id(), handler = %handler,
                         expected = expected.name(), got = meta.name(),

@@ -198,7 +198,7 @@ impl Inner {
         while let Some(idx) = self.graveyard.pop() {
             let slot = &mut self.slots[idx];
             slot.mailbox = None;
-            slot.name.clear();
+            slot.name = super::names::intern("");
             self.hot[idx].deferred = 0;
             self.free.push(idx);
         }
@@ -206,7 +206,7 @@ impl Inner {
 
     /// A message of the wrong type reached slot `idx`.
     pub(crate) fn unexpected(&mut self, idx: usize, ev: Event<'_>, expected: TypeInfo) {
-        let handler = self.slots[idx].name.clone();
+        let handler = self.slots[idx].name.to_string();
         match ev {
             Event::Read(m) => {
                 tracing::warn!(

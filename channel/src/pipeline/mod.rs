@@ -15,6 +15,7 @@
 //! handler and message).
 
 mod dispatch;
+mod names;
 // The one place that needs `unsafe`: a type-erased message slot read in place.
 #[allow(unsafe_code)]
 pub(crate) mod erased;
@@ -57,7 +58,7 @@ pub(crate) struct Hot {
 
 /// The rest of a slot.
 pub(crate) struct Slot {
-    pub(crate) name: String,
+    pub(crate) name: names::Name,
     /// Which handler holds the slot (slots are reused): work that comes back
     /// later (a blocking job's result) reaches the handler that asked, or no one.
     pub(crate) generation: u32,
@@ -123,7 +124,7 @@ fn sentinel(name: &str) -> (Hot, Slot) {
             removed: false,
         },
         Slot {
-            name: name.to_owned(),
+            name: names::intern(name),
             generation: 0,
             mailbox: None,
             types: SlotTypes::inbound::<(), ()>(),

@@ -135,7 +135,7 @@ impl<'a> Pipeline<'a> {
         self.inner
             .order
             .iter()
-            .map(|&i| self.inner.slots[i].name.clone())
+            .map(|&i| self.inner.slots[i].name.to_string())
             .collect()
     }
 
@@ -148,7 +148,7 @@ impl<'a> Pipeline<'a> {
         self.inner
             .order
             .iter()
-            .position(|&i| self.inner.slots[i].name == name)
+            .position(|&i| *self.inner.slots[i].name == *name)
             .ok_or_else(|| ChannelError::NoSuchHandler(name.to_owned()))
     }
 
@@ -177,7 +177,7 @@ impl<'a> Pipeline<'a> {
     fn attach(&mut self, pos: usize, name: &str, handler: Handler) -> usize {
         self.inner.next_generation = self.inner.next_generation.wrapping_add(1);
         let slot = Slot {
-            name: name.to_owned(),
+            name: super::names::intern(name),
             generation: self.inner.next_generation,
             mailbox: None,
             types: handler.types,
@@ -269,7 +269,7 @@ impl<'a> Pipeline<'a> {
                     new.expect("a new handler stands at usize::MAX")
                 } else {
                     let s = &self.inner.slots[i];
-                    (s.name.as_str(), &s.types)
+                    (&*s.name, &s.types)
                 }
             })
             .collect();
