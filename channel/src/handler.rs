@@ -193,7 +193,7 @@ impl fmt::Debug for UserEvent {
 /// library codecs also convert with `From`. Allocates once.
 pub struct Handler {
     pub(crate) erased: Box<dyn ErasedHandler>,
-    pub(crate) types: SlotTypes,
+    pub(crate) types: &'static SlotTypes,
 }
 
 impl Handler {

@@ -62,7 +62,7 @@ pub(crate) static HEAD_WRITE: MsgMeta = MsgMeta {
 };
 
 /// The `MsgMeta` of `T`, one static per type.
-pub(crate) fn meta<T: 'static>() -> &'static MsgMeta {
+pub(crate) const fn meta<T: 'static>() -> &'static MsgMeta {
     const {
         &MsgMeta {
             type_id: TypeId::of::<T>(),
@@ -210,7 +210,8 @@ fn defer<'m, R: 'static, W: 'static>(
     Ok(())
 }
 
-/// What the pipeline knows of a slot's types.
+/// What the pipeline knows of a slot's types: one constant per handler type,
+/// which every slot of that type points at.
 #[derive(Clone, Copy)]
 pub(crate) struct SlotTypes {
     pub(crate) read: Option<TypeInfo>,
@@ -224,33 +225,39 @@ pub(crate) struct SlotTypes {
 pub(crate) enum NoWrite {}
 
 impl SlotTypes {
-    pub(crate) fn inbound<R: 'static, F: 'static>() -> Self {
-        SlotTypes {
-            read: Some(meta::<R>()),
-            fire: Some(meta::<F>()),
-            write: None,
-            emit: None,
-            defer: defer::<R, NoWrite>,
+    pub(crate) fn inbound<R: 'static, F: 'static>() -> &'static Self {
+        const {
+            &SlotTypes {
+                read: Some(meta::<R>()),
+                fire: Some(meta::<F>()),
+                write: None,
+                emit: None,
+                defer: defer::<R, NoWrite>,
+            }
         }
     }
 
-    pub(crate) fn outbound<W: 'static, E: 'static>() -> Self {
-        SlotTypes {
-            read: None,
-            fire: None,
-            write: Some(meta::<W>()),
-            emit: Some(meta::<E>()),
-            defer: defer::<NoWrite, W>,
+    pub(crate) fn outbound<W: 'static, E: 'static>() -> &'static Self {
+        const {
+            &SlotTypes {
+                read: None,
+                fire: None,
+                write: Some(meta::<W>()),
+                emit: Some(meta::<E>()),
+                defer: defer::<NoWrite, W>,
+            }
         }
     }
 
-    pub(crate) fn duplex<R: 'static, F: 'static, W: 'static, E: 'static>() -> Self {
-        SlotTypes {
-            read: Some(meta::<R>()),
-            fire: Some(meta::<F>()),
-            write: Some(meta::<W>()),
-            emit: Some(meta::<E>()),
-            defer: defer::<R, W>,
+    pub(crate) fn duplex<R: 'static, F: 'static, W: 'static, E: 'static>() -> &'static Self {
+        const {
+            &SlotTypes {
+                read: Some(meta::<R>()),
+                fire: Some(meta::<F>()),
+                write: Some(meta::<W>()),
+                emit: Some(meta::<E>()),
+                defer: defer::<R, W>,
+            }
         }
     }
 

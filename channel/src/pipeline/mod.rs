@@ -63,7 +63,7 @@ pub(crate) struct Slot {
     /// later (a blocking job's result) reaches the handler that asked, or no one.
     pub(crate) generation: u32,
     pub(crate) mailbox: Option<Box<dyn Any>>,
-    pub(crate) types: SlotTypes,
+    pub(crate) types: &'static SlotTypes,
 }
 
 /// What an embedded channel's ends keep for the test to inspect.

@@ -121,7 +121,7 @@ impl<'a> Pipeline<'a> {
         let old_idx = self.inner.order[pos];
         let mut order = self.inner.order.clone();
         order[pos] = usize::MAX;
-        self.check(&order, Some((name, &handler.types)))?;
+        self.check(&order, Some((name, handler.types)))?;
         let new_idx = self.attach(pos + 1, name, handler);
         self.added(new_idx);
         let mut order = self.inner.order.clone();
@@ -166,7 +166,7 @@ impl<'a> Pipeline<'a> {
         self.check_name(name)?;
         let mut order = self.inner.order.clone();
         order.insert(pos, usize::MAX);
-        self.check(&order, Some((name, &handler.types)))?;
+        self.check(&order, Some((name, handler.types)))?;
         let idx = self.attach(pos, name, handler);
         self.added(idx);
         Ok(())
@@ -269,7 +269,7 @@ impl<'a> Pipeline<'a> {
                     new.expect("a new handler stands at usize::MAX")
                 } else {
                     let s = &self.inner.slots[i];
-                    (&*s.name, &s.types)
+                    (&*s.name, s.types)
                 }
             })
             .collect();
