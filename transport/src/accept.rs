@@ -295,77 +295,89 @@ fn dispatch(ctx: &Arc<AcceptCtx>, fd: OwnedFd, peer: SockAddr, own: usize, hando
     }
     match handoff {
         Handoff::Local => {
-            tokio::task::spawn_local(start(fd, peer, ctx.clone(), own, slot));
+            spawn_start(Accepted {
+                fd,
+                peer,
+                ctx: ctx.clone(),
+                shard: own,
+                slot,
+            });
         }
         Handoff::RoundRobin { loops, next } => {
             let i = next.get();
             next.set((i + 1) % loops.len());
             if i == own {
-                tokio::task::spawn_local(start(fd, peer, ctx.clone(), own, slot));
+                spawn_start(Accepted {
+                    fd,
+                    peer,
+                    ctx: ctx.clone(),
+                    shard: own,
+                    slot,
+                });
             } else {
                 let ctx = ctx.clone();
                 let _ = loops[i].execute(move || {
-                    tokio::task::spawn_local(start(fd, peer, ctx, i, slot));
+                    spawn_start(Accepted {
+                        fd,
+                        peer,
+                        ctx,
+                        shard: i,
+                        slot,
+                    });
                 });
             }
         }
     }
 }
 
-/// Starts the driver of an accepted connection on the current loop. The setup
-/// runs in the connection's own task (a panicking initializer ends that task
-/// only); while the task waits it keeps the [`ChannelTask`](crate::driver::ChannelTask)
-/// and little else: the driver's future is made by a plain function and pinned
-/// where it is awaited, never held in a second local (rustc keeps the storage of
-/// a moved-from local in an async function's state while it is in scope).
-async fn start(fd: OwnedFd, peer: Addr, ctx: Arc<AcceptCtx>, shard: usize, slot: Slot) {
-    match &ctx.kind {
-        ListenKind::Tcp { local, unspecified } => {
-            let (local, unspecified) = (*local, *unspecified);
-            let driver = pin!(open_accepted::<TcpStream>(
-                fd,
-                peer,
-                &ctx,
-                shard,
-                slot,
-                |s| {
-                    if unspecified {
-                        tcp_local_addr(s)
-                    } else {
-                        Addr::Inet(local)
-                    }
-                }
-            ));
-            if let Some(driver) = driver.as_pin_mut() {
-                driver.await;
-            }
-        }
-        ListenKind::Unix { path } => {
-            let driver = pin!(open_accepted::<UnixStream>(
-                fd,
-                peer,
-                &ctx,
-                shard,
-                slot,
-                |_| { Addr::Unix(path.clone()) }
-            ));
-            if let Some(driver) = driver.as_pin_mut() {
-                driver.await;
-            }
-        }
+/// What an accepted connection's task starts from. Boxed: the task's future then
+/// keeps one pointer of it for its whole life instead of the values themselves
+/// (an async function's arguments stay in its state until it ends).
+struct Accepted {
+    fd: OwnedFd,
+    peer: Addr,
+    ctx: Arc<AcceptCtx>,
+    shard: usize,
+    slot: Slot,
+}
+
+/// Spawns the driver of an accepted connection on the current loop.
+fn spawn_start(a: Accepted) {
+    let tcp = matches!(a.ctx.kind, ListenKind::Tcp { .. });
+    let a = Box::new(a);
+    if tcp {
+        tokio::task::spawn_local(start::<TcpStream>(a));
+    } else {
+        tokio::task::spawn_local(start::<UnixStream>(a));
+    }
+}
+
+/// Opens an accepted connection's channel and drives it. The setup runs in the
+/// connection's own task (a panicking initializer ends that task only); while the
+/// task waits it keeps the [`ChannelTask`](crate::driver::ChannelTask) and little
+/// else: the driver's future is made by a plain function and pinned where it is
+/// awaited, never held in a second local (rustc keeps the storage of a
+/// moved-from local in an async function's state while it is in scope).
+async fn start<S: SocketStream>(a: Box<Accepted>) {
+    let driver = pin!(open_accepted::<S>(a));
+    if let Some(driver) = driver.as_pin_mut() {
+        driver.await;
     }
 }
 
 /// Registers an accepted socket and opens its channel; the driver to await, or
 /// `None` where the channel did not open.
-fn open_accepted<S: SocketStream>(
-    fd: OwnedFd,
-    peer: Addr,
-    ctx: &AcceptCtx,
-    shard: usize,
-    slot: Slot,
-    local: impl FnOnce(&S) -> Addr,
-) -> Option<impl Future<Output = ()>> {
+// Takes the box itself: moving the value out at the call would leave a temporary
+// of it in the task's future.
+#[allow(clippy::boxed_local)]
+fn open_accepted<S: SocketStream>(a: Box<Accepted>) -> Option<impl Future<Output = ()>> {
+    let Accepted {
+        fd,
+        peer,
+        ctx,
+        shard,
+        slot,
+    } = *a;
     let stream = match S::from_owned_fd(fd) {
         Ok(s) => s,
         Err(e) => {
@@ -373,7 +385,13 @@ fn open_accepted<S: SocketStream>(
             return None;
         }
     };
-    let local = local(&stream);
+    let local = match &ctx.kind {
+        ListenKind::Tcp {
+            unspecified: true, ..
+        } => tcp_local_addr(&stream),
+        ListenKind::Tcp { local, .. } => Addr::Inet(*local),
+        ListenKind::Unix { path } => Addr::Unix(path.clone()),
+    };
     let (task, span) = open_channel(stream, local, peer, &ctx.params, shard, Some(slot), None)?;
     Some(task.run().instrument(span))
 }
@@ -399,7 +417,7 @@ mod task_size {
     #[allow(unreachable_code)]
     fn an_accepted_connections_future_is_its_channel_task_and_a_little() {
         let task = size_of::<ChannelTask<TcpStream>>();
-        let accepted = future_size(&|| super::start(todo!(), todo!(), todo!(), 0, todo!()));
+        let accepted = future_size(&|| super::start::<TcpStream>(todo!()));
         let client = future_size(&|| {
             crate::driver::run_channel::<TcpStream>(
                 todo!(),
@@ -411,8 +429,9 @@ mod task_size {
                 None,
             )
         });
+        eprintln!("accepted {accepted} client {client} task {task}");
         assert!(
-            accepted < task + 450,
+            accepted < task + 350,
             "accepted: {accepted} B for a {task} B task"
         );
         assert!(

@@ -179,15 +179,7 @@ impl<S: SocketStream> ChannelTask<S> {
         async move {
             // Borrow the whole task: a block naming only some fields would capture
             // only those, and drop the rest (the registration) at once.
-            let t = &mut task;
-            drive(
-                &mut t.core,
-                &*t.stream,
-                &t.opts,
-                &t.recorder,
-                &t.record_layer,
-            )
-            .await;
+            drive(&mut task).await;
             tracing::trace!("channel closed");
         }
     }
@@ -195,26 +187,23 @@ impl<S: SocketStream> ChannelTask<S> {
 
 /// The driver loop. A plain function returning the loop's future, so that its
 /// arguments are kept once in the future's state (an `async fn` keeps them twice).
-#[allow(clippy::manual_async_fn)] // on purpose: see above
-fn drive<'a, S: SocketStream>(
-    core: &'a mut ChannelCore,
-    stream: &'a S,
-    opts: &'a ChannelOptions,
-    recorder: &'a MetricsRecorder,
-    record_layer: &'a RecordLayer,
-) -> impl std::future::Future<Output = ()> + 'a {
+#[allow(clippy::manual_async_fn)] // on purpose: an `async fn` keeps its argument twice
+fn drive<S: SocketStream>(t: &mut ChannelTask<S>) -> impl std::future::Future<Output = ()> + '_ {
+    // The task's fields are named through `t` where they are used (a local
+    // reference to each would be kept in the future's state too).
     async move {
-        let mut recv = RecvBuf::new(&opts.recv_buffer);
-        let channel = core.channel().clone();
-        let max_reads = opts.max_reads_per_wakeup.max(1);
+        let mut recv = RecvBuf::new(&t.opts.recv_buffer);
+        let channel = t.core.channel().clone();
+        let max_reads = t.opts.max_reads_per_wakeup.max(1);
         let mut wakeup = Wakeup::default();
-        while !core.is_closed() {
+        while !t.core.is_closed() {
             // The turn lives in this block only (nothing of it is kept across the
             // yield below); it ends, and its clock with it, before the driver awaits
             // again.
             let again = {
+                let stream = &*t.stream;
                 let ev = wakeup::next_turn(
-                    core,
+                    &mut t.core,
                     &mut wakeup,
                     |cx| stream.poll_write_ready(cx),
                     |cx| stream.poll_read_ready(cx),
@@ -223,10 +212,10 @@ fn drive<'a, S: SocketStream>(
                 let io = Reader {
                     stream,
                     channel: &channel,
-                    recorder,
-                    record_layer,
+                    recorder: &t.recorder,
+                    record_layer: &t.record_layer,
                 };
-                run_turn(core, ev, &io, &mut recv, max_reads)
+                run_turn(&mut t.core, ev, &io, &mut recv, max_reads)
             };
             if again {
                 // The batch hit its limit with data left, or a timer is due again at
