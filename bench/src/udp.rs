@@ -530,6 +530,14 @@ mod tests {
         out
     }
 
+    /// `got` is datagrams 0 to n - 1 of socket 1, each 32 bytes, in order.
+    fn assert_echoes(got: &[Vec<u8>], n: usize) {
+        assert_eq!(got.len(), n);
+        for (i, d) in got.iter().enumerate() {
+            assert_eq!(check(d, 32, 1), Ok(i as u64));
+        }
+    }
+
     fn pair() -> (UdpSocket, UdpSocket) {
         let a = UdpSocket::bind("127.0.0.1:0").unwrap();
         let b = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -556,11 +564,7 @@ mod tests {
             send_batch(a.as_raw_fd(), &buf, 32, 4, &mut iov, &mut hdr).unwrap(),
             4
         );
-        let got = receive(&b, 4, false);
-        assert_eq!(got.len(), 4);
-        for (i, d) in got.iter().enumerate() {
-            assert_eq!(check(d, 32, 1), Ok(i as u64));
-        }
+        assert_echoes(&receive(&b, 4, false), 4);
     }
 
     #[test]
@@ -574,22 +578,14 @@ mod tests {
         // 5 datagrams: one GSO message; a receiver without GRO sees 5 datagrams.
         let buf = burst(5, 32);
         assert_eq!(send_gso(a.as_raw_fd(), &buf, 32, 5).unwrap(), 5);
-        let got = receive(&b, 5, false);
-        assert_eq!(got.len(), 5);
-        for (i, d) in got.iter().enumerate() {
-            assert_eq!(check(d, 32, 1), Ok(i as u64));
-        }
+        assert_echoes(&receive(&b, 5, false), 5);
         // A receiver with GRO may take them in one slot; cut by the segment size
         // they are the same 5.
         let (a, b) = pair();
         enable_offload(a.as_raw_fd(), 32);
         let gro = enable_offload(b.as_raw_fd(), 32).gro;
         assert_eq!(send_gso(a.as_raw_fd(), &buf, 32, 5).unwrap(), 5);
-        let got = receive(&b, 5, gro);
-        assert_eq!(got.len(), 5);
-        for (i, d) in got.iter().enumerate() {
-            assert_eq!(check(d, 32, 1), Ok(i as u64));
-        }
+        assert_echoes(&receive(&b, 5, gro), 5);
     }
 
     #[test]

@@ -293,40 +293,26 @@ fn dispatch(ctx: &Arc<AcceptCtx>, fd: OwnedFd, peer: SockAddr, own: usize, hando
     {
         tracing::debug!(error = %e, "setting TCP options on an accepted socket failed");
     }
-    match handoff {
-        Handoff::Local => {
-            spawn_start(Accepted {
-                fd,
-                peer,
-                ctx: ctx.clone(),
-                shard: own,
-                slot,
-            });
-        }
+    let shard = match handoff {
+        Handoff::Local => own,
         Handoff::RoundRobin { loops, next } => {
             let i = next.get();
             next.set((i + 1) % loops.len());
-            if i == own {
-                spawn_start(Accepted {
-                    fd,
-                    peer,
-                    ctx: ctx.clone(),
-                    shard: own,
-                    slot,
-                });
-            } else {
-                let ctx = ctx.clone();
-                let _ = loops[i].execute(move || {
-                    spawn_start(Accepted {
-                        fd,
-                        peer,
-                        ctx,
-                        shard: i,
-                        slot,
-                    });
-                });
-            }
+            i
         }
+    };
+    let accepted = Accepted {
+        fd,
+        peer,
+        ctx: ctx.clone(),
+        shard,
+        slot,
+    };
+    match handoff {
+        Handoff::RoundRobin { loops, .. } if shard != own => {
+            let _ = loops[shard].execute(move || spawn_start(accepted));
+        }
+        _ => spawn_start(accepted),
     }
 }
 
