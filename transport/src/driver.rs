@@ -215,7 +215,12 @@ fn drive<S: SocketStream>(t: &mut ChannelTask<S>) -> impl std::future::Future<Ou
                     recorder: &t.recorder,
                     record_layer: &t.record_layer,
                 };
-                run_turn(&mut t.core, ev, &io, &mut recv, max_reads)
+                ev.run(
+                    &mut t.core,
+                    |core| read_batch(core, &io, &mut recv, max_reads),
+                    |core, e, context| fail(core, &channel, e, context),
+                    ["waiting to write", "waiting to read"],
+                )
             };
             if again {
                 // The batch hit its limit with data left, or a timer is due again at
@@ -224,32 +229,6 @@ fn drive<S: SocketStream>(t: &mut ChannelTask<S>) -> impl std::future::Future<Ou
             }
         }
     }
-}
-
-/// Runs one turn: queued work and due timers, then the write and the read batch
-/// the socket is ready for. Returns whether the driver should come back at once.
-fn run_turn<S: SocketStream>(
-    core: &mut ChannelCore,
-    mut ev: wakeup::Turn,
-    io: &Reader<'_, S>,
-    recv: &mut RecvBuf,
-    max_reads: usize,
-) -> bool {
-    ev.run_core(core);
-    match ev.writable.take() {
-        Some(Ok(())) if core.wants_write() => core.write_pending(),
-        Some(Err(e)) => fail(core, io.channel, e, "waiting to write"),
-        _ => {}
-    }
-    let more = match ev.readable.take() {
-        Some(Ok(())) if core.wants_read() => read_batch(core, io, recv, max_reads),
-        Some(Err(e)) => {
-            fail(core, io.channel, e, "waiting to read");
-            false
-        }
-        _ => false,
-    };
-    more || wakeup::due_now(core.next_timeout())
 }
 
 fn fail(core: &mut ChannelCore, channel: &Channel, e: io::Error, context: &'static str) {

@@ -13,17 +13,17 @@ use seine_channel::ChannelCore;
 
 use crate::clock::{self, TurnClock};
 
-/// What a driver's turn found ready. While it lives, the loop's clock answers
-/// from the one read taken when the turn began ([`clock`]): drop it before the
-/// driver awaits again.
+/// What a driver's turn found ready, run by [`Turn::run`]. While it lives, the
+/// loop's clock answers from the one read taken when the turn began
+/// ([`clock`]).
 pub(crate) struct Turn {
     _clock: TurnClock,
     queued: bool,
     timer: bool,
     /// The socket can take writes (only polled while flushed data waits).
-    pub(crate) writable: Option<io::Result<()>>,
+    writable: Option<io::Result<()>>,
     /// The socket has input (only polled while the core wants to read).
-    pub(crate) readable: Option<io::Result<()>>,
+    readable: Option<io::Result<()>>,
 }
 
 /// Waits until something of the channel's is ready: queued work, a deadline, or
@@ -67,15 +67,40 @@ fn ready<T>(p: Poll<T>) -> Option<T> {
 }
 
 impl Turn {
-    /// Runs what handles queued, then the timers due: first in every turn, before
-    /// the driver writes and reads.
-    pub(crate) fn run_core(&self, core: &mut ChannelCore) {
+    /// Runs the turn in the order [`seine_channel::transport`] gives, the same for
+    /// every driver: what handles queued and the timers due, then the write the
+    /// socket is ready for, then `read` (a read batch) if the socket has input and
+    /// the core wants it. A readiness error goes to `fail` with the matching one
+    /// of `contexts` (writing, reading). Returns whether the driver should come
+    /// back at once (the batch hit its limit, or a timer is due again). The
+    /// turn, and its clock, end here.
+    pub(crate) fn run(
+        mut self,
+        core: &mut ChannelCore,
+        read: impl FnOnce(&mut ChannelCore) -> bool,
+        fail: impl Fn(&mut ChannelCore, io::Error, &'static str),
+        contexts: [&'static str; 2],
+    ) -> bool {
         if self.queued {
             core.run_queued();
         }
         if self.timer {
             core.handle_timeout(clock::now());
         }
+        match self.writable.take() {
+            Some(Ok(())) if core.wants_write() => core.write_pending(),
+            Some(Err(e)) => fail(core, e, contexts[0]),
+            _ => {}
+        }
+        let more = match self.readable.take() {
+            Some(Ok(())) if core.wants_read() => read(core),
+            Some(Err(e)) => {
+                fail(core, e, contexts[1]);
+                false
+            }
+            _ => false,
+        };
+        more || due_now(core.next_timeout())
     }
 }
 

@@ -260,7 +260,7 @@ impl<M> StaticFiles<M> {
 
     /// Handles what is queued, in order, until a job runs or nothing is left.
     fn pump(&mut self, ctx: &mut Context<'_>, in_read: bool) {
-        while !self.busy && ctx.is_active() {
+        while self.may_start(ctx) {
             if self.upload.is_some() {
                 if !self.pump_upload(ctx, in_read) {
                     return;
@@ -277,6 +277,11 @@ impl<M> StaticFiles<M> {
             };
             self.handle(ctx, item, received, in_read);
         }
+    }
+
+    /// Whether the next request item may start: no job runs and the channel is open.
+    fn may_start(&self, ctx: &Context<'_>) -> bool {
+        !self.busy && ctx.is_active()
     }
 
     /// Starts on one request item, in order (nothing before it waits).
@@ -531,7 +536,7 @@ impl<M> StaticFiles<M> {
             ctx.fire_user_event(UserEvent::new(RequestReceived));
         }
         let received = Instant::now();
-        if self.queue.is_empty() && !self.busy && self.upload.is_none() && ctx.is_active() {
+        if self.queue.is_empty() && self.upload.is_none() && self.may_start(ctx) {
             // The common case, one request at a time: started without a queue.
             self.handle(ctx, item, received, true);
         } else {

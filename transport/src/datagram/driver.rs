@@ -143,30 +143,23 @@ async fn drive(
     let max_reads = opts.max_reads_per_wakeup.max(1);
     let mut wakeup = Wakeup::default();
     while !core.is_closed() {
-        let mut ev = wakeup::next_turn(
-            core,
-            &mut wakeup,
-            |cx| socket.poll_send_ready(cx),
-            |cx| socket.poll_recv_ready(cx),
-        )
-        .await;
-        ev.run_core(core);
-        match ev.writable.take() {
-            Some(Ok(())) if core.wants_write() => core.write_pending(),
-            Some(Err(e)) => fail(core, e, "waiting to send"),
-            _ => {}
-        }
-        let more = match ev.readable.take() {
-            Some(Ok(())) if core.wants_read() => reader.read_batches(core, socket, max_reads),
-            Some(Err(e)) => {
-                fail(core, e, "waiting to receive");
-                false
-            }
-            _ => false,
+        // The turn lives in this block only; it ends, and its clock with it,
+        // before the driver awaits again.
+        let again = {
+            let ev = wakeup::next_turn(
+                core,
+                &mut wakeup,
+                |cx| socket.poll_send_ready(cx),
+                |cx| socket.poll_recv_ready(cx),
+            )
+            .await;
+            ev.run(
+                core,
+                |core| reader.read_batches(core, socket, max_reads),
+                fail,
+                ["waiting to send", "waiting to receive"],
+            )
         };
-        let again = more || wakeup::due_now(core.next_timeout());
-        // The turn ends (and its clock with it) before the driver awaits.
-        drop(ev);
         if again {
             tokio::task::yield_now().await;
         }
